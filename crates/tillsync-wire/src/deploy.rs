@@ -1,0 +1,86 @@
+//! The deployment package: one file that installs a till (its identity, where
+//! to reach the server and the package store, and the server's public key).
+
+use serde::{Deserialize, Serialize};
+
+/// Value of the `format` field.
+pub const DEPLOY_FORMAT: &str = "tillsync-deployment";
+/// Version of the deployment package format.
+pub const DEPLOY_VERSION: u32 = 1;
+
+/// A deployment package (JSON). It holds a secret: written with mode 0600.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentPackage {
+    /// Always [`DEPLOY_FORMAT`].
+    pub format: String,
+    /// Always [`DEPLOY_VERSION`] for this layout.
+    pub version: u32,
+    /// POS folder name.
+    pub folder: String,
+    /// Till identity.
+    pub till_id: String,
+    /// Store the till belongs to.
+    pub store: String,
+    /// Web service base URL.
+    pub webservice_url: String,
+    /// FTP address where packages are read (`ftp://host:port/path`).
+    pub ftp_address: String,
+    /// FTP user for reading packages.
+    pub ftp_user: String,
+    /// FTP password (secret).
+    pub ftp_password: String,
+    /// The server's Ed25519 public key (hex), to verify packages.
+    pub server_public_key: String,
+    /// Synchroniser settings (`till.*` keys of the POS folder).
+    pub sync_interval_ms: u64,
+    /// Web-service timeout.
+    pub ws_timeout_ms: u64,
+    /// Ping timeout.
+    pub ping_timeout_ms: u64,
+    /// Wait after an error.
+    pub retry_interval_ms: u64,
+    /// When it was generated (RFC 3339).
+    pub created_at: String,
+}
+
+impl std::fmt::Debug for DeploymentPackage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeploymentPackage")
+            .field("folder", &self.folder)
+            .field("till_id", &self.till_id)
+            .field("store", &self.store)
+            .field("webservice_url", &self.webservice_url)
+            .field("ftp_address", &self.ftp_address)
+            .field("ftp_user", &self.ftp_user)
+            .field("ftp_password", &"********")
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_password() {
+        let p = DeploymentPackage {
+            format: DEPLOY_FORMAT.into(),
+            version: DEPLOY_VERSION,
+            folder: "DEMO".into(),
+            till_id: "T001".into(),
+            store: "S01".into(),
+            webservice_url: "http://127.0.0.1:8080".into(),
+            ftp_address: "ftp://127.0.0.1:2121".into(),
+            ftp_user: "till".into(),
+            ftp_password: "s3cr3t-pw".into(),
+            server_public_key: "00".into(),
+            sync_interval_ms: 1,
+            ws_timeout_ms: 1,
+            ping_timeout_ms: 1,
+            retry_interval_ms: 1,
+            created_at: "now".into(),
+        };
+        assert!(!format!("{p:?}").contains("s3cr3t"));
+    }
+}
