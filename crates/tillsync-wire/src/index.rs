@@ -122,7 +122,10 @@ mod tests {
             }],
         };
         let bytes = body.encode(&key);
-        assert_eq!(IndexBody::decode(&bytes, &key.verifying_key()).unwrap(), body);
+        assert_eq!(
+            IndexBody::decode(&bytes, &key.verifying_key()).unwrap(),
+            body
+        );
         let mut bad = bytes.clone();
         let n = bad.len() - 5;
         bad[n] ^= 1;

@@ -220,6 +220,12 @@ impl PackageWriter {
         self.upserts + self.deletes
     }
 
+    /// SHA-256 (hex) of the records written so far: tells whether a snapshot
+    /// changed since the last export without comparing rows.
+    pub fn content_sha256(&self) -> String {
+        crate::sha256_hex(&self.raw)
+    }
+
     /// Add a whole row (every column, in layout order).
     pub fn upsert(&mut self, values: &[ValueRef<'_>]) -> Result<(), PackageError> {
         if values.len() != self.layout.columns.len() {
@@ -555,7 +561,10 @@ fn read_value(raw: &[u8], pos: usize) -> Result<(ValueRef<'_>, usize), PackageEr
         TAG_NULL => Ok((ValueRef::Null, pos)),
         TAG_INT => {
             let (z, pos) = read_varint(raw, pos)?;
-            Ok((ValueRef::Integer(((z >> 1) as i64) ^ -((z & 1) as i64)), pos))
+            Ok((
+                ValueRef::Integer(((z >> 1) as i64) ^ -((z & 1) as i64)),
+                pos,
+            ))
         }
         TAG_REAL => {
             let b = raw
@@ -687,7 +696,10 @@ mod tests {
         for i in 0..bytes.len() {
             let mut b = bytes.clone();
             b[i] ^= 0x01;
-            assert!(read_all(&b, &vk).is_err(), "flip at byte {i} went unnoticed");
+            assert!(
+                read_all(&b, &vk).is_err(),
+                "flip at byte {i} went unnoticed"
+            );
         }
     }
 

@@ -1,0 +1,30 @@
+//! Domain types shared by the server and the till: POS folder configuration,
+//! sync tables, identifiers and the package plan.
+//!
+//! # Layout
+//! - [`ftp_address`]: the FTP address notations of the POS folder.
+//! - [`ident`]: SQL identifier validation and quoting for table and column names.
+//! - [`sync_table`]: sync table definitions (table, full/incremental, down/up, filter).
+//! - [`config`]: the server's POS folder configuration file `tillsync.toml`.
+//! - [`till_config`]: the till's configuration file `till.toml`.
+//! - [`plan`]: which packages a till downloads, and why a full load.
+//! - [`keys`]: the server's Ed25519 signing key file and public keys as hex.
+//! - [`secret`]: secret strings, masked in `Debug`.
+
+pub mod config;
+mod fsio;
+pub mod ftp_address;
+pub mod ident;
+pub mod keys;
+pub mod plan;
+pub mod secret;
+pub mod sync_table;
+pub mod till_config;
+
+pub use config::{ConfigError, ServerConfig};
+pub use ftp_address::FtpAddress;
+pub use ident::IdentError;
+pub use keys::KeyError;
+pub use secret::Secret;
+pub use sync_table::{Direction, SyncTable, SyncTableError, SyncType};
+pub use till_config::TillConfig;

@@ -1,0 +1,366 @@
+//! The till's own configuration file: `TDIR/till.toml` (identity, server,
+//! FTP access, synchroniser timings).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ed25519_dalek::VerifyingKey;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::config::{
+    self, ConfigError, ServerConfig, ftp_address_serde, http_url_serde, validate_code,
+    validate_folder_name, validate_password, validate_text,
+};
+use crate::fsio;
+use crate::ftp_address::FtpAddress;
+use crate::keys;
+use crate::secret::Secret;
+
+/// File name of the till configuration inside a till data folder.
+pub const FILE_NAME: &str = "till.toml";
+
+/// The synchroniser's timings (seed "Caisse" tab), in milliseconds; all > 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyncTimings {
+    /// Wait between two ticket synchronisations (default 5000).
+    pub sync_interval_ms: u64,
+    /// Web service call timeout (default 60000).
+    pub ws_timeout_ms: u64,
+    /// Connection check timeout (default 3000).
+    pub ping_timeout_ms: u64,
+    /// Wait between two attempts after an error (default 10000).
+    pub retry_interval_ms: u64,
+}
+
+impl Default for SyncTimings {
+    fn default() -> Self {
+        SyncTimings {
+            sync_interval_ms: 5_000,
+            ws_timeout_ms: 60_000,
+            ping_timeout_ms: 3_000,
+            retry_interval_ms: 10_000,
+        }
+    }
+}
+
+impl SyncTimings {
+    /// Checks that every timing is > 0 (keys named `sync.…`).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_keys("sync")
+    }
+
+    /// Same, naming the keys `SECTION.…`.
+    pub(crate) fn validate_keys(&self, section: &str) -> Result<(), ConfigError> {
+        for (name, v) in [
+            ("sync_interval_ms", self.sync_interval_ms),
+            ("ws_timeout_ms", self.ws_timeout_ms),
+            ("ping_timeout_ms", self.ping_timeout_ms),
+            ("retry_interval_ms", self.retry_interval_ms),
+        ] {
+            config::positive(&format!("{section}.{name}"), v)?;
+        }
+        Ok(())
+    }
+
+    /// `sync_interval_ms` as a duration.
+    pub fn sync_interval(&self) -> Duration {
+        Duration::from_millis(self.sync_interval_ms)
+    }
+
+    /// `ws_timeout_ms` as a duration.
+    pub fn ws_timeout(&self) -> Duration {
+        Duration::from_millis(self.ws_timeout_ms)
+    }
+
+    /// `ping_timeout_ms` as a duration.
+    pub fn ping_timeout(&self) -> Duration {
+        Duration::from_millis(self.ping_timeout_ms)
+    }
+
+    /// `retry_interval_ms` as a duration.
+    pub fn retry_interval(&self) -> Duration {
+        Duration::from_millis(self.retry_interval_ms)
+    }
+}
+
+/// `[till]`: who this till is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TillIdentity {
+    /// `till.id`: the till code, e.g. `T001`.
+    pub id: String,
+    /// `till.store`: the store code, e.g. `S01`.
+    pub store: String,
+}
+
+/// `[folder]`: the POS folder the till belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TillFolder {
+    /// `folder.name`, e.g. `DEMO`.
+    pub name: String,
+}
+
+/// `[server]`: how to reach and trust the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TillServer {
+    /// `server.webservice_url`: the web service; always ends with `/`.
+    #[serde(with = "http_url_serde")]
+    pub webservice_url: Url,
+    /// `server.public_key`: the server's Ed25519 verifying key, 64 hex characters.
+    pub public_key: String,
+}
+
+/// `[ftp]`: where packages are fetched. `Debug` masks the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TillFtp {
+    /// `ftp.address`, stored as `ftp://host:port/path`.
+    #[serde(with = "ftp_address_serde")]
+    pub address: FtpAddress,
+    /// `ftp.user`.
+    pub user: String,
+    /// `ftp.password` (secret).
+    pub password: Secret,
+}
+
+/// The till configuration (`till.toml`). `Debug` masks the FTP password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TillConfig {
+    /// Identity.
+    pub till: TillIdentity,
+    /// POS folder.
+    pub folder: TillFolder,
+    /// Server access and trust.
+    pub server: TillServer,
+    /// FTP access.
+    pub ftp: TillFtp,
+    /// Synchroniser timings (defaults when the section is absent).
+    #[serde(default)]
+    pub sync: SyncTimings,
+}
+
+const HEADER: &str =
+    "# tillsync till configuration. It holds the FTP password: keep it private (mode 0600).\n\n";
+
+impl TillConfig {
+    /// The configuration a till of `server` gets (for a deployment package):
+    /// folder, web service URL, FTP access and timings from the POS folder.
+    pub fn from_server(
+        server: &ServerConfig,
+        till_id: &str,
+        store: &str,
+        public_key_hex: &str,
+    ) -> Result<Self, ConfigError> {
+        let cfg = TillConfig {
+            till: TillIdentity {
+                id: till_id.to_string(),
+                store: store.to_string(),
+            },
+            folder: TillFolder {
+                name: server.folder.name.clone(),
+            },
+            server: TillServer {
+                webservice_url: server.till.webservice_url.clone(),
+                public_key: public_key_hex.trim().to_string(),
+            },
+            ftp: TillFtp {
+                address: server.ftp.address.clone(),
+                user: server.ftp.user.clone(),
+                password: server.ftp.password.clone(),
+            },
+            sync: server.till.timings(),
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// `TDIR/till.toml`.
+    pub fn path(dir: &Path) -> PathBuf {
+        dir.join(FILE_NAME)
+    }
+
+    /// Reads and validates `TDIR/till.toml`. Unknown keys are refused.
+    pub fn load(dir: &Path) -> Result<Self, ConfigError> {
+        let path = Self::path(dir);
+        Self::from_toml(&config::read_config(&path)?, &path)
+    }
+
+    /// Parses and validates the text of a `till.toml`; `path` names it in errors
+    /// (e.g. when read from a deployment package).
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let cfg: TillConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        cfg.validate().map_err(|e| ConfigError::InFile {
+            path: path.to_path_buf(),
+            error: Box::new(e),
+        })?;
+        Ok(cfg)
+    }
+
+    /// The file text (validated first), as [`save`](Self::save) writes it.
+    pub fn to_toml(&self) -> Result<String, ConfigError> {
+        self.validate()?;
+        let body = toml::to_string(self).map_err(|e| ConfigError::Encode(e.to_string()))?;
+        Ok(format!("{HEADER}{body}"))
+    }
+
+    /// Validates, then writes `TDIR/till.toml` atomically (temporary file,
+    /// fsync, rename) with mode 0600.
+    pub fn save(&self, dir: &Path) -> Result<(), ConfigError> {
+        let text = self.to_toml()?;
+        let path = Self::path(dir);
+        fsio::write_atomic_private(&path, text.as_bytes())
+            .map_err(|error| ConfigError::Write { path, error })
+    }
+
+    /// Checks every value.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        validate_code("till.id", &self.till.id)?;
+        validate_code("till.store", &self.till.store)?;
+        validate_folder_name("folder.name", &self.folder.name)?;
+        let url = &self.server.webservice_url;
+        config::check_http_url("server.webservice_url", url.as_str(), url)?;
+        self.verifying_key()?;
+        validate_text("ftp.user", &self.ftp.user)?;
+        validate_password("ftp.password", &self.ftp.password)?;
+        self.sync.validate()
+    }
+
+    /// The server's verifying key, parsed from `server.public_key`.
+    pub fn verifying_key(&self) -> Result<VerifyingKey, ConfigError> {
+        keys::parse_verifying_key(&self.server.public_key).map_err(|e| {
+            let reason = match e {
+                keys::KeyError::PublicKey { reason, .. } => reason,
+                other => other.to_string(),
+            };
+            ConfigError::Invalid {
+                key: "server.public_key".to_string(),
+                value: self.server.public_key.clone(),
+                reason,
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::MASK;
+
+    fn server() -> ServerConfig {
+        ServerConfig::new_default("DEMO").unwrap()
+    }
+
+    fn pubkey() -> String {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+        keys::public_key_hex(&key)
+    }
+
+    fn till() -> TillConfig {
+        TillConfig::from_server(&server(), "T001", "S01", &pubkey()).unwrap()
+    }
+
+    #[test]
+    fn from_server_copies_the_folder_settings() {
+        let s = server();
+        let t = TillConfig::from_server(&s, "T002", "S01", &pubkey()).unwrap();
+        assert_eq!(t.folder.name, "DEMO");
+        assert_eq!(t.ftp.address, s.ftp.address);
+        assert_eq!(t.ftp.password, s.ftp.password);
+        assert_eq!(t.server.webservice_url, s.till.webservice_url);
+        assert_eq!(t.sync, SyncTimings::default());
+        assert_eq!(t.sync.ws_timeout(), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn round_trip_load_save() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = till();
+        t.ftp.address = "ftp.example.com:2121{}prod".parse().unwrap();
+        t.sync.sync_interval_ms = 1234;
+        t.save(dir.path()).unwrap();
+        assert!(!dir.path().join("till.toml.tmp").exists());
+        let text = std::fs::read_to_string(TillConfig::path(dir.path())).unwrap();
+        assert!(
+            text.contains("address = \"ftp://ftp.example.com:2121/prod\""),
+            "{text}"
+        );
+        let back = TillConfig::load(dir.path()).unwrap();
+        assert_eq!(back, t);
+        assert_eq!(back.verifying_key().unwrap(), {
+            ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]).verifying_key()
+        });
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(TillConfig::path(dir.path()))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn load_validates() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = till().to_toml().unwrap();
+        let path = TillConfig::path(dir.path());
+        for (from, to, needle) in [
+            (pubkey(), "abcd".to_string(), "server.public_key"),
+            (pubkey(), "zz".repeat(32), "hexadecimal"),
+            (
+                "address = \"ftp://127.0.0.1:2121\"".to_string(),
+                "address = \"http://x\"".to_string(),
+                "ftp://",
+            ),
+            (
+                "id = \"T001\"".to_string(),
+                "id = \"T 1\"".to_string(),
+                "till.id",
+            ),
+            (
+                "[sync]".to_string(),
+                "[sync]\nbogus = 1".to_string(),
+                "bogus",
+            ),
+            (
+                "sync_interval_ms = 5000".to_string(),
+                "sync_interval_ms = 0".to_string(),
+                "sync.sync_interval_ms",
+            ),
+        ] {
+            assert!(text.contains(&from), "{from} not in {text}");
+            std::fs::write(&path, text.replace(&from, &to)).unwrap();
+            let e = TillConfig::load(dir.path()).unwrap_err().to_string();
+            assert!(e.contains("till.toml") && e.contains(needle), "{to}: {e}");
+        }
+        std::fs::remove_file(&path).unwrap();
+        let e = TillConfig::load(dir.path()).unwrap_err();
+        assert!(matches!(e, ConfigError::NotFound { .. }), "{e}");
+    }
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let mut t = till();
+        t.ftp.password = Secret::new("TillPassw0rdXYZ");
+        let d = format!("{t:?} {t:#?}");
+        assert!(!d.contains("TillPassw0rdXYZ"), "{d}");
+        assert!(d.contains(MASK));
+    }
+
+    #[test]
+    fn empty_password_refused() {
+        let mut t = till();
+        t.ftp.password = Secret::new("");
+        let e = t.validate().unwrap_err().to_string();
+        assert!(e.contains("ftp.password") && e.contains("empty"), "{e}");
+    }
+}

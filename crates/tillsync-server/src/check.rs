@@ -1,0 +1,62 @@
+//! "Test connection" (the seed's buttons): the server database and the FTP server.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use tillsync_transport::{CheckReport, check_ftp};
+
+use crate::{DataDir, ServerError};
+
+/// What the database check found.
+#[derive(Debug, Clone, Serialize)]
+pub struct DbReport {
+    /// `sqlite`.
+    pub kind: String,
+    /// Engine version.
+    pub version: String,
+    /// Where.
+    pub location: String,
+    /// Sync tables registered, as `TABLE (direction, type[, filter COL])`.
+    pub sync_tables: Vec<String>,
+}
+
+/// Connect to the server database and list the sync tables.
+pub fn check_db(data: &DataDir) -> Result<DbReport, ServerError> {
+    let cfg = data.config()?;
+    let db = data.open_db_with(&cfg)?;
+    db.conn()
+        .query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(tillsync_store::StoreError::from)?;
+    let sync_tables = db
+        .sync_tables()?
+        .into_iter()
+        .map(|t| {
+            let mut s = format!("{} ({}, {}", t.table, t.direction, t.sync_type);
+            if let Some(f) = t.filter {
+                s.push_str(&format!(", filter {f}"));
+            }
+            s.push(')');
+            s
+        })
+        .collect();
+    Ok(DbReport {
+        kind: "sqlite".into(),
+        version: db.engine_version(),
+        location: cfg.db.url.clone(),
+        sync_tables,
+    })
+}
+
+/// Log in to the FTP server of the configuration and download `test.txt`.
+pub fn check_ftp_server(data: &DataDir) -> Result<CheckReport, ServerError> {
+    let cfg = data.config()?;
+    let timeout = Duration::from_millis(cfg.till.ws_timeout_ms.min(15_000));
+    Ok(check_ftp(
+        &cfg.ftp.address,
+        &cfg.ftp.user,
+        cfg.ftp.password.expose(),
+        timeout,
+    )?)
+}

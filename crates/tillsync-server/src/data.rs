@@ -1,0 +1,156 @@
+//! The server data folder: `tillsync.toml`, the signing key `server.key`
+//! (mode 0600), the database, and `server init` which creates them.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use tillsync_core::config::DbUrl;
+use tillsync_core::{Direction, ServerConfig, SyncTable, SyncType, keys};
+use tillsync_store::ServerDb;
+use tillsync_transport::{FtpStore, PackageStore, ShareFolder};
+
+use crate::ServerError;
+
+/// File name of the signing key in the data folder.
+pub const KEY_FILE: &str = "server.key";
+
+/// A server data folder.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    dir: PathBuf,
+}
+
+/// What `server init` created.
+#[derive(Debug, Clone)]
+pub struct InitReport {
+    /// The data folder.
+    pub dir: PathBuf,
+    /// The server's public key (hex).
+    pub public_key: String,
+    /// Demo rows created, if `--demo`.
+    pub demo: Option<tillsync_store::demo::DemoCounts>,
+}
+
+impl DataDir {
+    /// An existing, initialised data folder.
+    pub fn open(dir: &Path) -> Result<Self, ServerError> {
+        if !ServerConfig::path(dir).exists() {
+            return Err(ServerError::NotInitialised(dir.display().to_string()));
+        }
+        Ok(DataDir {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// `server init`: create the folder, `tillsync.toml`, the signing key and
+    /// the database; with `demo_rows`, demo business tables registered as
+    /// sync tables. Refuses a folder that already holds a server.
+    pub fn init(
+        dir: &Path,
+        folder_name: &str,
+        demo_rows: Option<usize>,
+    ) -> Result<(DataDir, InitReport), ServerError> {
+        if ServerConfig::path(dir).exists() {
+            return Err(ServerError::AlreadyInitialised(dir.display().to_string()));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| ServerError::io("cannot create", dir, e))?;
+        let cfg = ServerConfig::new_default(folder_name)?;
+        let key = keys::generate_signing_key(&dir.join(KEY_FILE))?;
+        let data = DataDir {
+            dir: dir.to_path_buf(),
+        };
+        std::fs::create_dir_all(cfg.share_dir(dir))
+            .map_err(|e| ServerError::io("cannot create", &cfg.share_dir(dir), e))?;
+        let mut db = data.open_db_with(&cfg)?;
+        let demo = match demo_rows {
+            Some(n) => {
+                let counts = tillsync_store::demo::create_demo_tables(db.conn(), n, 20261128)
+                    .map_err(tillsync_store::StoreError::from)?;
+                for (table, sync_type, filter) in [
+                    ("ART", SyncType::Incremental, None),
+                    ("CLI", SyncType::Incremental, Some("store".to_string())),
+                    ("T012", SyncType::Full, None),
+                    ("STORE_TILL", SyncType::Full, None),
+                ] {
+                    db.add_sync_table(&SyncTable {
+                        table: table.into(),
+                        sync_type,
+                        direction: Direction::Down,
+                        filter,
+                    })?;
+                }
+                Some(counts)
+            }
+            None => None,
+        };
+        // The configuration is written last: its presence marks a finished init.
+        cfg.save(dir)?;
+        let public_key = keys::public_key_hex(&key);
+        Ok((
+            data.clone(),
+            InitReport {
+                dir: dir.to_path_buf(),
+                public_key,
+                demo,
+            },
+        ))
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Load `tillsync.toml`.
+    pub fn config(&self) -> Result<ServerConfig, ServerError> {
+        Ok(ServerConfig::load(&self.dir)?)
+    }
+
+    /// Load the signing key.
+    pub fn signing_key(&self) -> Result<SigningKey, ServerError> {
+        Ok(keys::load_signing_key(&self.dir.join(KEY_FILE))?)
+    }
+
+    /// Open the server database named by the configuration.
+    pub fn open_db(&self) -> Result<ServerDb, ServerError> {
+        self.open_db_with(&self.config()?)
+    }
+
+    /// Open the server database named by `cfg`.
+    pub fn open_db_with(&self, cfg: &ServerConfig) -> Result<ServerDb, ServerError> {
+        match DbUrl::parse(&cfg.db.url)? {
+            DbUrl::Sqlite(p) => {
+                let path = if p.is_absolute() { p } else { self.dir.join(p) };
+                Ok(ServerDb::open(&path)?)
+            }
+        }
+    }
+
+    /// The package store the export publishes to: the share folder (copy
+    /// mode: the folder the FTP server serves, plus the target folder of
+    /// `ftp.address`) or the FTP server itself (put mode).
+    pub fn package_store(&self, cfg: &ServerConfig) -> Result<Box<dyn PackageStore>, ServerError> {
+        Ok(match cfg.ftp.mode {
+            tillsync_core::config::FtpMode::Copy => {
+                let mut dir = cfg.share_dir(&self.dir);
+                if !cfg.ftp.address.path.is_empty() {
+                    dir = dir.join(&cfg.ftp.address.path);
+                }
+                Box::new(ShareFolder::new(dir))
+            }
+            tillsync_core::config::FtpMode::Put => Box::new(FtpStore::connect(
+                &cfg.ftp.address,
+                &cfg.ftp.user,
+                cfg.ftp.password.expose(),
+                Duration::from_millis(cfg.till.ws_timeout_ms),
+                true,
+            )?),
+        })
+    }
+
+    /// The lock file that keeps two exports of this folder apart.
+    pub(crate) fn export_lock_path(&self) -> PathBuf {
+        self.dir.join("export.lock")
+    }
+}

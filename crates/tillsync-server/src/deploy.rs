@@ -1,0 +1,55 @@
+//! Deployment packages: one file that installs a till (identity, web service,
+//! FTP access for reading packages, the server's public key).
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use tillsync_core::keys;
+use tillsync_wire::deploy::{DEPLOY_FORMAT, DEPLOY_VERSION, DeploymentPackage};
+
+use crate::{DataDir, ServerError};
+
+/// Build the deployment package of `till_id` (which must be in `STORE_TILL`).
+pub fn build(data: &DataDir, till_id: &str) -> Result<DeploymentPackage, ServerError> {
+    let cfg = data.config()?;
+    let db = data.open_db_with(&cfg)?;
+    let store = db.till_store(till_id)?;
+    let key = data.signing_key()?;
+    let t = cfg.till.timings();
+    Ok(DeploymentPackage {
+        format: DEPLOY_FORMAT.into(),
+        version: DEPLOY_VERSION,
+        folder: cfg.folder.name.clone(),
+        till_id: till_id.to_string(),
+        store,
+        webservice_url: cfg.till.webservice_url.to_string(),
+        ftp_address: cfg.ftp.address.to_string(),
+        ftp_user: cfg.ftp.user.clone(),
+        ftp_password: cfg.ftp.password.expose().to_string(),
+        server_public_key: keys::public_key_hex(&key),
+        sync_interval_ms: t.sync_interval_ms,
+        ws_timeout_ms: t.ws_timeout_ms,
+        ping_timeout_ms: t.ping_timeout_ms,
+        retry_interval_ms: t.retry_interval_ms,
+        created_at: tillsync_store::now_rfc3339(),
+    })
+}
+
+/// Write `pkg` to `out` (mode 0600: it holds the FTP password), atomically.
+pub fn write(pkg: &DeploymentPackage, out: &Path) -> Result<(), ServerError> {
+    let json = serde_json::to_vec_pretty(pkg).expect("deployment package serializes");
+    let tmp = out.with_extension("tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|e| ServerError::io("cannot write", &tmp, e))?;
+    f.write_all(&json)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| ServerError::io("cannot write", &tmp, e))?;
+    std::fs::rename(&tmp, out).map_err(|e| ServerError::io("cannot write", out, e))?;
+    Ok(())
+}

@@ -1,0 +1,214 @@
+//! The web service the tills call, JSON under `/api/v1` (see `docs/http-api.md`).
+//!
+//! Till identity comes from the request's credentials, never from its body:
+//! in API v1 as issued by this version, the `X-Tillsync-Till` header names the
+//! till, checked against `STORE_TILL` (the till credentials of a later
+//! version replace the header inside [`Till`] without touching the handlers).
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use tillsync_core::Direction;
+use tillsync_store::{ServerDb, StoreError};
+use tillsync_wire::api::{ApiError, AvailableRequest, AvailableResponse, Ping};
+
+use crate::{DataDir, ServerError};
+
+/// Header naming the calling till.
+pub const TILL_HEADER: &str = "x-tillsync-till";
+
+/// Shared state of the web service.
+pub struct AppState {
+    /// The data folder.
+    pub data: DataDir,
+    /// POS folder name.
+    pub folder: String,
+    /// The server database (one connection; calls run on blocking threads).
+    pub db: Mutex<ServerDb>,
+}
+
+impl AppState {
+    /// Open the database of `data`.
+    pub fn open(data: DataDir) -> Result<Arc<Self>, ServerError> {
+        let cfg = data.config()?;
+        let db = data.open_db_with(&cfg)?;
+        Ok(Arc::new(AppState {
+            data,
+            folder: cfg.folder.name,
+            db: Mutex::new(db),
+        }))
+    }
+
+    async fn with_db<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut ServerDb) -> Result<T, HttpError> + Send + 'static,
+    ) -> Result<T, HttpError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut db = state.db.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut db)
+        })
+        .await
+        .map_err(|e| HttpError::internal(format!("worker failed: {e}")))?
+    }
+}
+
+/// An error answered as JSON with a status code.
+#[derive(Debug)]
+pub struct HttpError {
+    status: StatusCode,
+    body: ApiError,
+}
+
+impl HttpError {
+    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        HttpError {
+            status,
+            body: ApiError {
+                error: code.into(),
+                message: message.into(),
+            },
+        }
+    }
+
+    fn internal(message: String) -> Self {
+        tracing::error!(%message, "internal error");
+        HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+}
+
+impl From<StoreError> for HttpError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::UnknownTill(_) => {
+                HttpError::new(StatusCode::FORBIDDEN, "unknown-till", e.to_string())
+            }
+            other => HttpError::internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+/// The calling till, authenticated.
+#[derive(Debug, Clone)]
+pub struct Till {
+    /// Till id.
+    pub id: String,
+    /// Its store.
+    pub store: String,
+}
+
+impl FromRequestParts<Arc<AppState>> for Till {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let id = parts
+            .headers
+            .get(TILL_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                HttpError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "no-till",
+                    format!("the request does not say which till calls (header {TILL_HEADER})"),
+                )
+            })?
+            .to_string();
+        let lookup = id.clone();
+        let store = state.with_db(move |db| Ok(db.till_store(&lookup)?)).await?;
+        Ok(Till { id, store })
+    }
+}
+
+/// The router of API v1.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/api/v1/ping", get(ping))
+        .route("/api/v1/packages/available", post(available))
+        .fallback(|| async {
+            HttpError::new(StatusCode::NOT_FOUND, "not-found", "no such API endpoint")
+        })
+        .with_state(state)
+}
+
+async fn ping(State(state): State<Arc<AppState>>) -> Json<Ping> {
+    Json(Ping {
+        status: "ok".into(),
+        folder: state.folder.clone(),
+        api: 1,
+        server_time: tillsync_store::now_rfc3339(),
+    })
+}
+
+async fn available(
+    State(state): State<Arc<AppState>>,
+    till: Till,
+    body: Result<Json<AvailableRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<AvailableResponse>, HttpError> {
+    let Json(req) =
+        body.map_err(|e| HttpError::new(StatusCode::BAD_REQUEST, "bad-request", e.body_text()))?;
+    let folder = state.folder.clone();
+    let store = till.store.clone();
+    let tables = state
+        .with_db(move |db| {
+            let down: Vec<String> = db
+                .sync_tables()?
+                .into_iter()
+                .filter(|t| t.direction == Direction::Down)
+                .map(|t| t.table)
+                .collect();
+            let published: Vec<_> = db
+                .published()?
+                .into_iter()
+                .filter(|e| down.contains(&e.table))
+                .collect();
+            Ok(tillsync_core::plan::plan_all(
+                &published,
+                &store,
+                &req.tables,
+                req.full,
+            ))
+        })
+        .await?;
+    db_journal(&state, &till, &tables).await;
+    Ok(Json(AvailableResponse { folder, tables }))
+}
+
+async fn db_journal(state: &Arc<AppState>, till: &Till, plans: &[tillsync_wire::api::TablePlan]) {
+    let detail = plans
+        .iter()
+        .filter(|p| !p.packages.is_empty())
+        .map(|p| format!("{} {:?} {} package(s)", p.table, p.action, p.packages.len()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let id = till.id.clone();
+    let _ = state
+        .with_db(move |db| {
+            Ok(db.journal(
+                "packages-asked",
+                Some(&id),
+                "ok",
+                if detail.is_empty() {
+                    "up to date"
+                } else {
+                    &detail
+                },
+            )?)
+        })
+        .await;
+}

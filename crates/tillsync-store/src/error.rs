@@ -1,0 +1,95 @@
+//! The store's error type: what went wrong with a database, in plain words.
+
+use tillsync_wire::package::PackageError;
+
+/// Errors of the server and till databases.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database file cannot be opened.
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        /// The file.
+        path: String,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// Not a plain identifier.
+    #[error("{0}")]
+    Ident(String),
+    /// The table does not exist.
+    #[error("table {0} does not exist in the server database")]
+    NoSuchTable(String),
+    /// The table has no primary key.
+    #[error("table {0} has no primary key: a synced table needs one to identify its rows")]
+    NoPrimaryKey(String),
+    /// Too many key columns for the change log.
+    #[error("table {table} has a primary key of {n} columns; at most 4 are supported")]
+    KeyTooWide {
+        /// Table.
+        table: String,
+        /// Key width.
+        n: usize,
+    },
+    /// The filter column does not exist.
+    #[error("table {table} has no column {column} to filter on")]
+    NoSuchColumn {
+        /// Table.
+        table: String,
+        /// Column.
+        column: String,
+    },
+    /// The sync table is already registered.
+    #[error("table {table} is already a sync table in direction {direction}")]
+    AlreadySynced {
+        /// Table.
+        table: String,
+        /// Direction.
+        direction: String,
+    },
+    /// The sync table is not registered.
+    #[error("table {table} is not a sync table in direction {direction}")]
+    NotSynced {
+        /// Table.
+        table: String,
+        /// Direction.
+        direction: String,
+    },
+    /// A till that the server does not know.
+    #[error("till {0} is not known to the server (no row in STORE_TILL)")]
+    UnknownTill(String),
+    /// STORE_TILL is missing.
+    #[error(
+        "table STORE_TILL (the tills and the store each belongs to) is missing or has no till_id/store columns: {0}"
+    )]
+    NoStoreTill(String),
+    /// A package was refused before applying.
+    #[error("package {file} refused: {reason}")]
+    Refused {
+        /// Package file.
+        file: String,
+        /// Why.
+        reason: String,
+    },
+    /// A package is not readable.
+    #[error("package {file} refused: {source}")]
+    Package {
+        /// Package file.
+        file: String,
+        /// Why.
+        source: PackageError,
+    },
+    /// Data that should be in our own tables is not.
+    #[error("inconsistent tillsync data: {0}")]
+    Inconsistent(String),
+}
+
+impl StoreError {
+    /// True when a package could not be applied because the till needs a
+    /// full load instead (layout changed, missing incremental).
+    pub fn needs_full(&self) -> bool {
+        matches!(self, StoreError::Refused { reason, .. } if reason.starts_with("needs a full load"))
+    }
+}

@@ -1,0 +1,31 @@
+//! Databases: the server's SQLite database (schema introspection, change
+//! capture, sync tables, export reads and bookkeeping) and the till's SQLite
+//! database (package apply, table versions, sync journal).
+//!
+//! # Layout
+//! - [`error`]: [`StoreError`], the one error type of this crate.
+//! - [`sql`]: identifier quoting and value conversion between rusqlite and the wire.
+//! - [`introspect`]: a table's layout read from SQLite.
+//! - [`capture`]: change-capture triggers into `tillsync_changes`.
+//! - [`server`]: [`ServerDb`], the server database.
+//! - [`till`]: [`TillDb`], the till database.
+//! - [`digest`]: row count and content hash of a table, to compare till and server.
+//! - [`demo`]: realistic demo business data.
+
+pub mod capture;
+pub mod demo;
+pub mod digest;
+pub mod error;
+pub mod introspect;
+pub mod server;
+pub mod sql;
+pub mod till;
+
+pub use error::StoreError;
+pub use server::ServerDb;
+pub use till::TillDb;
+
+/// Now, as RFC 3339 UTC with seconds.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

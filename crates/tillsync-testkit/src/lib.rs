@@ -1,0 +1,1 @@
+//! tillsync-testkit

@@ -1,0 +1,101 @@
+//! The web service client of a till: ping and "which packages are available".
+
+use std::time::Duration;
+
+use tillsync_core::TillConfig;
+use tillsync_wire::api::{ApiError, AvailableRequest, AvailableResponse, Ping};
+
+use crate::TillError;
+
+/// Header naming the calling till (see the server's `web` module).
+pub const TILL_HEADER: &str = "X-Tillsync-Till";
+
+/// A blocking client for one till.
+pub struct Client {
+    http: reqwest::blocking::Client,
+    base: url::Url,
+    till: String,
+}
+
+impl Client {
+    /// A client with the web-service timeout of the configuration.
+    pub fn new(cfg: &TillConfig) -> Result<Self, TillError> {
+        Self::with_timeout(cfg, cfg.sync.ws_timeout())
+    }
+
+    /// A client with another timeout (the ping uses `ping_timeout_ms`).
+    pub fn with_timeout(cfg: &TillConfig, timeout: Duration) -> Result<Self, TillError> {
+        let http = reqwest::blocking::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .build()
+            .map_err(|e| TillError::Unreachable {
+                url: cfg.server.webservice_url.to_string(),
+                reason: e.to_string(),
+            })?;
+        Ok(Client {
+            http,
+            base: cfg.server.webservice_url.clone(),
+            till: cfg.till.id.clone(),
+        })
+    }
+
+    fn url(&self, path: &str) -> url::Url {
+        self.base.join(path).expect("API paths are relative")
+    }
+
+    fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        req: reqwest::blocking::RequestBuilder,
+        url: &url::Url,
+    ) -> Result<T, TillError> {
+        let resp =
+            req.header(TILL_HEADER, &self.till)
+                .send()
+                .map_err(|e| TillError::Unreachable {
+                    url: url.to_string(),
+                    reason: describe(&e),
+                })?;
+        let status = resp.status();
+        if status.is_success() {
+            return resp.json().map_err(|e| TillError::Unreachable {
+                url: url.to_string(),
+                reason: format!("unreadable answer: {e}"),
+            });
+        }
+        let text = resp.text().unwrap_or_default();
+        let message = serde_json::from_str::<ApiError>(&text)
+            .map(|e| e.message)
+            .unwrap_or_else(|_| text.chars().take(200).collect());
+        if status.is_server_error() {
+            Err(TillError::Unreachable {
+                url: url.to_string(),
+                reason: format!("HTTP {status}: {message}"),
+            })
+        } else {
+            Err(TillError::Refused(format!("HTTP {status}: {message}")))
+        }
+    }
+
+    /// `GET /api/v1/ping`.
+    pub fn ping(&self) -> Result<Ping, TillError> {
+        let url = self.url("api/v1/ping");
+        self.send(self.http.get(url.clone()), &url)
+    }
+
+    /// `POST /api/v1/packages/available`.
+    pub fn available(&self, req: &AvailableRequest) -> Result<AvailableResponse, TillError> {
+        let url = self.url("api/v1/packages/available");
+        self.send(self.http.post(url.clone()).json(req), &url)
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "no answer within the web-service timeout".into()
+    } else if e.is_connect() {
+        "connection refused or host unreachable".into()
+    } else {
+        e.to_string()
+    }
+}

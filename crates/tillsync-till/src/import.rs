@@ -1,0 +1,289 @@
+//! The importer (`till sync`'s pull): ask the web service which packages the
+//! till needs (or read the signed package index when the web service is
+//! down), download them over FTP, verify size, checksum and signature, and
+//! apply each in one transaction. Full loads happen on their own when needed,
+//! and the report says why.
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde::Serialize;
+use tillsync_core::TillConfig;
+use tillsync_store::TillDb;
+use tillsync_store::till::{ApplyReport, Expect};
+use tillsync_transport::{FtpStore, PackageStore};
+use tillsync_wire::api::{AvailableRequest, PlanAction, TablePlan, TillTable};
+use tillsync_wire::index::{INDEX_FILE, IndexBody, IndexEntry};
+use tillsync_wire::package::Package;
+
+use crate::client::Client;
+use crate::{DB_FILE, TillError};
+
+/// Options of one pull.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PullOptions {
+    /// Load every table in full (the seed's "load the data").
+    pub full: bool,
+}
+
+/// What one table's pull did.
+#[derive(Debug, Clone, Serialize)]
+pub struct TablePull {
+    /// Table.
+    pub table: String,
+    /// `up-to-date`, `incremental`, `full`, `not-published`.
+    pub action: String,
+    /// Why a full load, if one was made.
+    pub reason: Option<String>,
+    /// Version before.
+    pub version_before: Option<u64>,
+    /// Version after.
+    pub version_after: Option<u64>,
+}
+
+/// What one pull did.
+#[derive(Debug, Clone, Serialize)]
+pub struct PullReport {
+    /// `web service` or `package index (web service unreachable: …)`.
+    pub plan_source: String,
+    /// Per table.
+    pub tables: Vec<TablePull>,
+    /// Every package applied, in order.
+    pub applied: Vec<ApplyReport>,
+    /// Bytes downloaded.
+    pub downloaded_bytes: u64,
+    /// Duration in milliseconds.
+    pub millis: u64,
+}
+
+/// Pull once for the till in `dir`. `progress` hears a line per step.
+pub fn pull(
+    dir: &Path,
+    opts: PullOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<PullReport, TillError> {
+    let started = Instant::now();
+    let cfg = TillConfig::load(dir)?;
+    let mut db = TillDb::open(&dir.join(DB_FILE))?;
+    let result = pull_with(&cfg, &mut db, opts, progress);
+    match &result {
+        Ok(r) => {
+            let n = r.applied.len();
+            db.journal(
+                "pull",
+                "ok",
+                &format!(
+                    "{n} package(s) applied, {} bytes, plan from {}",
+                    r.downloaded_bytes, r.plan_source
+                ),
+            )?;
+        }
+        Err(e) => {
+            db.journal("pull", "error", &e.to_string())?;
+        }
+    }
+    result.map(|mut r| {
+        r.millis = started.elapsed().as_millis() as u64;
+        r
+    })
+}
+
+fn pull_with(
+    cfg: &TillConfig,
+    db: &mut TillDb,
+    opts: PullOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<PullReport, TillError> {
+    let key = cfg.verifying_key()?;
+    let versions = db.table_versions()?;
+    let till_tables: Vec<TillTable> = versions
+        .iter()
+        .map(|v| TillTable {
+            table: v.table.clone(),
+            version: Some(v.version),
+            layout_hash: Some(v.layout_hash.clone()),
+        })
+        .collect();
+    let mut ftp: Option<FtpStore> = None;
+    let connect = |ftp: &mut Option<FtpStore>| -> Result<(), TillError> {
+        if ftp.is_none() {
+            *ftp = Some(FtpStore::connect(
+                &cfg.ftp.address,
+                &cfg.ftp.user,
+                cfg.ftp.password.expose(),
+                cfg.sync.ws_timeout(),
+                false,
+            )?);
+        }
+        Ok(())
+    };
+
+    progress("asking the web service which packages are available");
+    let request = AvailableRequest {
+        tables: till_tables.clone(),
+        full: opts.full,
+    };
+    let (plans, plan_source) = match Client::new(cfg)?.available(&request) {
+        Ok(resp) => (resp.tables, "web service".to_string()),
+        Err(e @ TillError::Unreachable { .. }) => {
+            progress("web service unreachable; reading the package index");
+            connect(&mut ftp)?;
+            let index = read_index(ftp.as_mut().expect("connected"), &key)?;
+            (
+                tillsync_core::plan::plan_all(
+                    &index.packages,
+                    &cfg.till.store,
+                    &till_tables,
+                    opts.full,
+                ),
+                format!("package index ({e})"),
+            )
+        }
+        Err(e) => return Err(e),
+    };
+
+    let expect = Expect {
+        folder: &cfg.folder.name,
+        store: &cfg.till.store,
+        force_full: opts.full,
+    };
+    let mut report = PullReport {
+        plan_source,
+        tables: Vec::new(),
+        applied: Vec::new(),
+        downloaded_bytes: 0,
+        millis: 0,
+    };
+    for plan in plans {
+        let before = versions
+            .iter()
+            .find(|v| v.table == plan.table)
+            .map(|v| v.version);
+        let mut table = TablePull {
+            table: plan.table.clone(),
+            action: action_name(plan.action).into(),
+            reason: plan.reason.clone(),
+            version_before: before,
+            version_after: before,
+        };
+        if plan.packages.is_empty() {
+            report.tables.push(table);
+            continue;
+        }
+        connect(&mut ftp)?;
+        let store = ftp.as_mut().expect("connected");
+        match apply_plan(store, db, &plan, &key, &expect, &mut report, progress) {
+            Ok(()) => {}
+            Err(e @ TillError::Store(_)) if is_needs_full(&e) => {
+                // The till's copy no longer fits the incrementals (layout or
+                // version drift): load the table in full instead, and say so.
+                let index = read_index(store, &key)?;
+                let state: Vec<TillTable> = Vec::new();
+                let full =
+                    tillsync_core::plan::plan_all(&index.packages, &cfg.till.store, &state, true)
+                        .into_iter()
+                        .find(|p| p.table == plan.table)
+                        .ok_or_else(|| TillError::Download {
+                            file: INDEX_FILE.into(),
+                            reason: format!("no package for table {} in the index", plan.table),
+                        })?;
+                table.action = "full".into();
+                table.reason = Some(format!("{e}; loading the table in full instead"));
+                apply_plan(store, db, &full, &key, &expect, &mut report, progress)?;
+            }
+            Err(e) => return Err(e),
+        }
+        table.version_after = report
+            .applied
+            .iter()
+            .rev()
+            .find(|a| a.table == plan.table)
+            .map(|a| a.to_version)
+            .or(before);
+        report.tables.push(table);
+    }
+    if let Some(f) = ftp {
+        let _ = f.into_client().quit();
+    }
+    Ok(report)
+}
+
+fn is_needs_full(e: &TillError) -> bool {
+    matches!(e, TillError::Store(s) if s.needs_full())
+}
+
+fn action_name(a: PlanAction) -> &'static str {
+    match a {
+        PlanAction::UpToDate => "up-to-date",
+        PlanAction::Incremental => "incremental",
+        PlanAction::Full => "full",
+        PlanAction::NotPublished => "not-published",
+    }
+}
+
+fn read_index(
+    store: &mut dyn PackageStore,
+    key: &ed25519_dalek::VerifyingKey,
+) -> Result<IndexBody, TillError> {
+    let bytes = store.get(INDEX_FILE)?;
+    IndexBody::decode(&bytes, key).map_err(|e| TillError::Download {
+        file: INDEX_FILE.into(),
+        reason: e.to_string(),
+    })
+}
+
+fn apply_plan(
+    store: &mut dyn PackageStore,
+    db: &mut TillDb,
+    plan: &TablePlan,
+    key: &ed25519_dalek::VerifyingKey,
+    expect: &Expect<'_>,
+    report: &mut PullReport,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), TillError> {
+    for entry in &plan.packages {
+        progress(&format!("downloading {}", entry.file));
+        let bytes = download(store, entry)?;
+        report.downloaded_bytes += bytes.len() as u64;
+        let pkg = Package::verify(&bytes, key).map_err(|e| TillError::Download {
+            file: entry.file.clone(),
+            reason: e.to_string(),
+        })?;
+        if pkg.header.table != entry.table || pkg.header.to_version != entry.to_version {
+            return Err(TillError::Download {
+                file: entry.file.clone(),
+                reason: format!(
+                    "it holds {} version {}, the listing announced {} version {}",
+                    pkg.header.table, pkg.header.to_version, entry.table, entry.to_version
+                ),
+            });
+        }
+        progress(&format!("applying {}", entry.file));
+        let applied = db.apply(&entry.file, &pkg, expect)?;
+        report.applied.push(applied);
+    }
+    Ok(())
+}
+
+fn download(store: &mut dyn PackageStore, entry: &IndexEntry) -> Result<Vec<u8>, TillError> {
+    let bytes = store.get(&entry.file)?;
+    if bytes.len() as u64 != entry.size {
+        return Err(TillError::Download {
+            file: entry.file.clone(),
+            reason: format!(
+                "{} bytes received, {} published (truncated or replaced)",
+                bytes.len(),
+                entry.size
+            ),
+        });
+    }
+    let sum = tillsync_wire::sha256_hex(&bytes);
+    if sum != entry.sha256 {
+        return Err(TillError::Download {
+            file: entry.file.clone(),
+            reason: "its SHA-256 differs from the published checksum (corrupted or replaced)"
+                .into(),
+        });
+    }
+    Ok(bytes)
+}

@@ -1,0 +1,98 @@
+//! `till init`: create a till folder from a deployment package: `till.toml`
+//! (mode 0600) and the till database `till.db`.
+
+use std::path::Path;
+
+use tillsync_core::TillConfig;
+use tillsync_core::secret::Secret;
+use tillsync_core::till_config::SyncTimings;
+use tillsync_core::till_config::{TillFolder, TillFtp, TillIdentity, TillServer};
+use tillsync_store::TillDb;
+use tillsync_wire::deploy::{DEPLOY_FORMAT, DEPLOY_VERSION, DeploymentPackage};
+
+use crate::{DB_FILE, TillError};
+
+/// Read and check a deployment package file.
+pub fn read_package(path: &Path) -> Result<DeploymentPackage, TillError> {
+    let err = |reason: String| TillError::Deployment {
+        path: path.display().to_string(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read it: {e}")))?;
+    let probe: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| err(format!("not a deployment package (invalid JSON: {e})")))?;
+    if probe.get("format").and_then(|f| f.as_str()) != Some(DEPLOY_FORMAT) {
+        return Err(err("not a tillsync deployment package".into()));
+    }
+    if probe.get("version").and_then(|v| v.as_u64()) != Some(u64::from(DEPLOY_VERSION)) {
+        return Err(err(format!(
+            "deployment package version {} is not supported (this tillsync reads version {DEPLOY_VERSION})",
+            probe
+                .get("version")
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        )));
+    }
+    serde_json::from_value(probe).map_err(|e| err(format!("unreadable: {e}")))
+}
+
+/// Install a till in `dir` from the deployment package at `package`.
+/// Refuses a folder that already holds a till.
+pub fn init(dir: &Path, package: &Path) -> Result<TillConfig, TillError> {
+    let p = read_package(package)?;
+    if TillConfig::path(dir).exists() {
+        return Err(TillError::Deployment {
+            path: package.display().to_string(),
+            reason: format!("{} already holds a till (till.toml exists)", dir.display()),
+        });
+    }
+    let bad = |reason: String| TillError::Deployment {
+        path: package.display().to_string(),
+        reason,
+    };
+    let cfg = TillConfig {
+        till: TillIdentity {
+            id: p.till_id.clone(),
+            store: p.store.clone(),
+        },
+        folder: TillFolder {
+            name: p.folder.clone(),
+        },
+        server: TillServer {
+            webservice_url: p
+                .webservice_url
+                .parse()
+                .map_err(|e| bad(format!("web service URL {:?}: {e}", p.webservice_url)))?,
+            public_key: p.server_public_key.clone(),
+        },
+        ftp: TillFtp {
+            address: p.ftp_address.parse().map_err(|e| bad(format!("{e}")))?,
+            user: p.ftp_user.clone(),
+            password: Secret::new(p.ftp_password.clone()),
+        },
+        sync: SyncTimings {
+            sync_interval_ms: p.sync_interval_ms,
+            ws_timeout_ms: p.ws_timeout_ms,
+            ping_timeout_ms: p.ping_timeout_ms,
+            retry_interval_ms: p.retry_interval_ms,
+        },
+    };
+    cfg.validate()?;
+    std::fs::create_dir_all(dir).map_err(|source| TillError::Io {
+        what: "cannot create",
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let db = TillDb::open(&dir.join(DB_FILE))?;
+    db.journal(
+        "install",
+        "ok",
+        &format!(
+            "till {} of store {} installed for folder {}",
+            p.till_id, p.store, p.folder
+        ),
+    )?;
+    // The configuration is written last: its presence marks a finished install.
+    cfg.save(dir)?;
+    Ok(cfg)
+}

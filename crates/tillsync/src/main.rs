@@ -1,0 +1,69 @@
+//! `tillsync`: the command line of the server, the till and the demo.
+//! Thin: parse arguments, call the libraries, print.
+
+mod bench;
+mod demo;
+mod server_cmd;
+mod till_cmd;
+mod ui;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// tillsync keeps store tills selling when the network is gone and brings
+/// every till and the back office back in line when it returns.
+#[derive(Parser)]
+#[command(name = "tillsync", version, about, long_about = None)]
+struct Cli {
+    /// Print machine-readable JSON instead of text (where a command has output).
+    #[arg(long, global = true)]
+    json: bool,
+    /// Log format on stderr: text or json.
+    #[arg(long, global = true, default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The server: data folder, configuration, sync tables, export, web service.
+    #[command(subcommand)]
+    Server(server_cmd::ServerCmd),
+    /// A till: install, load data, status.
+    #[command(subcommand)]
+    Till(till_cmd::TillCmd),
+    /// Run the whole down path on demo data and print a summary.
+    Demo(demo::DemoArgs),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = match &cli.command {
+        Command::Server(server_cmd::ServerCmd::Run(_)) => "info",
+        _ => "warn",
+    };
+    ui::init_logs(&cli.log_format, default_level);
+    let out = ui::Out { json: cli.json };
+    let result = match cli.command {
+        Command::Server(cmd) => server_cmd::run(cmd, &out),
+        Command::Till(cmd) => till_cmd::run(cmd, &out),
+        Command::Demo(args) => demo::run(args, &out),
+        Command::Bench(cmd) => bench::run(cmd, &out),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if out.json {
+                let msg = serde_json::json!({ "error": format!("{e:#}") });
+                println!("{msg}");
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

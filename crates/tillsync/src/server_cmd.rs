@@ -1,0 +1,402 @@
+//! `tillsync server …`: data folder, configuration, sync tables, export,
+//! checks, deployment packages and `server run`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use tillsync_core::config::KEYS;
+use tillsync_core::{Direction, ServerConfig, SyncTable, SyncType};
+use tillsync_server::export::{ExportOptions, export};
+use tillsync_server::run::{RunOptions, start};
+use tillsync_server::{DataDir, check, deploy};
+
+use crate::ui::Out;
+
+#[derive(Args)]
+pub struct DataArg {
+    /// The server data folder.
+    #[arg(long, env = "TILLSYNC_DATA")]
+    pub data: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum ServerCmd {
+    /// Create a server data folder: configuration, signing key, database.
+    Init {
+        #[command(flatten)]
+        data: DataArg,
+        /// POS folder name (the company).
+        #[arg(long, default_value = "DEMO")]
+        folder: String,
+        /// Create and fill demo business tables (ART, CLI, T012, STORE_TILL).
+        #[arg(long)]
+        demo: bool,
+        /// Items in the demo ART table.
+        #[arg(long, default_value_t = 10_000)]
+        demo_rows: usize,
+    },
+    /// Read or change the POS folder configuration.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// The sync tables (which tables travel, which way, how).
+    #[command(subcommand)]
+    Tables(TablesCmd),
+    /// Build and publish packages now (incremental unless --full).
+    Export {
+        #[command(flatten)]
+        data: DataArg,
+        /// A full package of every table.
+        #[arg(long)]
+        full: bool,
+    },
+    /// Test a connection (the seed's "Tester la connexion" buttons).
+    #[command(subcommand)]
+    Check(CheckCmd),
+    /// Write the deployment package that installs a till.
+    Package {
+        #[command(flatten)]
+        data: DataArg,
+        /// Till id (must be in STORE_TILL).
+        #[arg(long)]
+        till: String,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run the web service, the embedded FTP server and the scheduled export.
+    Run(DataArg),
+}
+
+#[derive(Subcommand)]
+pub enum ConfigCmd {
+    /// Print one key (passwords show ********).
+    Get {
+        /// Key, e.g. ftp.address.
+        key: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Change one key, with validation; the file is untouched on error.
+    Set {
+        /// Key, e.g. ftp.mode.
+        key: String,
+        /// New value.
+        value: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Print every key.
+    List(DataArg),
+}
+
+#[derive(Subcommand)]
+pub enum TablesCmd {
+    /// List the sync tables.
+    List(DataArg),
+    /// Register a sync table.
+    Add {
+        #[command(flatten)]
+        data: DataArg,
+        /// Table name.
+        #[arg(long)]
+        table: String,
+        /// full (snapshot at every export) or incremental (changes only).
+        #[arg(long = "type")]
+        sync_type: SyncType,
+        /// down (server to tills) or up (tills to server).
+        #[arg(long)]
+        direction: Direction,
+        /// Column that subsets rows per store.
+        #[arg(long)]
+        filter: Option<String>,
+    },
+    /// Unregister a sync table.
+    Remove {
+        #[command(flatten)]
+        data: DataArg,
+        /// Table name.
+        #[arg(long)]
+        table: String,
+        /// down or up.
+        #[arg(long)]
+        direction: Direction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CheckCmd {
+    /// Connect to the server database; report its kind, version and sync tables.
+    Db(DataArg),
+    /// Log in to the FTP server and download test.txt from the target folder.
+    Ftp(DataArg),
+}
+
+pub fn run(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
+    match cmd {
+        ServerCmd::Init {
+            data,
+            folder,
+            demo,
+            demo_rows,
+        } => {
+            let pb = out.spinner("creating the server data folder");
+            let (_, report) = DataDir::init(&data.data, &folder, demo.then_some(demo_rows))?;
+            pb.finish_and_clear();
+            let json = serde_json::json!({
+                "data": report.dir,
+                "public_key": report.public_key,
+                "demo": report.demo.as_ref().map(|d| serde_json::json!({
+                    "items": d.items, "customers": d.customers, "vat_rates": d.vat_rates, "tills": d.tills
+                })),
+            });
+            out.emit(&json, || {
+                println!("server data folder created: {}", report.dir.display());
+                println!("server public key: {}", report.public_key);
+                if let Some(d) = &report.demo {
+                    println!(
+                        "demo data: {} items, {} customers, {} VAT rates, {} tills; sync tables ART, CLI (filter store), T012, STORE_TILL",
+                        d.items, d.customers, d.vat_rates, d.tills
+                    );
+                }
+            });
+        }
+        ServerCmd::Config(c) => config(c, out)?,
+        ServerCmd::Tables(t) => tables(t, out)?,
+        ServerCmd::Export { data, full } => {
+            let dir = DataDir::open(&data.data)?;
+            let cfg = dir.config()?;
+            let pb = out.spinner("exporting");
+            let mut store = dir.package_store(&cfg)?;
+            let result = export(&dir, store.as_mut(), ExportOptions { full }, &mut |m| {
+                pb.set_message(m.to_string())
+            });
+            pb.finish_and_clear();
+            let report = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    if let Ok(db) = dir.open_db_with(&cfg) {
+                        let _ = db.journal("export", None, "error", &e.to_string());
+                    }
+                    return Err(e.into());
+                }
+            };
+            out.emit(&report, || {
+                for t in &report.tables {
+                    let files = if t.published.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" [{}]", t.published.join(", "))
+                    };
+                    let why = t
+                        .full_reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default();
+                    println!(
+                        "{:<12} v{} → v{}  {}{}  {} rows{}",
+                        t.table, t.version_before, t.version_after, t.outcome, why, t.rows, files
+                    );
+                }
+                if !report.purged.is_empty() {
+                    println!("purged (retention): {}", report.purged.join(", "));
+                }
+                println!(
+                    "published {} bytes to {} in {} ms",
+                    report.bytes, report.store, report.millis
+                );
+            });
+        }
+        ServerCmd::Check(CheckCmd::Db(data)) => {
+            let dir = DataDir::open(&data.data)?;
+            let r = check::check_db(&dir)?;
+            out.emit(&r, || {
+                println!("database OK: {} {} ({})", r.kind, r.version, r.location);
+                if r.sync_tables.is_empty() {
+                    println!("no sync tables yet");
+                }
+                for t in &r.sync_tables {
+                    println!("  sync table {t}");
+                }
+            });
+        }
+        ServerCmd::Check(CheckCmd::Ftp(data)) => {
+            let dir = DataDir::open(&data.data)?;
+            match check::check_ftp_server(&dir) {
+                Ok(r) => {
+                    let json = serde_json::json!({"ok": true, "report": r.to_string()});
+                    out.emit(&json, || println!("FTP OK: {r}"));
+                }
+                Err(e) => {
+                    let json = serde_json::json!({"ok": false, "error": e.to_string()});
+                    out.emit(&json, || {});
+                    eprintln!("FTP check failed: {e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        ServerCmd::Package {
+            data,
+            till,
+            out: file,
+        } => {
+            let dir = DataDir::open(&data.data)?;
+            let pkg = deploy::build(&dir, &till)?;
+            deploy::write(&pkg, &file)?;
+            let json = serde_json::json!({"till": pkg.till_id, "store": pkg.store, "file": file});
+            out.emit(&json, || {
+                println!(
+                    "deployment package for till {} (store {}) written to {} (it holds a password: mode 0600)",
+                    pkg.till_id,
+                    pkg.store,
+                    file.display()
+                )
+            });
+        }
+        ServerCmd::Run(data) => {
+            let dir = DataDir::open(&data.data)?;
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async {
+                let server = start(
+                    dir,
+                    RunOptions {
+                        scheduled_exports: true,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+                eprintln!(
+                    "tillsync server: web service on http://{}{}; Ctrl-C stops",
+                    server.web_addr,
+                    server
+                        .ftp_addr
+                        .map(|a| format!(", embedded FTP on ftp://{a}"))
+                        .unwrap_or_default()
+                );
+                shutdown_signal().await;
+                eprintln!("stopping");
+                server.shutdown().await;
+                anyhow::Ok(())
+            })?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+}
+
+fn config(cmd: ConfigCmd, out: &Out) -> Result<()> {
+    match cmd {
+        ConfigCmd::Get { key, data } => {
+            let cfg = ServerConfig::load(&data.data)?;
+            let v = cfg.get(&key)?;
+            out.emit(&serde_json::json!({ "key": key, "value": v }), || {
+                println!("{v}")
+            });
+        }
+        ConfigCmd::Set { key, value, data } => {
+            DataDir::open(&data.data)?;
+            let mut cfg = ServerConfig::load(&data.data)?;
+            cfg.set(&key, &value)?;
+            cfg.save(&data.data)
+                .with_context(|| format!("saving {}", data.data.display()))?;
+            let shown = cfg.get(&key)?;
+            out.emit(&serde_json::json!({ "key": key, "value": shown }), || {
+                println!("{key} = {shown}")
+            });
+        }
+        ConfigCmd::List(data) => {
+            let cfg = ServerConfig::load(&data.data)?;
+            let mut map = serde_json::Map::new();
+            for (key, _, _) in KEYS {
+                map.insert(key.to_string(), cfg.get(key)?.into());
+            }
+            out.emit(&map, || {
+                for (key, desc, _) in KEYS {
+                    println!(
+                        "{key:<24} = {:<40} # {desc}",
+                        map[*key].as_str().unwrap_or("")
+                    );
+                }
+            });
+        }
+    }
+    Ok(())
+}
+
+fn tables(cmd: TablesCmd, out: &Out) -> Result<()> {
+    match cmd {
+        TablesCmd::List(data) => {
+            let dir = DataDir::open(&data.data)?;
+            let db = dir.open_db()?;
+            let list = db.sync_tables()?;
+            out.emit(&list, || {
+                if list.is_empty() {
+                    println!("no sync tables");
+                }
+                for t in &list {
+                    println!(
+                        "{:<16} {:<5} {:<12} {}",
+                        t.table,
+                        t.direction,
+                        t.sync_type,
+                        t.filter
+                            .as_deref()
+                            .map(|f| format!("filter {f}"))
+                            .unwrap_or_default()
+                    );
+                }
+            });
+        }
+        TablesCmd::Add {
+            data,
+            table,
+            sync_type,
+            direction,
+            filter,
+        } => {
+            let dir = DataDir::open(&data.data)?;
+            let t = SyncTable::new(table, sync_type, direction, filter)?;
+            let mut db = dir.open_db()?;
+            let layout = db.add_sync_table(&t)?;
+            out.emit(&t, || {
+                println!(
+                    "sync table {} added ({}, {}); key ({}), {} columns{}",
+                    t.table,
+                    t.direction,
+                    t.sync_type,
+                    layout.key.join(", "),
+                    layout.columns.len(),
+                    if t.direction == Direction::Down && t.sync_type == SyncType::Incremental {
+                        "; change capture installed"
+                    } else {
+                        ""
+                    }
+                )
+            });
+        }
+        TablesCmd::Remove {
+            data,
+            table,
+            direction,
+        } => {
+            let dir = DataDir::open(&data.data)?;
+            let mut db = dir.open_db()?;
+            db.remove_sync_table(&table, direction)?;
+            out.emit(
+                &serde_json::json!({"removed": table, "direction": direction}),
+                || println!("sync table {table} ({direction}) removed"),
+            );
+        }
+    }
+    Ok(())
+}
