@@ -8,6 +8,7 @@
 //! - [`web`]: the HTTP web service under `/api/v1`.
 //! - [`check`]: "Test connection" for the database and the FTP server.
 //! - [`deploy`]: deployment packages that install a till.
+//! - [`verify`]: compare a till database with the server (demo, tests, support).
 //! - [`run`]: `server run`: web service, embedded FTP server and export schedule together.
 
 pub mod check;
@@ -15,6 +16,7 @@ pub mod data;
 pub mod deploy;
 pub mod export;
 pub mod run;
+pub mod verify;
 pub mod web;
 
 pub use data::DataDir;

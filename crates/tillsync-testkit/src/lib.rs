@@ -1,1 +1,210 @@
-//! tillsync-testkit
+//! Test support: a whole server (web service and embedded FTP server on
+//! 127.0.0.1:0) over demo data in its own temp folder, tills installed from
+//! real deployment packages, and comparisons of a till with the server.
+//!
+//! # Example
+//! ```no_run
+//! let server = tillsync_testkit::TestServer::start(500);
+//! server.export();
+//! let till = server.install_till("T001");
+//! tillsync_testkit::pull(&till).unwrap();
+//! server.assert_till_matches(&till);
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use tillsync_core::{ServerConfig, TillConfig};
+use tillsync_server::export::{ExportOptions, ExportReport, export};
+use tillsync_server::run::{RunOptions, RunningServer, start};
+use tillsync_server::verify::{TableMatch, compare_with_till};
+use tillsync_server::{DataDir, ServerError, deploy};
+use tillsync_store::{ServerDb, TillDb};
+use tillsync_till::import::{PullOptions, PullReport, pull as till_pull};
+use tillsync_till::{DB_FILE, TillError, install};
+
+/// A server in a temp folder, its web service and FTP server on loopback.
+pub struct TestServer {
+    /// The temp folder holding the server (`server/`) and tills (`T001/`…).
+    pub root: tempfile::TempDir,
+    /// The server data folder.
+    pub data: DataDir,
+    rt: tokio::runtime::Runtime,
+    running: Option<RunningServer>,
+    /// Web service address.
+    pub web_addr: SocketAddr,
+    /// Embedded FTP server address.
+    pub ftp_addr: SocketAddr,
+}
+
+impl TestServer {
+    /// Init a server with `rows` demo items and start it (no export yet).
+    pub fn start(rows: usize) -> Self {
+        let root = tempfile::tempdir().expect("temp dir");
+        let dir = root.path().join("server");
+        let (data, _) = DataDir::init(&dir, "DEMO", Some(rows)).expect("server init");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut s = TestServer {
+            root,
+            data,
+            rt,
+            running: None,
+            web_addr: "127.0.0.1:0".parse().expect("addr"),
+            ftp_addr: "127.0.0.1:0".parse().expect("addr"),
+        };
+        s.restart();
+        s
+    }
+
+    /// Start (again) the web service and FTP server; the first start picks
+    /// free ports, a restart reuses them, and the configuration tells the tills.
+    pub fn restart(&mut self) {
+        assert!(self.running.is_none(), "server already running");
+        let (web, ftp) = (self.web_addr, self.ftp_addr);
+        let data = self.data.clone();
+        let running = self
+            .rt
+            .block_on(async move {
+                let listener = tokio::net::TcpListener::bind(web).await?;
+                start(
+                    data,
+                    RunOptions {
+                        web_listener: Some(listener),
+                        ftp_listen: Some(ftp),
+                        scheduled_exports: false,
+                    },
+                )
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))
+            })
+            .expect("server start");
+        self.web_addr = running.web_addr;
+        self.ftp_addr = running.ftp_addr.expect("embedded FTP runs");
+        let mut cfg = self.config();
+        cfg.set("till.webservice_url", &format!("http://{}/", self.web_addr))
+            .expect("url");
+        cfg.set("ftp.address", &format!("ftp://{}", self.ftp_addr))
+            .expect("ftp address");
+        cfg.set("till.ws_timeout_ms", "5000").expect("timeout");
+        cfg.save(self.data.path()).expect("save config");
+        self.running = Some(running);
+    }
+
+    /// Stop the web service and the FTP server (the data folder stays).
+    pub fn stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            self.rt.block_on(r.shutdown());
+        }
+    }
+
+    /// The server data folder.
+    pub fn dir(&self) -> &Path {
+        self.data.path()
+    }
+
+    /// The configuration as saved.
+    pub fn config(&self) -> ServerConfig {
+        ServerConfig::load(self.data.path()).expect("config")
+    }
+
+    /// The folder the embedded FTP server serves (copy mode publishes here).
+    pub fn share_dir(&self) -> PathBuf {
+        self.config().share_dir(self.data.path())
+    }
+
+    /// A connection to the server database (as the ERP would write).
+    pub fn db(&self) -> ServerDb {
+        self.data.open_db().expect("server db")
+    }
+
+    /// Run one export (incremental where possible).
+    pub fn export(&self) -> ExportReport {
+        self.try_export(false).expect("export")
+    }
+
+    /// Run one export, full or not, returning errors.
+    pub fn try_export(&self, full: bool) -> Result<ExportReport, ServerError> {
+        let cfg = self.config();
+        let mut store = self.data.package_store(&cfg)?;
+        export(
+            &self.data,
+            store.as_mut(),
+            ExportOptions { full },
+            &mut |_| {},
+        )
+    }
+
+    /// Write the deployment package of `till` and install it in `root/<till>`.
+    pub fn install_till(&self, till: &str) -> PathBuf {
+        let tdir = self.root.path().join(till);
+        let pkg = self.root.path().join(format!("{till}.deploy.json"));
+        deploy::write(
+            &deploy::build(&self.data, till).expect("deployment package"),
+            &pkg,
+        )
+        .expect("write deployment package");
+        install::init(&tdir, &pkg).expect("till init");
+        tdir
+    }
+
+    /// Compare a till with the server, table by table.
+    pub fn compare(&self, tdir: &Path) -> Vec<TableMatch> {
+        let cfg = TillConfig::load(tdir).expect("till config");
+        let db = TillDb::open(&tdir.join(DB_FILE)).expect("till db");
+        compare_with_till(&self.data, db.conn(), &cfg.till.store).expect("compare")
+    }
+
+    /// Panic with the differences unless the till equals the server.
+    pub fn assert_till_matches(&self, tdir: &Path) {
+        let m = self.compare(tdir);
+        assert!(
+            m.iter().all(|t| t.matches),
+            "till {} differs from the server: {m:#?}",
+            tdir.display()
+        );
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// One pull (incremental where possible) for the till in `tdir`.
+pub fn pull(tdir: &Path) -> Result<PullReport, TillError> {
+    till_pull(tdir, PullOptions::default(), &mut |_| {})
+}
+
+/// One full pull for the till in `tdir`.
+pub fn pull_full(tdir: &Path) -> Result<PullReport, TillError> {
+    till_pull(tdir, PullOptions { full: true }, &mut |_| {})
+}
+
+/// Versions the till holds, by table.
+pub fn till_versions(tdir: &Path) -> Vec<(String, u64)> {
+    TillDb::open(&tdir.join(DB_FILE))
+        .expect("till db")
+        .table_versions()
+        .expect("versions")
+        .into_iter()
+        .map(|v| (v.table, v.version))
+        .collect()
+}
+
+/// A digest of every synced table of the till (to show "unchanged").
+pub fn till_snapshot(tdir: &Path) -> Vec<(String, u64, String)> {
+    let db = TillDb::open(&tdir.join(DB_FILE)).expect("till db");
+    let mut out = Vec::new();
+    for v in db.table_versions().expect("versions") {
+        let layout = tillsync_store::introspect::layout(db.conn(), &v.table).expect("layout");
+        let d = tillsync_store::digest::table_digest(db.conn(), &v.table, &layout, None)
+            .expect("digest");
+        out.push((v.table, v.version, d.sha256));
+    }
+    out
+}

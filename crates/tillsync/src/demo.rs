@@ -11,11 +11,11 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
-use tillsync_core::{Direction, ServerConfig, TillConfig};
+use tillsync_core::{ServerConfig, TillConfig};
 use tillsync_server::export::{ExportOptions, export};
 use tillsync_server::run::{RunOptions, start};
+use tillsync_server::verify::compare_with_till;
 use tillsync_server::{DataDir, deploy};
-use tillsync_store::digest::table_digest;
 use tillsync_store::{ServerDb, TillDb};
 use tillsync_till::import::{PullOptions, pull};
 use tillsync_till::{DB_FILE, install};
@@ -239,46 +239,31 @@ fn erp_changes(db: &ServerDb) -> Result<()> {
 }
 
 fn compare(data: &DataDir, dir: &Path) -> Result<Vec<TableLine>> {
-    let db = data.open_db()?;
-    let mut lines = Vec::new();
-    for t in db
-        .sync_tables()?
-        .into_iter()
-        .filter(|t| t.direction == Direction::Down)
-    {
-        let layout = tillsync_store::introspect::layout(db.conn(), &t.table)?;
-        let server_version = db.table_state(&t.table)?.map(|s| s.version).unwrap_or(0);
-        let all = table_digest(db.conn(), &t.table, &layout, None)?;
-        let mut tills = Vec::new();
-        for till in TILLS {
-            let tdir = dir.join(till);
-            let tcfg = TillConfig::load(&tdir)?;
-            let tdb = TillDb::open(&tdir.join(DB_FILE))?;
-            let expected = table_digest(
-                db.conn(),
-                &t.table,
-                &layout,
-                t.filter.as_deref().map(|f| (f, tcfg.till.store.as_str())),
-            )?;
-            let got = table_digest(tdb.conn(), &t.table, &layout, None)?;
-            let version = tdb
-                .table_versions()?
-                .into_iter()
-                .find(|v| v.table == t.table)
-                .map(|v| v.version);
-            tills.push(TillTable {
+    let mut lines: Vec<TableLine> = Vec::new();
+    for till in TILLS {
+        let tdir = dir.join(till);
+        let tcfg = TillConfig::load(&tdir)?;
+        let tdb = TillDb::open(&tdir.join(DB_FILE))?;
+        for m in compare_with_till(data, tdb.conn(), &tcfg.till.store)? {
+            let line = match lines.iter_mut().find(|l| l.table == m.table) {
+                Some(l) => l,
+                None => {
+                    lines.push(TableLine {
+                        table: m.table.clone(),
+                        server_version: m.server_version,
+                        server_rows: m.server_rows,
+                        tills: Vec::new(),
+                    });
+                    lines.last_mut().expect("just pushed")
+                }
+            };
+            line.tills.push(TillTable {
                 till: till.to_string(),
-                rows: got.rows,
-                version,
-                matches: got == expected && version == Some(server_version),
+                rows: m.till_rows,
+                version: m.till_version,
+                matches: m.matches,
             });
         }
-        lines.push(TableLine {
-            table: t.table.clone(),
-            server_version,
-            server_rows: all.rows,
-            tills,
-        });
     }
     Ok(lines)
 }

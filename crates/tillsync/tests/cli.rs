@@ -1,0 +1,1 @@
+//! CLI: configuration, sync tables, checks, deployment packages.

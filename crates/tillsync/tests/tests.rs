@@ -1,0 +1,8 @@
+//! Integration tests of tillsync, one binary: real SQLite files, the real web
+//! service and FTP servers on 127.0.0.1:0, the real `tillsync` binary.
+
+mod util;
+
+mod cli;
+mod down;
+mod faults;
