@@ -60,25 +60,23 @@ pub fn plan_table(
     let version = till.and_then(|t| t.version);
     let layout = till.and_then(|t| t.layout_hash.as_deref());
 
-    if !force_full {
-        if let Some(v) = version {
-            if v == latest {
-                plan.action = PlanAction::UpToDate;
-                return plan;
-            }
-            if v > latest {
-                plan.action = PlanAction::UpToDate;
-                plan.reason = Some(format!(
-                    "the till holds version {v}, newer than the newest published ({latest}); \
-                     it keeps its data (a till never goes back to an older version)"
-                ));
-                return plan;
-            }
-            if let Some(chain) = chain(entries, v, latest, layout) {
-                plan.action = PlanAction::Incremental;
-                plan.packages = chain.into_iter().cloned().collect();
-                return plan;
-            }
+    if !force_full && let Some(v) = version {
+        if v == latest {
+            plan.action = PlanAction::UpToDate;
+            return plan;
+        }
+        if v > latest {
+            plan.action = PlanAction::UpToDate;
+            plan.reason = Some(format!(
+                "the till holds version {v}, newer than the newest published ({latest}); \
+                 it keeps its data (a till never goes back to an older version)"
+            ));
+            return plan;
+        }
+        if let Some(chain) = chain(entries, v, latest, layout) {
+            plan.action = PlanAction::Incremental;
+            plan.packages = chain.into_iter().cloned().collect();
+            return plan;
         }
     }
 
@@ -91,11 +89,10 @@ pub fn plan_table(
     match full {
         Some(full) => {
             plan.packages.push((*full).clone());
-            if full.to_version < latest {
-                if let Some(rest) = chain(entries, full.to_version, latest, Some(&full.layout_hash))
-                {
-                    plan.packages.extend(rest.into_iter().cloned());
-                }
+            if full.to_version < latest
+                && let Some(rest) = chain(entries, full.to_version, latest, Some(&full.layout_hash))
+            {
+                plan.packages.extend(rest.into_iter().cloned());
             }
         }
         None => {

@@ -50,23 +50,9 @@ pub fn recycle<'b>(mut v: Vec<ValueRef<'_>>) -> Vec<ValueRef<'b>> {
     v.into_iter().map(|_| ValueRef::Null).collect()
 }
 
-/// Validate a plain identifier (letters, digits, `_`; not starting with a
-/// digit; at most 63 characters).
+/// Validate a plain identifier (see [`tillsync_core::ident::validate`]).
 pub fn check_ident(name: &str) -> Result<(), crate::StoreError> {
-    let ok = !name.is_empty()
-        && name.len() <= 63
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(crate::StoreError::Ident(format!(
-            "{name:?} is not a plain identifier (letters, digits and _, not starting with a digit, at most 63 characters)"
-        )))
-    }
+    tillsync_core::ident::validate(name).map_err(|e| crate::StoreError::Ident(e.to_string()))
 }
 
 #[cfg(test)]

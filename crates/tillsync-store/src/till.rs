@@ -170,17 +170,17 @@ impl TillDb {
                 h.folder, expect.folder
             )));
         }
-        if let Some(s) = &h.subset {
-            if s != expect.store {
-                return Err(refuse(format!(
-                    "it holds the rows of store {s}, this till is in store {}",
-                    expect.store
-                )));
-            }
+        if let Some(s) = &h.subset
+            && s != expect.store
+        {
+            return Err(refuse(format!(
+                "it holds the rows of store {s}, this till is in store {}",
+                expect.store
+            )));
         }
         check_ident(&h.table)?;
         for c in &h.layout.columns {
-            check_decl_type(&c.decl_type).map_err(|e| refuse(e))?;
+            check_decl_type(&c.decl_type).map_err(refuse)?;
         }
         let payload = pkg.decompress().map_err(|source| StoreError::Package {
             file: file.to_string(),
@@ -209,14 +209,14 @@ impl TillDb {
 
         match h.kind {
             PackageKind::Full => {
-                if let Some((v, _)) = &current {
-                    if *v > h.to_version || (*v == h.to_version && !expect.force_full) {
-                        return Err(refuse(format!(
-                            "it is version {}, the till already holds version {v} \
-                             (a till never goes back to an older version)",
-                            h.to_version
-                        )));
-                    }
+                if let Some((v, _)) = &current
+                    && (*v > h.to_version || (*v == h.to_version && !expect.force_full))
+                {
+                    return Err(refuse(format!(
+                        "it is version {}, the till already holds version {v} \
+                         (a till never goes back to an older version)",
+                        h.to_version
+                    )));
                 }
                 let staging = q(&format!("tillsync_load_{}", h.table));
                 tx.execute_batch(&format!(
