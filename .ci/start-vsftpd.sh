@@ -91,7 +91,7 @@ xferlog_file=$DIR/xferlog
 EOF
 
 log "starting vsftpd on 127.0.0.1:$PORT (config $DIR/vsftpd.conf)"
-nohup /usr/sbin/vsftpd "$DIR/vsftpd.conf" >"$DIR/vsftpd.out" 2>&1 </dev/null &
+nohup /usr/sbin/vsftpd "$DIR/vsftpd.conf" >"$DIR/vsftpd.out" 2>&1 </dev/null 3>&- &
 echo $! >"$DIR/vsftpd.pid"
 
 # Wait until the port answers with the 220 banner.

@@ -9,7 +9,7 @@
 //!
 //! Passive data ports: by default every PASV/EPSV binds port 0 (an
 //! ephemeral port chosen by the system) through a custom
-//! [`Binder`](libunftp::options::Binder), so many servers and tests can run
+//! [`Binder`], so many servers and tests can run
 //! side by side; [`EmbeddedFtp::passive_ports`] sets a fixed range instead
 //! (for firewalls).
 

@@ -7,7 +7,6 @@ use std::io;
 /// Every message names the server, folder or file concerned and never
 /// contains a password.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum TransportError {
     /// Nothing listens on the address (wrong port, FTP service stopped).
     #[error(

@@ -21,6 +21,19 @@ use crate::store::{PackageStore, clean_listing, temp_name, validate_name};
 /// The file that the "Test connection" button downloads from the target folder.
 pub const TEST_FILE: &str = "test.txt";
 
+/// Message of [`TransportError::Protocol`] when the server hung up.
+const CONNECTION_CLOSED: &str = "the server closed the connection";
+
+/// Whether `e` means the control connection is gone (idle timeout, server
+/// restart), so that a fresh connection may succeed.
+fn connection_lost(e: &TransportError) -> bool {
+    match e {
+        TransportError::Protocol { message, .. } => message.starts_with(CONNECTION_CLOSED),
+        TransportError::Unavailable { .. } => true,
+        _ => false,
+    }
+}
+
 /// A logged-in FTP connection whose working folder is the target folder of
 /// its [`FtpAddress`].
 ///
@@ -216,7 +229,7 @@ fn map_io_error(shown: &str, op: Op<'_>, io: io::Error) -> TransportError {
         | io::ErrorKind::BrokenPipe => TransportError::Protocol {
             addr,
             what: op.doing(),
-            message: "the server closed the connection".into(),
+            message: CONNECTION_CLOSED.into(),
         },
         _ => TransportError::Io {
             location: addr,
@@ -237,6 +250,12 @@ fn map_reply(shown: &str, user: &str, op: Op<'_>, code: u32, text: String) -> Tr
         (421, _) => TransportError::Unavailable {
             addr: location,
             message: text,
+        },
+        // "221 Session timed out" (libunftp) when not quitting: the session is over.
+        (221, op) if !matches!(op, Op::Quit) => TransportError::Protocol {
+            addr: location,
+            what: op.doing(),
+            message: format!("{CONNECTION_CLOSED} (\"{text}\")"),
         },
         (550 | 450, Op::Retr(name) | Op::RenameFrom(name)) if !perm => TransportError::NotFound {
             name: name.to_string(),
@@ -263,7 +282,7 @@ fn banner_text(raw: &str) -> String {
             let l = l.trim();
             if l.len() >= 4
                 && l[..3].bytes().all(|b| b.is_ascii_digit())
-                && matches!(&l[3..4], " " | "-")
+                && matches!(l.as_bytes()[3], b' ' | b'-')
             {
                 l[4..].trim()
             } else {
@@ -568,16 +587,41 @@ impl FtpClient {
     }
 }
 
+/// How to connect again; the password stays out of `Debug`.
+struct Reconnect {
+    addr: FtpAddress,
+    user: String,
+    password: String,
+    timeout: Duration,
+    create_target: bool,
+}
+
 /// A [`PackageStore`] in the target folder of an FTP server.
-#[derive(Debug)]
+///
+/// A store made by [`FtpStore::connect`] reconnects once when the server has
+/// closed the connection meanwhile (idle timeout between two exports) and
+/// retries the operation: every operation is idempotent.
 pub struct FtpStore {
     client: FtpClient,
+    reconnect: Option<Reconnect>,
+}
+
+impl fmt::Debug for FtpStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FtpStore")
+            .field("client", &self.client)
+            .field("reconnects", &self.reconnect.is_some())
+            .finish()
+    }
 }
 
 impl FtpStore {
-    /// Wraps a connected client.
+    /// Wraps a connected client (no automatic reconnection).
     pub fn new(client: FtpClient) -> Self {
-        FtpStore { client }
+        FtpStore {
+            client,
+            reconnect: None,
+        }
     }
 
     /// Connects (see [`FtpClient::connect`]); with `create_target` the target
@@ -589,11 +633,45 @@ impl FtpStore {
         timeout: Duration,
         create_target: bool,
     ) -> Result<Self, TransportError> {
-        let mut client = FtpClient::connect(addr, user, password, timeout)?;
-        if create_target {
+        let reconnect = Reconnect {
+            addr: addr.clone(),
+            user: user.to_string(),
+            password: password.to_string(),
+            timeout,
+            create_target,
+        };
+        let client = Self::open(&reconnect)?;
+        Ok(FtpStore {
+            client,
+            reconnect: Some(reconnect),
+        })
+    }
+
+    fn open(r: &Reconnect) -> Result<FtpClient, TransportError> {
+        let mut client = FtpClient::connect(&r.addr, &r.user, &r.password, r.timeout)?;
+        if r.create_target {
             client.ensure_target_dir()?;
         }
-        Ok(FtpStore { client })
+        Ok(client)
+    }
+
+    /// Runs `op`; if the connection turns out to be lost, connects again
+    /// once and reruns it.
+    fn retrying<T>(
+        &mut self,
+        mut op: impl FnMut(&mut FtpClient) -> Result<T, TransportError>,
+    ) -> Result<T, TransportError> {
+        match op(&mut self.client) {
+            Err(e) if connection_lost(&e) => {
+                let Some(r) = &self.reconnect else {
+                    return Err(e);
+                };
+                tracing::info!(addr = %self.client.shown, error = %e, "FTP connection lost; connecting again");
+                self.client = Self::open(r)?;
+                op(&mut self.client)
+            }
+            other => other,
+        }
     }
 
     /// The underlying client.
@@ -609,19 +687,19 @@ impl FtpStore {
 
 impl PackageStore for FtpStore {
     fn put(&mut self, name: &str, bytes: &[u8]) -> Result<(), TransportError> {
-        self.client.upload(name, bytes)
+        self.retrying(|c| c.upload(name, bytes))
     }
 
     fn get(&mut self, name: &str) -> Result<Vec<u8>, TransportError> {
-        self.client.download(name)
+        self.retrying(|c| c.download(name))
     }
 
     fn list(&mut self) -> Result<Vec<String>, TransportError> {
-        self.client.list()
+        self.retrying(FtpClient::list)
     }
 
     fn delete(&mut self, name: &str) -> Result<(), TransportError> {
-        self.client.delete(name)
+        self.retrying(|c| c.delete(name))
     }
 
     fn describe(&self) -> String {
@@ -773,10 +851,35 @@ mod tests {
     }
 
     #[test]
+    fn lost_connections_are_recognised() {
+        let e = map_ftp_error(A, "u", Op::Retr("a"), resp(221, "Session timed out."));
+        assert!(connection_lost(&e), "{e:?}");
+        assert!(e.to_string().contains("Session timed out"), "{e}");
+        let e = map_ftp_error(A, "u", Op::List, resp(421, "Timeout."));
+        assert!(connection_lost(&e), "{e:?}");
+        let e = map_ftp_error(
+            A,
+            "u",
+            Op::List,
+            FtpError::ConnectionError(io::ErrorKind::UnexpectedEof.into()),
+        );
+        assert!(connection_lost(&e), "{e:?}");
+        let e = map_ftp_error(A, "u", Op::Retr("a"), resp(550, "No such file."));
+        assert!(!connection_lost(&e));
+        assert!(!connection_lost(&map_ftp_error(
+            A,
+            "u",
+            Op::Quit,
+            resp(221, "Bye")
+        )));
+    }
+
+    #[test]
     fn banner_without_codes() {
         assert_eq!(banner_text("220 Welcome to X"), "Welcome to X");
         assert_eq!(banner_text("220-Hello\r\n220 World"), "Hello World");
         assert_eq!(banner_text("220 (vsFTPd 3.0.3)"), "(vsFTPd 3.0.3)");
+        assert_eq!(banner_text("220é"), "220é");
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //!   share folder to tills.
 //! - [`TransportError`]: every failure, in words a retail IT person reads.
 
+#![warn(missing_docs)]
+
 pub mod embedded;
 pub mod error;
 pub mod ftp;

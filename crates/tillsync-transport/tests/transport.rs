@@ -206,6 +206,37 @@ mod embedded_server {
         assert!(e.is_unavailable(), "{e:?}");
     }
 
+    #[test]
+    fn store_connects_again_after_the_server_dropped_an_idle_session() {
+        let dir = tempfile::tempdir().unwrap();
+        ShareFolder::new(dir.path().join("pkgs"))
+            .put("a.tspkg", b"A")
+            .unwrap();
+        let server = EmbeddedFtp::new(
+            dir.path().to_path_buf(),
+            USER,
+            PASSWORD,
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .idle_timeout(Duration::from_secs(1))
+        .spawn_in_background()
+        .unwrap();
+        let addr = server.ftp_address("pkgs");
+        let mut store = FtpStore::connect(&addr, USER, PASSWORD, TIMEOUT, false).unwrap();
+        let debug = format!("{store:?}");
+        assert!(!debug.contains(PASSWORD), "{debug}");
+        let mut plain = FtpStore::new(FtpClient::connect(&addr, USER, PASSWORD, TIMEOUT).unwrap());
+        assert_eq!(store.get("a.tspkg").unwrap(), b"A");
+        assert_eq!(plain.get("a.tspkg").unwrap(), b"A");
+
+        std::thread::sleep(Duration::from_millis(2500));
+        assert_eq!(store.get("a.tspkg").unwrap(), b"A", "reconnected");
+        assert_eq!(store.list().unwrap(), vec!["a.tspkg"]);
+        let e = plain.get("a.tspkg").unwrap_err();
+        assert!(!e.is_not_found(), "{e:?}");
+        assert!(e.to_string().contains(&addr.to_string()), "{e}");
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn starts_and_stops_inside_a_tokio_runtime() {
         let dir = tempfile::tempdir().unwrap();
@@ -369,10 +400,11 @@ mod interop {
                 );
             }
             eprintln!();
-            eprintln!("************************************************************");
-            eprintln!("*** SKIPPED: vsftpd not configured (vsftpd_interop)       ***");
-            eprintln!("*** run: eval \"$(.ci/start-vsftpd.sh)\" to enable it      ***");
-            eprintln!("************************************************************");
+            eprintln!("**************************************************************");
+            eprintln!("*** SKIPPED: vsftpd not configured (vsftpd_interop)");
+            eprintln!("*** enable with: eval \"$(.ci/start-vsftpd.sh)\" (as root)");
+            eprintln!("*** CI sets TILLSYNC_REQUIRE_VSFTPD=1 to make this a failure");
+            eprintln!("**************************************************************");
             return;
         };
         let base: FtpAddress = url
