@@ -9,6 +9,7 @@
 //! - [`till_config`]: the till's configuration file `till.toml`.
 //! - [`plan`]: which packages a till downloads, and why a full load.
 //! - [`keys`]: the server's Ed25519 signing key file and public keys as hex.
+//! - [`ticket`]: tickets as fiscal records: totals, canonical hash chain, signature.
 //! - [`secret`]: secret strings, masked in `Debug`.
 
 pub mod config;
@@ -19,6 +20,7 @@ pub mod keys;
 pub mod plan;
 pub mod secret;
 pub mod sync_table;
+pub mod ticket;
 pub mod till_config;
 
 pub use config::{ConfigError, ServerConfig};
