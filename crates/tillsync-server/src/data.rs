@@ -54,8 +54,25 @@ impl DataDir {
         if ServerConfig::path(dir).exists() {
             return Err(ServerError::AlreadyInitialised(dir.display().to_string()));
         }
-        std::fs::create_dir_all(dir).map_err(|e| ServerError::io("cannot create", dir, e))?;
         let cfg = ServerConfig::new_default(folder_name)?;
+        let existed = dir.exists();
+        std::fs::create_dir_all(dir).map_err(|e| ServerError::io("cannot create", dir, e))?;
+        let result = Self::init_in(dir, cfg, demo_rows);
+        if result.is_err() {
+            // Undo what this init created, so that it can simply be retried.
+            let _ = std::fs::remove_file(dir.join(KEY_FILE));
+            if !existed {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+        result
+    }
+
+    fn init_in(
+        dir: &Path,
+        cfg: ServerConfig,
+        demo_rows: Option<usize>,
+    ) -> Result<(DataDir, InitReport), ServerError> {
         let key = keys::generate_signing_key(&dir.join(KEY_FILE))?;
         let data = DataDir {
             dir: dir.to_path_buf(),

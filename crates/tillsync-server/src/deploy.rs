@@ -2,7 +2,7 @@
 //! FTP access for reading packages, the server's public key).
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use tillsync_core::keys;
@@ -46,10 +46,17 @@ pub fn write(pkg: &DeploymentPackage, out: &Path) -> Result<(), ServerError> {
         .truncate(true)
         .mode(0o600)
         .open(&tmp)
-        .map_err(|e| ServerError::io("cannot write", &tmp, e))?;
+        .map_err(|e| ServerError::io("cannot write", out, e))?;
+    // `mode` applies only to a new file: a leftover temporary file keeps its
+    // own, so set it explicitly (the package holds the FTP password).
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| ServerError::io("cannot write", out, e))?;
     f.write_all(&json)
         .and_then(|_| f.sync_all())
-        .map_err(|e| ServerError::io("cannot write", &tmp, e))?;
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            ServerError::io("cannot write", out, e)
+        })?;
     std::fs::rename(&tmp, out).map_err(|e| ServerError::io("cannot write", out, e))?;
     Ok(())
 }

@@ -134,6 +134,27 @@ pub enum CheckCmd {
 }
 
 pub fn run(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
+    run_cmd(cmd, out).map_err(said_once)
+}
+
+/// The error as one message in which every cause appears once.
+///
+/// The library errors already put their source into their own message
+/// (`"cannot write {path}: {source}"`), and `main` prints the whole chain
+/// (`{:#}`), so each cause would appear twice or three times: a cause is
+/// kept only when its text is not yet in the message.
+pub(crate) fn said_once(e: anyhow::Error) -> anyhow::Error {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg = format!("{msg}: {c}");
+        }
+    }
+    anyhow::Error::msg(msg)
+}
+
+fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
     match cmd {
         ServerCmd::Init {
             data,

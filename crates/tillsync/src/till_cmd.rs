@@ -42,6 +42,10 @@ pub enum TillCmd {
 }
 
 pub fn run(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
+    run_cmd(cmd, out).map_err(crate::server_cmd::said_once)
+}
+
+fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
     match cmd {
         TillCmd::Init { data, package } => {
             let cfg = install::init(&data.data, &package)?;
