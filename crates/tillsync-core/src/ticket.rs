@@ -420,6 +420,11 @@ mod tests {
         let t = sale()
             .seal("T001", 1, "2026-11-28T12:00:00Z", GENESIS_HASH, &key())
             .unwrap();
+        // The literal example of docs/tickets.md.
+        assert_eq!(
+            t.hash,
+            "eff5fb2a40ac08f8da6adc74560526586856dfb0004b9628abfa7f5654e74511"
+        );
         assert_eq!(t.total_cents, 597 + 1250 + 198);
         let food = &t.vat_totals[0];
         assert_eq!((food.rate_bp, food.total_cents), (550, 795));
