@@ -174,19 +174,31 @@ fn pull_with(
         let store = ftp.as_mut().expect("connected");
         match apply_plan(store, db, &plan, &key, &expect, &mut report, progress) {
             Ok(()) => {}
-            Err(e @ TillError::Store(_)) if is_needs_full(&e) => {
-                // The till's copy no longer fits the incrementals (layout or
-                // version drift): load the table in full instead, and say so.
-                let index = read_index(store, &key)?;
-                let state: Vec<TillTable> = Vec::new();
+            Err(e) if can_heal_with_full(&e) => {
+                // The incrementals cannot take the till to the newest version
+                // (layout or version drift, a package missing or damaged in
+                // the store): load the table in full instead, and say so —
+                // if a full package newer than what the till holds exists.
+                let Ok(index) = read_index(store, &key) else {
+                    return Err(e);
+                };
                 let full =
-                    tillsync_core::plan::plan_all(&index.packages, &cfg.till.store, &state, true)
+                    tillsync_core::plan::plan_all(&index.packages, &cfg.till.store, &[], true)
                         .into_iter()
-                        .find(|p| p.table == plan.table)
-                        .ok_or_else(|| TillError::Download {
-                            file: INDEX_FILE.into(),
-                            reason: format!("no package for table {} in the index", plan.table),
-                        })?;
+                        .find(|p| p.table == plan.table);
+                let held = db
+                    .table_versions()?
+                    .into_iter()
+                    .find(|v| v.table == plan.table)
+                    .map(|v| v.version);
+                let newer = full.filter(|f| {
+                    f.packages
+                        .first()
+                        .is_some_and(|p| held.is_none_or(|h| p.to_version > h))
+                });
+                let Some(full) = newer else {
+                    return Err(e);
+                };
                 table.action = "full".into();
                 table.reason = Some(format!("{e}; loading the table in full instead"));
                 apply_plan(store, db, &full, &key, &expect, &mut report, progress)?;
@@ -208,8 +220,15 @@ fn pull_with(
     Ok(report)
 }
 
-fn is_needs_full(e: &TillError) -> bool {
-    matches!(e, TillError::Store(s) if s.needs_full())
+/// Errors a full load can get past: the till's copy does not fit the
+/// incrementals, or an incremental is missing from the store or damaged.
+fn can_heal_with_full(e: &TillError) -> bool {
+    match e {
+        TillError::Store(s) => s.needs_full(),
+        TillError::Transport(t) => t.is_not_found(),
+        TillError::Download { .. } => true,
+        _ => false,
+    }
 }
 
 fn action_name(a: PlanAction) -> &'static str {
