@@ -51,12 +51,10 @@ pub fn write(pkg: &DeploymentPackage, out: &Path) -> Result<(), ServerError> {
     // own, so set it explicitly (the package holds the FTP password).
     f.set_permissions(std::fs::Permissions::from_mode(0o600))
         .map_err(|e| ServerError::io("cannot write", out, e))?;
-    f.write_all(&json)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            ServerError::io("cannot write", out, e)
-        })?;
+    f.write_all(&json).and_then(|_| f.sync_all()).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        ServerError::io("cannot write", out, e)
+    })?;
     std::fs::rename(&tmp, out).map_err(|e| ServerError::io("cannot write", out, e))?;
     Ok(())
 }
