@@ -127,6 +127,33 @@ pub struct TillFtp {
     pub password: Secret,
 }
 
+/// `[auth]`: the till's own secrets, from its deployment package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TillAuth {
+    /// `auth.token`: the bearer token of this till on the web service (secret).
+    pub token: Secret,
+    /// `auth.signing_key`: the till's Ed25519 key that signs its tickets,
+    /// 64 hex characters (secret).
+    pub signing_key: Secret,
+}
+
+impl TillAuth {
+    /// The ticket signing key.
+    pub fn signing_key(&self) -> Result<ed25519_dalek::SigningKey, ConfigError> {
+        let bad = |reason: &str| ConfigError::InvalidSecret {
+            key: "auth.signing_key".to_string(),
+            reason: reason.to_string(),
+        };
+        let bytes = hex::decode(self.signing_key.expose().trim())
+            .map_err(|_| bad("expected 64 hex characters"))?;
+        let arr: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| bad("expected 64 hex characters"))?;
+        Ok(ed25519_dalek::SigningKey::from_bytes(&arr))
+    }
+}
+
 /// The till configuration (`till.toml`). `Debug` masks the FTP password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -139,6 +166,8 @@ pub struct TillConfig {
     pub server: TillServer,
     /// FTP access.
     pub ftp: TillFtp,
+    /// The till's credentials and ticket key.
+    pub auth: TillAuth,
     /// Synchroniser timings (defaults when the section is absent).
     #[serde(default)]
     pub sync: SyncTimings,
@@ -155,6 +184,7 @@ impl TillConfig {
         till_id: &str,
         store: &str,
         public_key_hex: &str,
+        auth: TillAuth,
     ) -> Result<Self, ConfigError> {
         let cfg = TillConfig {
             till: TillIdentity {
@@ -173,6 +203,7 @@ impl TillConfig {
                 user: server.ftp.user.clone(),
                 password: server.ftp.password.clone(),
             },
+            auth,
             sync: server.till.timings(),
         };
         cfg.validate()?;
@@ -230,6 +261,8 @@ impl TillConfig {
         self.verifying_key()?;
         validate_text("ftp.user", &self.ftp.user)?;
         validate_password("ftp.password", &self.ftp.password)?;
+        validate_password("auth.token", &self.auth.token)?;
+        self.auth.signing_key()?;
         self.sync.validate()
     }
 
@@ -254,6 +287,13 @@ mod tests {
     use super::*;
     use crate::secret::MASK;
 
+    fn test_auth() -> TillAuth {
+        TillAuth {
+            token: Secret::new("t0ken-secret-value"),
+            signing_key: Secret::new("11".repeat(32)),
+        }
+    }
+
     fn server() -> ServerConfig {
         ServerConfig::new_default("DEMO").unwrap()
     }
@@ -264,13 +304,13 @@ mod tests {
     }
 
     fn till() -> TillConfig {
-        TillConfig::from_server(&server(), "T001", "S01", &pubkey()).unwrap()
+        TillConfig::from_server(&server(), "T001", "S01", &pubkey(), test_auth()).unwrap()
     }
 
     #[test]
     fn from_server_copies_the_folder_settings() {
         let s = server();
-        let t = TillConfig::from_server(&s, "T002", "S01", &pubkey()).unwrap();
+        let t = TillConfig::from_server(&s, "T002", "S01", &pubkey(), test_auth()).unwrap();
         assert_eq!(t.folder.name, "DEMO");
         assert_eq!(t.ftp.address, s.ftp.address);
         assert_eq!(t.ftp.password, s.ftp.password);

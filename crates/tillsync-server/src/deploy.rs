@@ -11,11 +11,24 @@ use tillsync_wire::deploy::{DEPLOY_FORMAT, DEPLOY_VERSION, DeploymentPackage};
 use crate::{DataDir, ServerError};
 
 /// Build the deployment package of `till_id` (which must be in `STORE_TILL`).
+/// Issues new credentials: a bearer token and a ticket signing key, of which
+/// the server keeps only the token's SHA-256 and the public key. Generating a
+/// package again rotates them (the old token stops working; tickets signed
+/// with an older key still verify).
 pub fn build(data: &DataDir, till_id: &str) -> Result<DeploymentPackage, ServerError> {
     let cfg = data.config()?;
-    let db = data.open_db_with(&cfg)?;
+    let mut db = data.open_db_with(&cfg)?;
     let store = db.till_store(till_id)?;
     let key = data.signing_key()?;
+    let mut token_bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut token_bytes);
+    let till_token = hex::encode(token_bytes);
+    let till_key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+    db.issue_credentials(
+        till_id,
+        &tillsync_wire::sha256_hex(till_token.as_bytes()),
+        &hex::encode(till_key.verifying_key().to_bytes()),
+    )?;
     let t = cfg.till.timings();
     Ok(DeploymentPackage {
         format: DEPLOY_FORMAT.into(),
@@ -28,6 +41,9 @@ pub fn build(data: &DataDir, till_id: &str) -> Result<DeploymentPackage, ServerE
         ftp_user: cfg.ftp.user.clone(),
         ftp_password: cfg.ftp.password.expose().to_string(),
         server_public_key: keys::public_key_hex(&key),
+        till_token,
+        till_signing_key: hex::encode(till_key.to_bytes()),
+        server_ca_pem: None,
         sync_interval_ms: t.sync_interval_ms,
         ws_timeout_ms: t.ws_timeout_ms,
         ping_timeout_ms: t.ping_timeout_ms,

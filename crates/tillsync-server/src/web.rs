@@ -1,9 +1,8 @@
 //! The web service the tills call, JSON under `/api/v1` (see `docs/http-api.md`).
 //!
 //! Till identity comes from the request's credentials, never from its body:
-//! in API v1 as issued by this version, the `X-Tillsync-Till` header names the
-//! till, checked against `STORE_TILL` (the till credentials of a later
-//! version replace the header inside [`Till`] without touching the handlers).
+//! `Authorization: Bearer <till id>:<token>`, the token from the till's
+//! deployment package, checked against the SHA-256 the server keeps.
 
 use std::sync::{Arc, Mutex};
 
@@ -14,13 +13,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use tillsync_core::Direction;
+use tillsync_store::server::AuthFailure;
 use tillsync_store::{ServerDb, StoreError};
 use tillsync_wire::api::{ApiError, AvailableRequest, AvailableResponse, Ping};
 
 use crate::{DataDir, ServerError};
-
-/// Header naming the calling till.
-pub const TILL_HEADER: &str = "x-tillsync-till";
 
 /// Shared state of the web service.
 pub struct AppState {
@@ -115,23 +112,51 @@ impl FromRequestParts<Arc<AppState>> for Till {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let id = parts
+        let unauthorized = |msg: &str| {
+            HttpError::new(StatusCode::UNAUTHORIZED, "bad-credentials", msg.to_string())
+        };
+        let header = parts
             .headers
-            .get(TILL_HEADER)
+            .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
             .ok_or_else(|| {
-                HttpError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "no-till",
-                    format!("the request does not say which till calls (header {TILL_HEADER})"),
+                unauthorized(
+                    "this call needs the till's credentials (Authorization: Bearer TILL:TOKEN)",
                 )
-            })?
-            .to_string();
+            })?;
+        let (id, token) = header
+            .strip_prefix("Bearer ")
+            .and_then(|c| c.trim().split_once(':'))
+            .filter(|(id, token)| !id.is_empty() && !token.is_empty())
+            .ok_or_else(|| {
+                unauthorized("malformed credentials: expected Authorization: Bearer TILL:TOKEN")
+            })?;
+        let (id, token_sha) = (id.to_string(), tillsync_wire::sha256_hex(token.as_bytes()));
         let lookup = id.clone();
-        let store = state.with_db(move |db| Ok(db.till_store(&lookup)?)).await?;
-        Ok(Till { id, store })
+        let (auth, store) = state
+            .with_db(move |db| {
+                let auth = db.authenticate(&lookup, &token_sha)?;
+                let store = match auth {
+                    Ok(()) => {
+                        db.touch_till(&lookup)?;
+                        Some(db.till_store(&lookup)?)
+                    }
+                    Err(_) => None,
+                };
+                Ok((auth, store))
+            })
+            .await?;
+        match (auth, store) {
+            (Ok(()), Some(store)) => Ok(Till { id, store }),
+            (Err(AuthFailure::Revoked), _) => Err(HttpError::new(
+                StatusCode::FORBIDDEN,
+                "till-revoked",
+                format!("till {id} was revoked; generate a new deployment package to reinstate it"),
+            )),
+            _ => Err(unauthorized(&format!(
+                "the credentials of till {id} are not valid (unknown till, or a deployment package that was since regenerated)"
+            ))),
+        }
     }
 }
 

@@ -8,7 +8,11 @@
 //! - [`introspect`]: a table's layout read from SQLite.
 //! - [`capture`]: change-capture triggers into `tillsync_changes`.
 //! - [`server`]: [`ServerDb`], the server database.
+//! - [`server_up`]: server side of the up path (tickets, quarantine, received items).
+//! - [`server_customers`]: customers created from tills, conflicts, audit.
 //! - [`till`]: [`TillDb`], the till database.
+//! - [`till_up`]: till side of the up path (tickets, outbox, error list).
+//! - [`till_customers`]: till side of customers and up-direction tables.
 //! - [`digest`]: row count and content hash of a table, to compare till and server.
 //! - [`demo`]: realistic demo business data.
 
@@ -18,8 +22,12 @@ pub mod digest;
 pub mod error;
 pub mod introspect;
 pub mod server;
+pub mod server_customers;
+pub mod server_up;
 pub mod sql;
 pub mod till;
+pub mod till_customers;
+pub mod till_up;
 
 pub use error::StoreError;
 pub use server::ServerDb;

@@ -22,6 +22,10 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE tillsync_journal(
         id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL,
         result TEXT NOT NULL, detail TEXT NOT NULL);",
+    // 2: the up path (tickets, outbox, error list).
+    crate::till_up::SCHEMA,
+    // 3: customers and up-direction sync tables.
+    crate::till_customers::SCHEMA,
 ];
 
 /// The version a till holds of one table.

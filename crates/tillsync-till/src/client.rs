@@ -7,14 +7,11 @@ use tillsync_wire::api::{ApiError, AvailableRequest, AvailableResponse, Ping};
 
 use crate::TillError;
 
-/// Header naming the calling till (see the server's `web` module).
-pub const TILL_HEADER: &str = "X-Tillsync-Till";
-
 /// A blocking client for one till.
 pub struct Client {
     http: reqwest::blocking::Client,
     base: url::Url,
-    till: String,
+    authorization: String,
 }
 
 impl Client {
@@ -36,7 +33,7 @@ impl Client {
         Ok(Client {
             http,
             base: cfg.server.webservice_url.clone(),
-            till: cfg.till.id.clone(),
+            authorization: format!("Bearer {}:{}", cfg.till.id, cfg.auth.token.expose()),
         })
     }
 
@@ -49,13 +46,13 @@ impl Client {
         req: reqwest::blocking::RequestBuilder,
         url: &url::Url,
     ) -> Result<T, TillError> {
-        let resp =
-            req.header(TILL_HEADER, &self.till)
-                .send()
-                .map_err(|e| TillError::Unreachable {
-                    url: url.to_string(),
-                    reason: describe(&e),
-                })?;
+        let resp = req
+            .header(reqwest::header::AUTHORIZATION, &self.authorization)
+            .send()
+            .map_err(|e| TillError::Unreachable {
+                url: url.to_string(),
+                reason: describe(&e),
+            })?;
         let status = resp.status();
         if status.is_success() {
             return resp.json().map_err(|e| TillError::Unreachable {

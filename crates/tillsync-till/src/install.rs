@@ -6,7 +6,7 @@ use std::path::Path;
 use tillsync_core::TillConfig;
 use tillsync_core::secret::Secret;
 use tillsync_core::till_config::SyncTimings;
-use tillsync_core::till_config::{TillFolder, TillFtp, TillIdentity, TillServer};
+use tillsync_core::till_config::{TillAuth, TillFolder, TillFtp, TillIdentity, TillServer};
 use tillsync_store::TillDb;
 use tillsync_wire::deploy::{DEPLOY_FORMAT, DEPLOY_VERSION, DeploymentPackage};
 
@@ -26,7 +26,7 @@ pub fn read_package(path: &Path) -> Result<DeploymentPackage, TillError> {
     }
     if probe.get("version").and_then(|v| v.as_u64()) != Some(u64::from(DEPLOY_VERSION)) {
         return Err(err(format!(
-            "deployment package version {} is not supported (this tillsync reads version {DEPLOY_VERSION})",
+            "deployment package version {} is not supported (this tillsync reads version {DEPLOY_VERSION}); generate it again with `tillsync server package`",
             probe
                 .get("version")
                 .map(|v| v.to_string())
@@ -69,6 +69,10 @@ pub fn init(dir: &Path, package: &Path) -> Result<TillConfig, TillError> {
             address: p.ftp_address.parse().map_err(|e| bad(format!("{e}")))?,
             user: p.ftp_user.clone(),
             password: Secret::new(p.ftp_password.clone()),
+        },
+        auth: TillAuth {
+            token: Secret::new(p.till_token.clone()),
+            signing_key: Secret::new(p.till_signing_key.clone()),
         },
         sync: SyncTimings {
             sync_interval_ms: p.sync_interval_ms,

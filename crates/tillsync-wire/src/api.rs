@@ -90,3 +90,114 @@ pub struct ApiError {
     /// Plain-words explanation.
     pub message: String,
 }
+
+/// What a till sends up: one item of its outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxItem {
+    /// Idempotency key, unique per till (`ticket:42`, `cust-edit:…`): the
+    /// server applies an item once, and answers a resend with the first result.
+    pub key: String,
+    /// What the item is.
+    pub kind: OutboxKind,
+    /// The item itself: a ticket, a customer change, a row.
+    pub payload: serde_json::Value,
+}
+
+/// Kinds of outbox items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutboxKind {
+    /// A sealed ticket (`tillsync_core::ticket::Ticket`).
+    Ticket,
+    /// Changed fields of a customer ([`CustomerEdit`]).
+    CustomerEdit,
+    /// An abandoned customer creation ([`CustomerAbandon`]).
+    CustomerAbandon,
+    /// A row of an up-direction sync table ([`RowChange`]).
+    Row,
+}
+
+/// `POST /api/v1/outbox`: a batch of outbox items, in outbox order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxBatch {
+    /// Items, oldest first.
+    pub items: Vec<OutboxItem>,
+}
+
+/// The server's answer for one item, after it was durably stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemResult {
+    /// The item's idempotency key.
+    pub key: String,
+    /// The outcome.
+    pub status: ItemStatus,
+    /// Why, when rejected or quarantined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Outcome of one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ItemStatus {
+    /// Stored (and for a ticket, verified).
+    Accepted,
+    /// Already received earlier with this key: nothing changed.
+    Duplicate,
+    /// Stored apart in quarantine (a ticket whose signature or chain failed).
+    Quarantined,
+    /// Refused (bad data); nothing stored. The till sets it aside.
+    Rejected,
+}
+
+/// Response of `POST /api/v1/outbox`: one result per item, same order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxResponse {
+    /// Results.
+    pub results: Vec<ItemResult>,
+}
+
+/// Payload of a `customer-edit` item: the fields the till changed, and the
+/// till's table version of `CLI` when it made the change (for conflicts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerEdit {
+    /// Customer code.
+    pub code: String,
+    /// Changed fields: column → new value.
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// The till's `CLI` version when edited.
+    pub base_version: Option<u64>,
+    /// When the till made the change (RFC 3339).
+    pub edited_at: String,
+}
+
+/// Payload of a `customer-abandon` item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerAbandon {
+    /// Code of the customer whose creation was abandoned.
+    pub code: String,
+}
+
+/// Payload of a `row` item: a row of an up-direction sync table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowChange {
+    /// Table.
+    pub table: String,
+    /// `upsert` or `delete`.
+    pub op: String,
+    /// For an upsert: every column → value; for a delete: the key columns.
+    pub row: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `POST /api/v1/customers`: create a customer from the template customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerCreate {
+    /// Name.
+    pub name: String,
+    /// Other fields given at the till: column → value.
+    #[serde(default)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A customer record: every column of `CLI` → value (`code` included).
+pub type CustomerRecord = serde_json::Map<String, serde_json::Value>;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// Value of the `format` field.
 pub const DEPLOY_FORMAT: &str = "tillsync-deployment";
 /// Version of the deployment package format.
-pub const DEPLOY_VERSION: u32 = 1;
+pub const DEPLOY_VERSION: u32 = 2;
 
 /// A deployment package (JSON). It holds a secret: written with mode 0600.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +32,16 @@ pub struct DeploymentPackage {
     pub ftp_password: String,
     /// The server's Ed25519 public key (hex), to verify packages.
     pub server_public_key: String,
+    /// The till's bearer token on the web service (secret; the server keeps
+    /// only its SHA-256). Generating a package again rotates it.
+    pub till_token: String,
+    /// The till's Ed25519 secret key (hex) that signs its tickets (secret;
+    /// the server keeps only the public key).
+    pub till_signing_key: String,
+    /// PEM of the CA (or self-signed certificate) the till trusts for the
+    /// web service over HTTPS; absent for plain HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_ca_pem: Option<String>,
     /// Synchroniser settings (`till.*` keys of the POS folder).
     pub sync_interval_ms: u64,
     /// Web-service timeout.
@@ -54,6 +64,8 @@ impl std::fmt::Debug for DeploymentPackage {
             .field("ftp_address", &self.ftp_address)
             .field("ftp_user", &self.ftp_user)
             .field("ftp_password", &"********")
+            .field("till_token", &"********")
+            .field("till_signing_key", &"********")
             .finish_non_exhaustive()
     }
 }
@@ -75,12 +87,19 @@ mod tests {
             ftp_user: "till".into(),
             ftp_password: "s3cr3t-pw".into(),
             server_public_key: "00".into(),
+            till_token: "tok-secret".into(),
+            till_signing_key: "key-secret".into(),
+            server_ca_pem: None,
             sync_interval_ms: 1,
             ws_timeout_ms: 1,
             ping_timeout_ms: 1,
             retry_interval_ms: 1,
             created_at: "now".into(),
         };
-        assert!(!format!("{p:?}").contains("s3cr3t"));
+        let shown = format!("{p:?}");
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("secret"),
+            "{shown}"
+        );
     }
 }

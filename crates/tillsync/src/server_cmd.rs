@@ -67,6 +67,22 @@ pub enum ServerCmd {
     },
     /// Run the web service, the embedded FTP server and the scheduled export.
     Run(DataArg),
+    /// The tills: credentials, last contact; revoke one.
+    #[command(subcommand)]
+    Tills(TillsCmd),
+}
+
+#[derive(Subcommand)]
+pub enum TillsCmd {
+    /// Every till of STORE_TILL with its credentials and last contact.
+    List(DataArg),
+    /// Revoke a till: its calls are refused (403) until a new deployment package is generated.
+    Revoke {
+        /// Till id.
+        till: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -273,6 +289,38 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
                     pkg.store,
                     file.display()
                 )
+            });
+        }
+        ServerCmd::Tills(TillsCmd::List(data)) => {
+            let dir = DataDir::open(&data.data)?;
+            let tills = dir.open_db()?.tills()?;
+            out.emit(&tills, || {
+                println!(
+                    "{:<8} {:<6} {:<22} {:<22} state",
+                    "till", "store", "credentials", "last contact"
+                );
+                for t in &tills {
+                    let state = match (&t.issued_at, &t.revoked_at) {
+                        (None, _) => "no deployment package yet",
+                        (Some(_), Some(_)) => "REVOKED",
+                        (Some(_), None) => "active",
+                    };
+                    println!(
+                        "{:<8} {:<6} {:<22} {:<22} {}",
+                        t.till_id,
+                        t.store,
+                        t.issued_at.as_deref().unwrap_or("-"),
+                        t.last_contact.as_deref().unwrap_or("never"),
+                        state
+                    );
+                }
+            });
+        }
+        ServerCmd::Tills(TillsCmd::Revoke { till, data }) => {
+            let dir = DataDir::open(&data.data)?;
+            dir.open_db()?.revoke_till(&till)?;
+            out.emit(&serde_json::json!({"revoked": till}), || {
+                println!("till {till} revoked: its calls are refused until a new deployment package is generated")
             });
         }
         ServerCmd::Run(data) => {
