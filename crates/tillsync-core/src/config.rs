@@ -45,6 +45,16 @@ pub const KEYS: &[(&str, &str, bool)] = &[
         false,
     ),
     (
+        "server.tls_cert",
+        "PEM certificate (chain) of the web service; with server.tls_key it serves HTTPS (empty: HTTP)",
+        false,
+    ),
+    (
+        "server.tls_key",
+        "PEM private key of server.tls_cert (empty: HTTP)",
+        false,
+    ),
+    (
         "db.url",
         "server database: sqlite://PATH, relative to the data folder (default sqlite://server.db)",
         false,
@@ -107,6 +117,11 @@ pub const KEYS: &[(&str, &str, bool)] = &[
     (
         "till.retry_interval_ms",
         "wait between two synchronisation attempts after an error, in ms (default 10000)",
+        false,
+    ),
+    (
+        "till.template_customer",
+        "code of the template customer that customers created at a till are copied from (default CLI000000)",
         false,
     ),
     (
@@ -325,12 +340,20 @@ pub struct ServerSection {
     /// `server.listen`: where the web service listens.
     #[serde(with = "socket_serde")]
     pub listen: SocketAddr,
+    /// `server.tls_cert`: PEM certificate chain for HTTPS; relative to the data folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    /// `server.tls_key`: PEM private key for HTTPS; relative to the data folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for ServerSection {
     fn default() -> Self {
         ServerSection {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -393,6 +416,9 @@ pub struct TillSection {
     pub ping_timeout_ms: u64,
     /// `till.retry_interval_ms`: wait before retrying after an error.
     pub retry_interval_ms: u64,
+    /// `till.template_customer`: code of the template customer (the seed's
+    /// "client modèle") a customer created at a till is copied from.
+    pub template_customer: String,
 }
 
 impl Default for TillSection {
@@ -404,8 +430,14 @@ impl Default for TillSection {
             ws_timeout_ms: t.ws_timeout_ms,
             ping_timeout_ms: t.ping_timeout_ms,
             retry_interval_ms: t.retry_interval_ms,
+            template_customer: default_template_customer(),
         }
     }
+}
+
+/// The template customer of the demo data ("Client modèle").
+fn default_template_customer() -> String {
+    "CLI000000".to_string()
 }
 
 impl TillSection {
@@ -534,6 +566,7 @@ impl ServerConfig {
         let url = &self.till.webservice_url;
         check_http_url("till.webservice_url", url.as_str(), url)?;
         self.till.timings().validate_keys("till")?;
+        validate_code("till.template_customer", &self.till.template_customer)?;
         positive("export.interval_ms", self.export.interval_ms)?;
         if self.export.retention < 1 {
             return Err(ConfigError::invalid(
@@ -545,12 +578,40 @@ impl ServerConfig {
         Ok(())
     }
 
+    /// `server.tls_cert` and `server.tls_key` resolved against the data
+    /// folder, when both are set (HTTPS).
+    pub fn tls_files(&self, dir: &Path) -> Result<Option<(PathBuf, PathBuf)>, ConfigError> {
+        let resolve = |p: &PathBuf| {
+            if p.is_absolute() {
+                p.clone()
+            } else {
+                dir.join(p)
+            }
+        };
+        match (&self.server.tls_cert, &self.server.tls_key) {
+            (None, None) => Ok(None),
+            (Some(c), Some(k)) => Ok(Some((resolve(c), resolve(k)))),
+            (Some(_), None) => Err(ConfigError::invalid(
+                "server.tls_key",
+                "",
+                "server.tls_cert is set: HTTPS needs the private key too",
+            )),
+            (None, Some(_)) => Err(ConfigError::invalid(
+                "server.tls_cert",
+                "",
+                "server.tls_key is set: HTTPS needs the certificate too",
+            )),
+        }
+    }
+
     /// The value of `key` as text; secrets show as `********`.
     pub fn get(&self, key: &str) -> Result<String, ConfigError> {
         Ok(match key {
             "folder.name" => self.folder.name.clone(),
             "folder.admin" => self.folder.admin.clone(),
             "server.listen" => self.server.listen.to_string(),
+            "server.tls_cert" => opt_path(&self.server.tls_cert),
+            "server.tls_key" => opt_path(&self.server.tls_key),
             "db.url" => self.db.url.clone(),
             "ftp.mode" => self.ftp.mode.to_string(),
             "ftp.share_dir" => self.ftp.share_dir.display().to_string(),
@@ -564,6 +625,7 @@ impl ServerConfig {
             "till.ws_timeout_ms" => self.till.ws_timeout_ms.to_string(),
             "till.ping_timeout_ms" => self.till.ping_timeout_ms.to_string(),
             "till.retry_interval_ms" => self.till.retry_interval_ms.to_string(),
+            "till.template_customer" => self.till.template_customer.clone(),
             "export.interval_ms" => self.export.interval_ms.to_string(),
             "export.retention" => self.export.retention.to_string(),
             _ => return Err(unknown_key(key)),
@@ -583,6 +645,8 @@ impl ServerConfig {
                 next.folder.admin = value.to_string();
             }
             "server.listen" => next.server.listen = parse_socket(key, value)?,
+            "server.tls_cert" => next.server.tls_cert = parse_opt_path(key, value)?,
+            "server.tls_key" => next.server.tls_key = parse_opt_path(key, value)?,
             "db.url" => {
                 DbUrl::parse(value)?;
                 next.db.url = value.trim().to_string();
@@ -610,6 +674,10 @@ impl ServerConfig {
             "till.ws_timeout_ms" => next.till.ws_timeout_ms = parse_ms(key, value)?,
             "till.ping_timeout_ms" => next.till.ping_timeout_ms = parse_ms(key, value)?,
             "till.retry_interval_ms" => next.till.retry_interval_ms = parse_ms(key, value)?,
+            "till.template_customer" => {
+                validate_code(key, value)?;
+                next.till.template_customer = value.to_string();
+            }
             "export.interval_ms" => next.export.interval_ms = parse_ms(key, value)?,
             "export.retention" => {
                 let n: u32 = value.trim().parse().map_err(|_| {
@@ -992,7 +1060,33 @@ mod tests {
                 assert_eq!(v, MASK);
             }
         }
-        assert_eq!(KEYS.len(), 18);
+        // The keys the POS folder's tabs must have (issue 2), and no duplicates.
+        for key in [
+            "folder.name",
+            "folder.admin",
+            "server.listen",
+            "db.url",
+            "ftp.mode",
+            "ftp.share_dir",
+            "ftp.address",
+            "ftp.user",
+            "ftp.password",
+            "ftp.embedded",
+            "ftp.listen",
+            "till.webservice_url",
+            "till.sync_interval_ms",
+            "till.ws_timeout_ms",
+            "till.ping_timeout_ms",
+            "till.retry_interval_ms",
+            "export.interval_ms",
+            "export.retention",
+        ] {
+            assert!(KEYS.iter().any(|(k, _, _)| *k == key), "{key} missing");
+        }
+        let mut names: Vec<&str> = KEYS.iter().map(|(k, _, _)| *k).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), KEYS.len(), "duplicate keys");
     }
 
     #[test]
@@ -1195,6 +1289,21 @@ mod tests {
     }
 
     #[test]
+    fn template_customer_key() {
+        let mut c = cfg();
+        assert_eq!(c.get("till.template_customer").unwrap(), "CLI000000");
+        c.set("till.template_customer", "TPL0001").unwrap();
+        assert_eq!(c.till.template_customer, "TPL0001");
+        let before = c.clone();
+        let e = c
+            .set("till.template_customer", "bad code!")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("till.template_customer"), "{e}");
+        assert_eq!(c, before);
+    }
+
+    #[test]
     fn debug_never_shows_the_password() {
         let mut c = cfg();
         c.set("ftp.password", "S3cretPassw0rd").unwrap();
@@ -1220,4 +1329,21 @@ mod tests {
         assert!(loaded.save(dir.path()).is_err());
         assert_eq!(fs::read(ServerConfig::path(dir.path())).unwrap(), before);
     }
+}
+
+fn opt_path(p: &Option<PathBuf>) -> String {
+    p.as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
+/// An optional path: empty clears it.
+fn parse_opt_path(key: &str, value: &str) -> Result<Option<PathBuf>, ConfigError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let p = PathBuf::from(v);
+    validate_path(key, &p)?;
+    Ok(Some(p))
 }

@@ -112,6 +112,10 @@ pub struct TillServer {
     pub webservice_url: Url,
     /// `server.public_key`: the server's Ed25519 verifying key, 64 hex characters.
     pub public_key: String,
+    /// `server.ca_pem`: the PEM certificate(s) the till trusts for HTTPS
+    /// (from the deployment package), when the web service uses its own CA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_pem: Option<String>,
 }
 
 /// `[ftp]`: where packages are fetched. `Debug` masks the password.
@@ -197,6 +201,7 @@ impl TillConfig {
             server: TillServer {
                 webservice_url: server.till.webservice_url.clone(),
                 public_key: public_key_hex.trim().to_string(),
+                ca_pem: None,
             },
             ftp: TillFtp {
                 address: server.ftp.address.clone(),

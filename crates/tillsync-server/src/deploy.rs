@@ -43,7 +43,13 @@ pub fn build(data: &DataDir, till_id: &str) -> Result<DeploymentPackage, ServerE
         server_public_key: keys::public_key_hex(&key),
         till_token,
         till_signing_key: hex::encode(till_key.to_bytes()),
-        server_ca_pem: None,
+        server_ca_pem: match cfg.tls_files(data.path())? {
+            Some((cert, _)) => Some(
+                std::fs::read_to_string(&cert)
+                    .map_err(|e| ServerError::io("cannot read", &cert, e))?,
+            ),
+            None => None,
+        },
         sync_interval_ms: t.sync_interval_ms,
         ws_timeout_ms: t.ws_timeout_ms,
         ping_timeout_ms: t.ping_timeout_ms,

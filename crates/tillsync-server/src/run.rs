@@ -2,7 +2,11 @@
 //! `ftp.embedded`) and the scheduled export, in one process until shutdown.
 
 use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio_rustls::TlsAcceptor;
 
 use tillsync_transport::{EmbeddedFtp, EmbeddedFtpHandle};
 use tokio::sync::watch;
@@ -25,6 +29,8 @@ pub struct RunOptions {
 
 /// A running server.
 pub struct RunningServer {
+    /// Whether the web service speaks HTTPS.
+    pub https: bool,
     /// Where the web service listens.
     pub web_addr: SocketAddr,
     /// Where the embedded FTP server listens, if it runs.
@@ -71,13 +77,21 @@ pub async fn start(data: DataDir, opts: RunOptions) -> Result<RunningServer, Ser
     let (stop, mut stopped) = watch::channel(false);
     let app = router(state);
     let mut web_stop = stopped.clone();
-    let web = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = web_stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let tls = match cfg.tls_files(data.path())? {
+        Some((cert, key)) => Some(tls_acceptor(&cert, &key)?),
+        None => None,
+    };
+    let https = tls.is_some();
+    let web = match tls {
+        None => tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = web_stop.wait_for(|s| *s).await;
+                })
+                .await
+        }),
+        Some(acceptor) => tokio::spawn(serve_tls(listener, acceptor, app, web_stop)),
+    };
     let exports = opts.scheduled_exports.then(|| {
         let interval = cfg.export.interval();
         let data = data.clone();
@@ -97,8 +111,9 @@ pub async fn start(data: DataDir, opts: RunOptions) -> Result<RunningServer, Ser
             }
         })
     });
-    tracing::info!(%web_addr, ftp = ?ftp_addr, "server running");
+    tracing::info!(%web_addr, https, ftp = ?ftp_addr, "server running");
     Ok(RunningServer {
+        https,
         web_addr,
         ftp_addr,
         stop,
@@ -106,6 +121,62 @@ pub async fn start(data: DataDir, opts: RunOptions) -> Result<RunningServer, Ser
         exports,
         ftp,
     })
+}
+
+/// A TLS acceptor from PEM files (`server.tls_cert`, `server.tls_key`).
+pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, ServerError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |what: &str, path: &Path, e: String| {
+        ServerError::Invalid(format!("HTTPS: {what} {}: {e}", path.display()))
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| bad("cannot read the certificate", cert, e.to_string()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad("unreadable certificate", cert, e.to_string()))?;
+    if certs.is_empty() {
+        return Err(bad("no certificate in", cert, "expected PEM".into()));
+    }
+    let key_der = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| bad("cannot read the private key", key, e.to_string()))?;
+    let config = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key_der)
+        .map_err(|e| bad("certificate and key do not fit", cert, e.to_string()))?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Serve `app` over TLS until `stop` turns true.
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    acceptor: TlsAcceptor,
+    app: axum::Router,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::service::TowerToHyperService;
+    loop {
+        let (tcp, peer) = tokio::select! {
+            r = listener.accept() => r?,
+            _ = stop.wait_for(|s| *s) => return Ok(()),
+        };
+        let acceptor = acceptor.clone();
+        let service = TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let tls =
+                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                    Ok(Ok(tls)) => tls,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => return,
+                };
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection_with_upgrades(TokioIo::new(tls), service)
+                .await;
+        });
+    }
 }
 
 fn scheduled_export(data: &DataDir) -> Result<(), ServerError> {

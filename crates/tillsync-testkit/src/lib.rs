@@ -83,10 +83,15 @@ impl TestServer {
             })
             .expect("server start");
         self.web_addr = running.web_addr;
+        // The URL the tills use; a certificate for HTTPS names 127.0.0.1.
         self.ftp_addr = running.ftp_addr.expect("embedded FTP runs");
         let mut cfg = self.config();
-        cfg.set("till.webservice_url", &format!("http://{}/", self.web_addr))
-            .expect("url");
+        let scheme = if running.https { "https" } else { "http" };
+        cfg.set(
+            "till.webservice_url",
+            &format!("{scheme}://{}/", self.web_addr),
+        )
+        .expect("url");
         cfg.set("ftp.address", &format!("ftp://{}", self.ftp_addr))
             .expect("ftp address");
         cfg.set("till.ws_timeout_ms", "5000").expect("timeout");

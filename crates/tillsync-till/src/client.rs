@@ -1,9 +1,11 @@
-//! The web service client of a till: ping and "which packages are available".
+//! The web service client of a till: ping, "which packages are available", outbox push.
 
 use std::time::Duration;
 
 use tillsync_core::TillConfig;
-use tillsync_wire::api::{ApiError, AvailableRequest, AvailableResponse, Ping};
+use tillsync_wire::api::{
+    ApiError, AvailableRequest, AvailableResponse, OutboxBatch, OutboxResponse, Ping,
+};
 
 use crate::TillError;
 
@@ -22,9 +24,20 @@ impl Client {
 
     /// A client with another timeout (the ping uses `ping_timeout_ms`).
     pub fn with_timeout(cfg: &TillConfig, timeout: Duration) -> Result<Self, TillError> {
-        let http = reqwest::blocking::Client::builder()
+        let mut builder = reqwest::blocking::Client::builder()
             .timeout(timeout)
-            .connect_timeout(timeout)
+            .connect_timeout(timeout);
+        if let Some(pem) = &cfg.server.ca_pem {
+            for cert in reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
+                TillError::Unreachable {
+                    url: cfg.server.webservice_url.to_string(),
+                    reason: format!("the server certificate in till.toml is unreadable: {e}"),
+                }
+            })? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder
             .build()
             .map_err(|e| TillError::Unreachable {
                 url: cfg.server.webservice_url.to_string(),
@@ -84,6 +97,12 @@ impl Client {
     pub fn available(&self, req: &AvailableRequest) -> Result<AvailableResponse, TillError> {
         let url = self.url("api/v1/packages/available");
         self.send(self.http.post(url.clone()).json(req), &url)
+    }
+
+    /// `POST /api/v1/outbox`: send a batch of outbox items; one result per item.
+    pub fn push(&self, batch: &OutboxBatch) -> Result<OutboxResponse, TillError> {
+        let url = self.url("api/v1/outbox");
+        self.send(self.http.post(url.clone()).json(batch), &url)
     }
 }
 

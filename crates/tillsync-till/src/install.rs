@@ -64,6 +64,7 @@ pub fn init(dir: &Path, package: &Path) -> Result<TillConfig, TillError> {
                 .parse()
                 .map_err(|e| bad(format!("web service URL {:?}: {e}", p.webservice_url)))?,
             public_key: p.server_public_key.clone(),
+            ca_pem: p.server_ca_pem.clone(),
         },
         ftp: TillFtp {
             address: p.ftp_address.parse().map_err(|e| bad(format!("{e}")))?,
