@@ -164,11 +164,19 @@ impl FromRequestParts<Arc<AppState>> for Till {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/api/v1/ping", get(ping))
+        .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/packages/available", post(available))
         .fallback(|| async {
             HttpError::new(StatusCode::NOT_FOUND, "not-found", "no such API endpoint")
         })
         .with_state(state)
+}
+
+/// The OpenAPI document of API v1 (`docs/openapi.json`, built in).
+pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
+
+async fn openapi() -> impl IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
 async fn ping(State(state): State<Arc<AppState>>) -> Json<Ping> {
@@ -236,4 +244,28 @@ async fn db_journal(state: &Arc<AppState>, till: &Till, plans: &[tillsync_wire::
             )?)
         })
         .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every route of the router is described in the OpenAPI document.
+    #[test]
+    fn openapi_describes_every_route() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).expect("valid JSON");
+        let paths = doc["paths"].as_object().expect("paths");
+        let source = include_str!("web.rs");
+        let routes: Vec<&str> = source
+            .match_indices(".route(\"")
+            .map(|(i, m)| {
+                let rest = &source[i + m.len()..];
+                &rest[..rest.find('"').expect("closing quote")]
+            })
+            .collect();
+        assert!(routes.len() >= 3, "{routes:?}");
+        for r in routes {
+            assert!(paths.contains_key(r), "route {r} is missing from docs/openapi.json");
+        }
+    }
 }
