@@ -1006,6 +1006,23 @@ pub(crate) mod http_url_serde {
     }
 }
 
+fn opt_path(p: &Option<PathBuf>) -> String {
+    p.as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
+/// An optional path: empty clears it.
+fn parse_opt_path(key: &str, value: &str) -> Result<Option<PathBuf>, ConfigError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let p = PathBuf::from(v);
+    validate_path(key, &p)?;
+    Ok(Some(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1329,21 +1346,4 @@ mod tests {
         assert!(loaded.save(dir.path()).is_err());
         assert_eq!(fs::read(ServerConfig::path(dir.path())).unwrap(), before);
     }
-}
-
-fn opt_path(p: &Option<PathBuf>) -> String {
-    p.as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default()
-}
-
-/// An optional path: empty clears it.
-fn parse_opt_path(key: &str, value: &str) -> Result<Option<PathBuf>, ConfigError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Ok(None);
-    }
-    let p = PathBuf::from(v);
-    validate_path(key, &p)?;
-    Ok(Some(p))
 }

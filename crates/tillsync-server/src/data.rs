@@ -84,16 +84,23 @@ impl DataDir {
             Some(n) => {
                 let counts = tillsync_store::demo::create_demo_tables(db.conn(), n, 20261128)
                     .map_err(tillsync_store::StoreError::from)?;
-                for (table, sync_type, filter) in [
-                    ("ART", SyncType::Incremental, None),
-                    ("CLI", SyncType::Incremental, Some("store".to_string())),
-                    ("T012", SyncType::Full, None),
-                    ("STORE_TILL", SyncType::Full, None),
+                for (table, sync_type, direction, filter) in [
+                    ("ART", SyncType::Incremental, Direction::Down, None),
+                    (
+                        "CLI",
+                        SyncType::Incremental,
+                        Direction::Down,
+                        Some("store".to_string()),
+                    ),
+                    // Customers travel both ways: till edits come up.
+                    ("CLI", SyncType::Incremental, Direction::Up, None),
+                    ("T012", SyncType::Full, Direction::Down, None),
+                    ("STORE_TILL", SyncType::Full, Direction::Down, None),
                 ] {
                     db.add_sync_table(&SyncTable {
                         table: table.into(),
                         sync_type,
-                        direction: Direction::Down,
+                        direction,
                         filter,
                     })?;
                 }

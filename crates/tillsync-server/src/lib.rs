@@ -6,16 +6,22 @@
 //! - [`data`]: the server data folder (`tillsync.toml`, signing key, database) and `server init`.
 //! - [`export`]: the export job (full and incremental packages, atomic publication, retention).
 //! - [`web`]: the HTTP web service under `/api/v1`.
+//! - [`ingest`]: `POST /api/v1/outbox` (tickets and other outbox items, one transaction per batch) and `GET /api/v1/noop`.
+//! - `upitems`: outbox items other than tickets (customer changes, up-table rows).
+//! - `customers`: `POST /api/v1/customers`, customer creation from the template customer.
 //! - [`check`]: "Test connection" for the database and the FTP server.
 //! - [`deploy`]: deployment packages that install a till.
 //! - [`verify`]: compare a till database with the server (demo, tests, support).
 //! - [`run`]: `server run`: web service, embedded FTP server and export schedule together.
 
 pub mod check;
+mod customers;
 pub mod data;
 pub mod deploy;
 pub mod export;
+pub mod ingest;
 pub mod run;
+mod upitems;
 pub mod verify;
 pub mod web;
 

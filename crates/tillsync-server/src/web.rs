@@ -27,6 +27,8 @@ pub struct AppState {
     pub folder: String,
     /// The server database (one connection; calls run on blocking threads).
     pub db: Mutex<ServerDb>,
+    /// Ticket public keys per till (`POST /api/v1/outbox`).
+    pub ticket_keys: crate::ingest::KeyCache,
 }
 
 impl AppState {
@@ -38,10 +40,11 @@ impl AppState {
             data,
             folder: cfg.folder.name,
             db: Mutex::new(db),
+            ticket_keys: Default::default(),
         }))
     }
 
-    async fn with_db<T: Send + 'static>(
+    pub(crate) async fn with_db<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&mut ServerDb) -> Result<T, HttpError> + Send + 'static,
     ) -> Result<T, HttpError> {
@@ -63,7 +66,7 @@ pub struct HttpError {
 }
 
 impl HttpError {
-    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
         HttpError {
             status,
             body: ApiError {
@@ -73,7 +76,7 @@ impl HttpError {
         }
     }
 
-    fn internal(message: String) -> Self {
+    pub(crate) fn internal(message: String) -> Self {
         tracing::error!(%message, "internal error");
         HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
@@ -166,6 +169,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/ping", get(ping))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/packages/available", post(available))
+        .route("/api/v1/customers", post(crate::customers::create))
+        .route(
+            "/api/v1/outbox",
+            post(crate::ingest::outbox).layer(axum::extract::DefaultBodyLimit::max(
+                crate::ingest::MAX_BODY,
+            )),
+        )
+        .route("/api/v1/noop", get(crate::ingest::noop))
         .fallback(|| async {
             HttpError::new(StatusCode::NOT_FOUND, "not-found", "no such API endpoint")
         })
@@ -197,8 +208,11 @@ async fn available(
         body.map_err(|e| HttpError::new(StatusCode::BAD_REQUEST, "bad-request", e.body_text()))?;
     let folder = state.folder.clone();
     let store = till.store.clone();
-    let tables = state
+    let reporter = till.id.clone();
+    let (tables, up_tables) = state
         .with_db(move |db| {
+            // The versions the till holds, for `server tills list`.
+            db.record_till_tables(&reporter, &req.tables)?;
             let down: Vec<String> = db
                 .sync_tables()?
                 .into_iter()
@@ -210,16 +224,21 @@ async fn available(
                 .into_iter()
                 .filter(|e| down.contains(&e.table))
                 .collect();
-            Ok(tillsync_core::plan::plan_all(
-                &published,
-                &store,
-                &req.tables,
-                req.full,
-            ))
+            let plans = tillsync_core::plan::plan_all(&published, &store, &req.tables, req.full);
+            let up_tables = db
+                .up_table_layouts()?
+                .into_iter()
+                .map(|(table, layout)| tillsync_wire::api::UpTable { table, layout })
+                .collect();
+            Ok((plans, up_tables))
         })
         .await?;
     db_journal(&state, &till, &tables).await;
-    Ok(Json(AvailableResponse { folder, tables }))
+    Ok(Json(AvailableResponse {
+        folder,
+        tables,
+        up_tables,
+    }))
 }
 
 async fn db_journal(state: &Arc<AppState>, till: &Till, plans: &[tillsync_wire::api::TablePlan]) {

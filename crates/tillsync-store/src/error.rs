@@ -81,6 +81,18 @@ pub enum StoreError {
         /// Why.
         source: PackageError,
     },
+    /// A customer creation the server refuses (bad field, empty name…).
+    #[error("{0}")]
+    BadCustomer(String),
+    /// The template customer is missing.
+    #[error(
+        "the template customer {0} (setting till.template_customer) does not exist in table CLI; \
+         create it or change the setting"
+    )]
+    NoTemplateCustomer(String),
+    /// A value given by the caller is not valid.
+    #[error("{0}")]
+    Invalid(String),
     /// Data that should be in our own tables is not.
     #[error("inconsistent tillsync data: {0}")]
     Inconsistent(String),

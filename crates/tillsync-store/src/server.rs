@@ -199,66 +199,10 @@ impl ServerDb {
     /// filter column, and installs change capture for an incremental down
     /// table, all in one transaction. Returns the table's layout.
     pub fn add_sync_table(&mut self, t: &SyncTable) -> Result<Layout, StoreError> {
-        check_ident(&t.table)?;
-        if let Some(f) = &t.filter {
-            check_ident(f)?;
-        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let name = introspect::table_name(&tx, &t.table)?
-            .ok_or_else(|| StoreError::NoSuchTable(t.table.clone()))?;
-        if name.to_ascii_lowercase().starts_with("tillsync_") {
-            return Err(StoreError::Ident(format!(
-                "{name} is one of tillsync's own tables and cannot be synced"
-            )));
-        }
-        let layout = introspect::layout(&tx, &name)?;
-        if layout.key.len() > capture::MAX_KEY {
-            return Err(StoreError::KeyTooWide {
-                table: name,
-                n: layout.key.len(),
-            });
-        }
-        let filter = match &t.filter {
-            Some(f) => Some(
-                layout
-                    .columns
-                    .iter()
-                    .find(|c| c.name.eq_ignore_ascii_case(f))
-                    .map(|c| c.name.clone())
-                    .ok_or_else(|| StoreError::NoSuchColumn {
-                        table: name.clone(),
-                        column: f.clone(),
-                    })?,
-            ),
-            None => None,
-        };
-        let exists: bool = tx.query_row(
-            "SELECT EXISTS(SELECT 1 FROM tillsync_sync_tables WHERE tbl = ?1 AND direction = ?2)",
-            params![name, t.direction.to_string()],
-            |r| r.get(0),
-        )?;
-        if exists {
-            return Err(StoreError::AlreadySynced {
-                table: name,
-                direction: t.direction.to_string(),
-            });
-        }
-        tx.execute(
-            "INSERT INTO tillsync_sync_tables(tbl, direction, sync_type, filter_column, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                name,
-                t.direction.to_string(),
-                t.sync_type.to_string(),
-                filter,
-                crate::now_rfc3339()
-            ],
-        )?;
-        if t.direction == Direction::Down && t.sync_type == SyncType::Incremental {
-            capture::install(&tx, &name, &layout)?;
-        }
+        let layout = add_sync_table_in(&tx, t)?;
         tx.commit()?;
         Ok(layout)
     }
@@ -457,6 +401,7 @@ impl ServerDb {
                     ],
                 )?;
             }
+            crate::server_customers::record_row_versions(&tx, &s.table, s.version, s.last_seq)?;
             tx.execute(
                 "DELETE FROM tillsync_changes WHERE tbl = ?1 AND seq <= ?2",
                 params![s.table, s.last_seq],
@@ -618,6 +563,69 @@ impl ServerDb {
         )?;
         Ok(())
     }
+}
+
+/// Register a sync table inside the caller's transaction (see
+/// [`ServerDb::add_sync_table`]).
+pub(crate) fn add_sync_table_in(tx: &Connection, t: &SyncTable) -> Result<Layout, StoreError> {
+    check_ident(&t.table)?;
+    if let Some(f) = &t.filter {
+        check_ident(f)?;
+    }
+    let name = introspect::table_name(tx, &t.table)?
+        .ok_or_else(|| StoreError::NoSuchTable(t.table.clone()))?;
+    if name.to_ascii_lowercase().starts_with("tillsync_") {
+        return Err(StoreError::Ident(format!(
+            "{name} is one of tillsync's own tables and cannot be synced"
+        )));
+    }
+    let layout = introspect::layout(tx, &name)?;
+    if layout.key.len() > capture::MAX_KEY {
+        return Err(StoreError::KeyTooWide {
+            table: name,
+            n: layout.key.len(),
+        });
+    }
+    let filter = match &t.filter {
+        Some(f) => Some(
+            layout
+                .columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(f))
+                .map(|c| c.name.clone())
+                .ok_or_else(|| StoreError::NoSuchColumn {
+                    table: name.clone(),
+                    column: f.clone(),
+                })?,
+        ),
+        None => None,
+    };
+    let exists: bool = tx.query_row(
+        "SELECT EXISTS(SELECT 1 FROM tillsync_sync_tables WHERE tbl = ?1 AND direction = ?2)",
+        params![name, t.direction.to_string()],
+        |r| r.get(0),
+    )?;
+    if exists {
+        return Err(StoreError::AlreadySynced {
+            table: name,
+            direction: t.direction.to_string(),
+        });
+    }
+    tx.execute(
+        "INSERT INTO tillsync_sync_tables(tbl, direction, sync_type, filter_column, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            name,
+            t.direction.to_string(),
+            t.sync_type.to_string(),
+            filter,
+            crate::now_rfc3339()
+        ],
+    )?;
+    if t.direction == Direction::Down && t.sync_type == SyncType::Incremental {
+        capture::install(tx, &name, &layout)?;
+    }
+    Ok(layout)
 }
 
 /// A till as the server knows it.

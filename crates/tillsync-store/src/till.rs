@@ -99,6 +99,9 @@ impl TillDb {
     /// Open (creating if needed) and migrate.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let mut conn = open_sqlite(path)?;
+        // A till applies packages into tables of up to millions of rows: a
+        // 64 MiB page cache keeps an incremental from spilling mid-transaction.
+        conn.pragma_update(None, "cache_size", -65536)?;
         migrate(&mut conn, MIGRATIONS)?;
         Ok(TillDb { conn })
     }
@@ -106,6 +109,11 @@ impl TillDb {
     /// The connection, for reads by tests and tools.
     pub fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// The connection, mutable: for the transactions of the other till modules.
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     /// The versions held, by table.
@@ -156,7 +164,40 @@ impl TillDb {
     /// version. Refuses a package for another folder or store, one older than
     /// what the till holds (a replay), and an incremental that does not
     /// follow the till's version or layout ([`StoreError::needs_full`]).
+    ///
+    /// The apply transaction runs with `synchronous = NORMAL` (in WAL mode a
+    /// crash may lose the last commit, never tear it: the package is then
+    /// simply applied again) and without automatic checkpoints, so a large
+    /// package is not copied twice inside the transaction; call
+    /// [`checkpoint`](Self::checkpoint) once the packages are applied. Both
+    /// settings are restored afterwards (tickets are written with FULL).
     pub fn apply(
+        &mut self,
+        file: &str,
+        pkg: &Package<'_>,
+        expect: &Expect<'_>,
+    ) -> Result<ApplyReport, StoreError> {
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let result = self.apply_in_transaction(file, pkg, expect);
+        let restore = self
+            .conn
+            .pragma_update(None, "synchronous", "FULL")
+            .and_then(|_| self.conn.pragma_update(None, "wal_autocheckpoint", 1000));
+        let report = result?;
+        restore?;
+        Ok(report)
+    }
+
+    /// Copy the write-ahead log back into the database file (passive: never
+    /// waits for readers). Call after applying packages.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    fn apply_in_transaction(
         &mut self,
         file: &str,
         pkg: &Package<'_>,
@@ -194,6 +235,9 @@ impl TillDb {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Rows coming down are not changes of this till: the up-table
+        // triggers stay quiet while this flag is set (till_customers).
+        tx.execute_batch("INSERT OR IGNORE INTO tillsync_applying(flag) VALUES (1)")?;
         let current: Option<(u64, String)> = tx
             .query_row(
                 "SELECT version, layout_hash FROM tillsync_table_version WHERE tbl = ?1",
@@ -358,6 +402,7 @@ impl TillDb {
                 )
             ],
         )?;
+        tx.execute_batch("DELETE FROM tillsync_applying")?;
         tx.commit()?;
         Ok(ApplyReport {
             millis: started.elapsed().as_millis() as u64,
@@ -386,7 +431,7 @@ pub fn create_table_sql(name: &str, layout: &Layout) -> String {
 }
 
 /// Declared types enter SQL text: only letters, digits, spaces, `_`, `(`, `)`, `,`.
-fn check_decl_type(t: &str) -> Result<(), String> {
+pub(crate) fn check_decl_type(t: &str) -> Result<(), String> {
     if t.len() <= 64
         && t.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '(' | ')' | ','))

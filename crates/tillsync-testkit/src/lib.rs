@@ -10,6 +10,11 @@
 //! tillsync_testkit::pull(&till).unwrap();
 //! server.assert_till_matches(&till);
 //! ```
+//!
+//! [`proxy::FaultProxy`] is a fault-injecting TCP proxy to put between a till
+//! and the server.
+
+pub mod proxy;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -37,12 +37,10 @@ impl Client {
                 builder = builder.add_root_certificate(cert);
             }
         }
-        let http = builder
-            .build()
-            .map_err(|e| TillError::Unreachable {
-                url: cfg.server.webservice_url.to_string(),
-                reason: e.to_string(),
-            })?;
+        let http = builder.build().map_err(|e| TillError::Unreachable {
+            url: cfg.server.webservice_url.to_string(),
+            reason: e.to_string(),
+        })?;
         Ok(Client {
             http,
             base: cfg.server.webservice_url.clone(),
@@ -99,10 +97,66 @@ impl Client {
         self.send(self.http.post(url.clone()).json(req), &url)
     }
 
-    /// `POST /api/v1/outbox`: send a batch of outbox items; one result per item.
+    /// `POST /api/v1/outbox`: send a batch of outbox items; one result per
+    /// item. A refusal because of the batch's content (`bad-request`,
+    /// `too-large`, `foreign-ticket`) is [`TillError::BatchRefused`]; other
+    /// 4xx (credentials) are [`TillError::Refused`]; no answer or a 5xx is
+    /// [`TillError::Unreachable`].
     pub fn push(&self, batch: &OutboxBatch) -> Result<OutboxResponse, TillError> {
         let url = self.url("api/v1/outbox");
-        self.send(self.http.post(url.clone()).json(batch), &url)
+        let unreachable = |reason: String| TillError::Unreachable {
+            url: url.to_string(),
+            reason,
+        };
+        let resp = self
+            .http
+            .post(url.clone())
+            .json(batch)
+            .header(reqwest::header::AUTHORIZATION, &self.authorization)
+            .send()
+            .map_err(|e| unreachable(describe(&e)))?;
+        let status = resp.status();
+        if status.is_success() {
+            return resp
+                .json()
+                .map_err(|e| unreachable(format!("unreadable answer: {e}")));
+        }
+        let text = resp.text().unwrap_or_default();
+        let api = serde_json::from_str::<ApiError>(&text).ok();
+        if status.is_server_error() {
+            let message = api
+                .map(|e| e.message)
+                .unwrap_or_else(|| text.chars().take(200).collect());
+            return Err(unreachable(format!("HTTP {status}: {message}")));
+        }
+        match api {
+            Some(e)
+                if matches!(
+                    e.error.as_str(),
+                    "bad-request" | "too-large" | "foreign-ticket"
+                ) =>
+            {
+                Err(TillError::BatchRefused {
+                    status: status.as_u16(),
+                    code: e.error,
+                    message: e.message,
+                })
+            }
+            Some(e) => Err(TillError::Refused(format!("HTTP {status}: {}", e.message))),
+            None => Err(TillError::Refused(format!(
+                "HTTP {status}: {}",
+                text.chars().take(200).collect::<String>()
+            ))),
+        }
+    }
+
+    /// `POST /api/v1/customers`: create a customer from the template customer.
+    pub fn create_customer(
+        &self,
+        req: &tillsync_wire::api::CustomerCreate,
+    ) -> Result<tillsync_wire::api::CustomerRecord, TillError> {
+        let url = self.url("api/v1/customers");
+        self.send(self.http.post(url.clone()).json(req), &url)
     }
 }
 

@@ -123,8 +123,13 @@ fn pull_with(
         tables: till_tables.clone(),
         full: opts.full,
     };
+    // The up-direction tables, known only when the web service answers.
+    let mut up_tables = None;
     let (plans, plan_source) = match Client::new(cfg)?.available(&request) {
-        Ok(resp) => (resp.tables, "web service".to_string()),
+        Ok(resp) => {
+            up_tables = Some(resp.up_tables);
+            (resp.tables, "web service".to_string())
+        }
         Err(e @ TillError::Unreachable { .. }) => {
             progress("web service unreachable; reading the package index");
             connect(&mut ftp)?;
@@ -142,6 +147,7 @@ fn pull_with(
         Err(e) => return Err(e),
     };
 
+    let down_tables: Vec<String> = plans.iter().map(|p| p.table.clone()).collect();
     let expect = Expect {
         folder: &cfg.folder.name,
         store: &cfg.till.store,
@@ -216,6 +222,27 @@ fn pull_with(
     }
     if let Some(f) = ftp {
         let _ = f.into_client().quit();
+    }
+    if !report.applied.is_empty() {
+        db.checkpoint()?;
+    }
+    if let Some(up) = up_tables {
+        // After the packages (a full load recreates a table): capture the
+        // up tables. A failure here does not fail the pull; it is journaled.
+        match crate::uptables::sync(db, &up, &down_tables) {
+            Ok(t) if !t.is_empty() => progress(&format!(
+                "capturing changes of up table(s) {}",
+                t.iter()
+                    .map(|t| t.table.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            Ok(_) => {}
+            Err(e) => {
+                progress(&format!("up tables: {e}"));
+                db.journal("up-tables", "error", &e.to_string())?;
+            }
+        }
     }
     Ok(report)
 }

@@ -6,10 +6,22 @@
 //! - [`install`]: `till init` from a deployment package.
 //! - [`client`]: the web service client (ping, available packages).
 //! - [`import`]: `till sync`'s pull: plan, download, verify, apply.
+//! - [`sell`]: recording a sale (numbered, chained, signed, queued), offline included.
+//! - [`push`]: `till sync`'s push: the outbox to the web service, in batches.
+//! - [`agent`]: `till run`, the synchroniser: push and pull loops until shutdown.
+//! - [`status`]: `till status`: connection, versions, outbox, error list, journal.
+//! - [`customers`]: customer create (needs the server), edit and abandon (offline).
+//! - [`uptables`]: capture of the up-direction tables the server lists, after each pull.
 
+pub mod agent;
 pub mod client;
+pub mod customers;
 pub mod import;
 pub mod install;
+pub mod push;
+pub mod sell;
+pub mod status;
+pub mod uptables;
 
 use tillsync_core::ConfigError;
 use tillsync_store::StoreError;
@@ -38,9 +50,27 @@ pub enum TillError {
         /// Why.
         reason: String,
     },
+    /// Creating a customer needs the server, which did not answer.
+    #[error("creating a customer needs the server: {0}")]
+    NeedsServer(String),
+    /// A sale was refused; nothing was recorded.
+    #[error("sale refused, nothing recorded: {0}")]
+    Sale(String),
     /// The web service answered with an error.
     #[error("the web service refused: {0}")]
     Refused(String),
+    /// The web service refused a whole outbox batch because of what it
+    /// holds (malformed, too large, a foreign ticket): the till retries with
+    /// smaller batches to find the item at fault.
+    #[error("the web service refused the batch: HTTP {status} ({code}): {message}")]
+    BatchRefused {
+        /// HTTP status.
+        status: u16,
+        /// The error code of the answer (`bad-request`, `too-large`, `foreign-ticket`).
+        code: String,
+        /// Its message.
+        message: String,
+    },
     /// The web service could not be reached.
     #[error("the web service at {url} is unreachable: {reason}")]
     Unreachable {

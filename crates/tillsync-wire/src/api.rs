@@ -80,6 +80,19 @@ pub struct AvailableResponse {
     pub folder: String,
     /// One plan per down sync table.
     pub tables: Vec<TablePlan>,
+    /// The up-direction sync tables, whose changes the till captures and
+    /// pushes as `row` items (absent from older servers: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub up_tables: Vec<UpTable>,
+}
+
+/// An up-direction sync table as the server holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpTable {
+    /// Table name.
+    pub table: String,
+    /// Its columns and key on the server (a till lacking it creates it so).
+    pub layout: crate::layout::Layout,
 }
 
 /// Error body of every failed call.

@@ -33,6 +33,8 @@ use crate::ui::Out;
 pub enum BenchCmd {
     /// The down path: export, package size, full import against SQLite's own copy, incrementals.
     Down(DownArgs),
+    /// The up path: tickets/s pushed by many tills, against a no-op endpoint.
+    Up(crate::bench_up::UpArgs),
 }
 
 #[derive(Args)]
@@ -64,6 +66,7 @@ pub struct DownArgs {
 pub fn run(cmd: BenchCmd, out: &Out) -> Result<ExitCode> {
     match cmd {
         BenchCmd::Down(args) => down(args, out),
+        BenchCmd::Up(args) => crate::bench_up::run(args, out),
     }
 }
 
@@ -171,6 +174,11 @@ struct IncrementalFigures {
     small: IncrementalSide,
     /// `big.apply_median_ms / small.apply_median_ms`.
     ratio: f64,
+    /// The same with 1,000 consecutive items (a product family): apply per
+    /// round, big and small, and the ratio of the medians.
+    clustered_big_apply_ms: Vec<f64>,
+    clustered_small_apply_ms: Vec<f64>,
+    clustered_ratio: f64,
 }
 
 #[derive(Serialize)]
@@ -359,10 +367,12 @@ impl Setup {
             .context("the bench server database is not a SQLite file")
     }
 
-    /// Change the price of `n` items spread over the table (one random item
-    /// in each of `n` equal slices of the rowids), in one transaction, as
-    /// the ERP would.
-    fn change_prices(&self, n: usize, seed: u64) -> Result<usize> {
+    /// Change the price of `n` items, in one transaction, as the ERP would:
+    /// spread over the table (one random item in each of `n` equal slices of
+    /// the rowids: the worst case, every change on its own page), or
+    /// `clustered`, `n` consecutive items from a random start (a price change
+    /// of a product family or a supplier's range).
+    fn change_prices(&self, n: usize, seed: u64, clustered: bool) -> Result<usize> {
         let db = self.data.open_db()?;
         let c = db.conn();
         let mut rng = SplitMix64(seed);
@@ -372,10 +382,15 @@ impl Setup {
         {
             let mut stmt =
                 c.prepare("UPDATE \"ART\" SET price_cents = price_cents + 1 WHERE rowid = ?1")?;
+            let start = 1 + rng.below((self.rows - n + 1) as u64);
             for i in 0..n {
-                let lo = self.rows * i / n;
-                let hi = self.rows * (i + 1) / n;
-                let rowid = lo as u64 + 1 + rng.below((hi - lo) as u64);
+                let rowid = if clustered {
+                    start + i as u64
+                } else {
+                    let lo = self.rows * i / n;
+                    let hi = self.rows * (i + 1) / n;
+                    lo as u64 + 1 + rng.below((hi - lo) as u64)
+                };
                 changed += stmt.execute([rowid as i64])?;
             }
         }
@@ -385,9 +400,13 @@ impl Setup {
 
     /// Change prices and export: the ART incremental package, checked.
     /// Returns (export time, file, bytes, the export).
-    fn changes_exported(&self, seed: u64) -> Result<(Duration, String, Vec<u8>, Exported)> {
+    fn changes_exported(
+        &self,
+        seed: u64,
+        clustered: bool,
+    ) -> Result<(Duration, String, Vec<u8>, Exported)> {
         let want = CHANGED_ROWS.min(self.rows);
-        let changed = self.change_prices(CHANGED_ROWS, seed)?;
+        let changed = self.change_prices(CHANGED_ROWS, seed, clustered)?;
         if changed != want {
             bail!("{changed} items changed instead of {want}");
         }
@@ -416,8 +435,12 @@ impl Setup {
     /// One incremental round through the library: change prices, export,
     /// `TillDb::apply` of ART's incremental package. Returns (export, apply,
     /// package bytes).
-    fn incremental_round(&mut self, seed: u64) -> Result<(Duration, Duration, u64)> {
-        let (export_d, file, bytes, e) = self.changes_exported(seed)?;
+    fn incremental_round(
+        &mut self,
+        seed: u64,
+        clustered: bool,
+    ) -> Result<(Duration, Duration, u64)> {
+        let (export_d, file, bytes, e) = self.changes_exported(seed, clustered)?;
         let a = self.till.apply(&file, &bytes)?;
         self.apply_others(&e)?;
         Ok((export_d, a.apply, bytes.len() as u64))
@@ -692,11 +715,25 @@ fn down(args: DownArgs, out: &Out) -> Result<ExitCode> {
         // Interleaved, so a slow moment of the machine hits both sides.
         let seed = 0x5EED_0000 + r as u64;
         for (s, side) in [(&mut big, &mut big_side), (&mut small, &mut small_side)] {
-            let (export_d, apply_d, bytes) = s.incremental_round(seed)?;
+            let (export_d, apply_d, bytes) = s.incremental_round(seed, false)?;
             side.0.push(ms(export_d));
             side.1.push(ms(apply_d));
             side.2 = bytes;
         }
+    }
+    let (mut clustered_big, mut clustered_small) = (Vec::new(), Vec::new());
+    for r in 0..args.rounds {
+        step(
+            6,
+            format!(
+                "incremental round {}/{}: {CHANGED_ROWS} consecutive items",
+                r + 1,
+                args.rounds
+            ),
+        );
+        let seed = 0xC1A5_0000 + r as u64;
+        clustered_big.push(ms(big.incremental_round(seed, true)?.1));
+        clustered_small.push(ms(small.incremental_round(seed, true)?.1));
     }
 
     let experiments = if args.experiments {
@@ -743,6 +780,7 @@ fn down(args: DownArgs, out: &Out) -> Result<ExitCode> {
     let size_ratio = ratio(art_bytes.len() as f64, table_bytes as f64);
     let import_ratio = ratio(median(&applies), median(&copies));
     let inc_ratio = ratio(big_inc.apply_median_ms, small_inc.apply_median_ms);
+    let clustered_ratio = ratio(median(&clustered_big), median(&clustered_small));
     let target = |name: &str, value: f64, limit: f64| Target {
         name: name.to_string(),
         value,
@@ -761,8 +799,13 @@ fn down(args: DownArgs, out: &Out) -> Result<ExitCode> {
             TARGET_IMPORT_VS_COPY,
         ),
         target(
-            "incremental apply, big / small table",
+            "incremental apply, big / small (spread items)",
             inc_ratio,
+            TARGET_INCREMENTAL_RATIO,
+        ),
+        target(
+            "incremental apply, big / small (consecutive items)",
+            clustered_ratio,
             TARGET_INCREMENTAL_RATIO,
         ),
     ];
@@ -814,6 +857,9 @@ fn down(args: DownArgs, out: &Out) -> Result<ExitCode> {
         incremental: IncrementalFigures {
             changed_rows: CHANGED_ROWS,
             ratio: inc_ratio,
+            clustered_ratio,
+            clustered_big_apply_ms: clustered_big,
+            clustered_small_apply_ms: clustered_small,
             big: big_inc,
             small: small_inc,
         },
@@ -1188,7 +1234,7 @@ fn run_experiments(
             ));
             seed += 1;
             for (i, s) in [&mut *big, &mut *small].into_iter().enumerate() {
-                let (_, file, bytes, e) = s.changes_exported(seed)?;
+                let (_, file, bytes, e) = s.changes_exported(seed, false)?;
                 let pkg = Package::verify(&bytes, &s.till.cfg.verifying_key()?)?;
                 if *without_rowid {
                     let dbs = wr_dbs.as_ref().expect("made before the round");
@@ -1370,6 +1416,22 @@ fn print_report(r: &DownReport) {
         format!("{} B", b.package_bytes),
         format!("{} B", s.package_bytes),
     );
+    let inc = &r.incremental;
+    both(
+        "TillDb::apply, consecutive items",
+        format!("{:.2} ms", median(&inc.clustered_big_apply_ms)),
+        format!("{:.2} ms", median(&inc.clustered_small_apply_ms)),
+    );
+    println!(
+        "  {:<40} {}",
+        "  every round, big",
+        fmt_list(&inc.clustered_big_apply_ms)
+    );
+    println!(
+        "  {:<40} {}",
+        "  every round, small",
+        fmt_list(&inc.clustered_small_apply_ms)
+    );
     println!();
     println!("targets");
     for t in &r.targets {
@@ -1379,7 +1441,7 @@ fn print_report(r: &DownReport) {
             format!("{:.2}× (≤ {:.1}×)", t.value, t.limit)
         };
         let verdict = if t.met { "met" } else { "NOT MET" };
-        println!("  {:<42} {:>20}  {verdict}", t.name, value);
+        println!("  {:<52} {:>20}  {verdict}", t.name, value);
     }
     if let Some(x) = &r.experiments {
         println!();

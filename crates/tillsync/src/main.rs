@@ -2,6 +2,7 @@
 //! Thin: parse arguments, call the libraries, print.
 
 mod bench;
+mod bench_up;
 mod demo;
 mod server_cmd;
 mod till_cmd;
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match &cli.command {
         Command::Server(server_cmd::ServerCmd::Run(_)) => "info",
+        Command::Till(till_cmd::TillCmd::Run { .. }) => "info",
         _ => "warn",
     };
     ui::init_logs(&cli.log_format, default_level);

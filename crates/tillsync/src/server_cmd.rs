@@ -11,6 +11,7 @@ use tillsync_core::{Direction, ServerConfig, SyncTable, SyncType};
 use tillsync_server::export::{ExportOptions, export};
 use tillsync_server::run::{RunOptions, start};
 use tillsync_server::{DataDir, check, deploy};
+use tillsync_store::server_customers::ConflictPolicy;
 
 use crate::ui::Out;
 
@@ -70,11 +71,20 @@ pub enum ServerCmd {
     /// The tills: credentials, last contact; revoke one.
     #[command(subcommand)]
     Tills(TillsCmd),
+    /// Tickets received from the tills (verified and quarantined) and the missing ones.
+    Tickets {
+        #[command(flatten)]
+        data: DataArg,
+        /// Only the tickets of this till.
+        #[arg(long)]
+        till: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
 pub enum TillsCmd {
-    /// Every till of STORE_TILL with its credentials and last contact.
+    /// Every till of STORE_TILL: credentials, last contact, tickets received,
+    /// missing tickets, quarantine, rejected items, table versions.
     List(DataArg),
     /// Revoke a till: its calls are refused (403) until a new deployment package is generated.
     Revoke {
@@ -127,6 +137,10 @@ pub enum TablesCmd {
         /// Column that subsets rows per store.
         #[arg(long)]
         filter: Option<String>,
+        /// For an up table: who wins when a till and the server changed the
+        /// same row: server-wins (default), till-wins or newest-wins.
+        #[arg(long, value_parser = parse_conflict_policy)]
+        conflict: Option<ConflictPolicy>,
     },
     /// Unregister a sync table.
     Remove {
@@ -193,7 +207,7 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
                 println!("server public key: {}", report.public_key);
                 if let Some(d) = &report.demo {
                     println!(
-                        "demo data: {} items, {} customers, {} VAT rates, {} tills; sync tables ART, CLI (filter store), T012, STORE_TILL",
+                        "demo data: {} items, {} customers, {} VAT rates, {} tills; sync tables ART, CLI (down, filter store; and up), T012, STORE_TILL",
                         d.items, d.customers, d.vat_rates, d.tills
                     );
                 }
@@ -293,28 +307,15 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
         }
         ServerCmd::Tills(TillsCmd::List(data)) => {
             let dir = DataDir::open(&data.data)?;
-            let tills = dir.open_db()?.tills()?;
-            out.emit(&tills, || {
-                println!(
-                    "{:<8} {:<6} {:<22} {:<22} state",
-                    "till", "store", "credentials", "last contact"
-                );
-                for t in &tills {
-                    let state = match (&t.issued_at, &t.revoked_at) {
-                        (None, _) => "no deployment package yet",
-                        (Some(_), Some(_)) => "REVOKED",
-                        (Some(_), None) => "active",
-                    };
-                    println!(
-                        "{:<8} {:<6} {:<22} {:<22} {}",
-                        t.till_id,
-                        t.store,
-                        t.issued_at.as_deref().unwrap_or("-"),
-                        t.last_contact.as_deref().unwrap_or("never"),
-                        state
-                    );
-                }
-            });
+            let tills = dir.open_db()?.till_overview()?;
+            out.emit(&tills, || print_tills(&tills));
+        }
+        ServerCmd::Tickets { data, till } => {
+            let dir = DataDir::open(&data.data)?;
+            let db = dir.open_db()?;
+            let list = db.ticket_list(till.as_deref())?;
+            let state = db.ticket_state(till.as_deref())?;
+            out.emit(&list, || print_tickets(&list, &state));
         }
         ServerCmd::Tills(TillsCmd::Revoke { till, data }) => {
             let dir = DataDir::open(&data.data)?;
@@ -351,6 +352,104 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Text form of `server tills list`.
+fn print_tills(tills: &[tillsync_store::server_up::TillOverview]) {
+    println!(
+        "{:<8} {:<6} {:<26} {:<22} {:>8} {:>10} {:>11} {:>8}",
+        "till",
+        "store",
+        "state",
+        "last contact",
+        "tickets",
+        "contiguous",
+        "quarantined",
+        "rejected"
+    );
+    for o in tills {
+        let (t, k) = (&o.till, &o.tickets);
+        let state = match (&t.issued_at, &t.revoked_at) {
+            (None, _) => "no deployment package yet",
+            (Some(_), Some(_)) => "REVOKED",
+            (Some(_), None) => "active",
+        };
+        println!(
+            "{:<8} {:<6} {:<26} {:<22} {:>8} {:>10} {:>11} {:>8}",
+            t.till_id,
+            t.store,
+            state,
+            t.last_contact.as_deref().unwrap_or("never"),
+            k.tickets_received,
+            k.highest_contiguous,
+            k.quarantined,
+            k.rejected
+        );
+        for g in &k.missing {
+            println!("         {g}");
+        }
+        if !o.tables.is_empty() {
+            let tables = o
+                .tables
+                .iter()
+                .map(|t| match t.version {
+                    Some(v) => format!("{} v{v}", t.table),
+                    None => format!("{} never loaded", t.table),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            println!(
+                "         tables: {tables} (reported {})",
+                o.tables[0].reported_at
+            );
+        }
+    }
+}
+
+/// Text form of `server tickets`.
+fn print_tickets(
+    list: &[tillsync_store::server_up::TicketListing],
+    state: &[tillsync_store::server_up::TillTickets],
+) {
+    if list.is_empty() {
+        println!("no tickets received");
+    }
+    let cents = |c: Option<i64>| match c {
+        Some(c) => format!(
+            "{}{}.{:02}",
+            if c < 0 { "-" } else { "" },
+            c.unsigned_abs() / 100,
+            c.unsigned_abs() % 100
+        ),
+        None => "?".into(),
+    };
+    for t in list {
+        let detail = match (t.status, t.link, &t.reason) {
+            (_, _, Some(reason)) => reason.clone(),
+            (_, Some("pending"), _) => "link to the previous ticket pending (not arrived)".into(),
+            _ => String::new(),
+        };
+        println!(
+            "{:<8} {:>8} {:<22} {:>12} {:<12} {}",
+            t.till,
+            t.number
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "?".into()),
+            t.time.as_deref().unwrap_or("?"),
+            cents(t.total_cents),
+            t.status,
+            detail
+        );
+    }
+    for s in state {
+        println!(
+            "till {}: {} ticket(s) received, {} verified, {} quarantined; complete up to {}",
+            s.till_id, s.tickets_received, s.verified, s.quarantined, s.highest_contiguous
+        );
+        for g in &s.missing {
+            println!("till {}: {g}", s.till_id);
+        }
+    }
 }
 
 async fn shutdown_signal() {
@@ -402,26 +501,54 @@ fn config(cmd: ConfigCmd, out: &Out) -> Result<()> {
     Ok(())
 }
 
+fn parse_conflict_policy(s: &str) -> Result<ConflictPolicy, String> {
+    s.parse()
+        .map_err(|e: tillsync_store::StoreError| e.to_string())
+}
+
 fn tables(cmd: TablesCmd, out: &Out) -> Result<()> {
     match cmd {
         TablesCmd::List(data) => {
             let dir = DataDir::open(&data.data)?;
             let db = dir.open_db()?;
             let list = db.sync_tables()?;
-            out.emit(&list, || {
+            let policies = db.conflict_policies()?;
+            // The conflict policy of an up table (down tables have none).
+            let policy = |t: &SyncTable| {
+                policies
+                    .iter()
+                    .find(|(n, d, _)| *n == t.table && *d == t.direction)
+                    .map(|p| p.2)
+                    .filter(|_| t.direction == Direction::Up)
+            };
+            let json: Vec<serde_json::Value> = list
+                .iter()
+                .map(|t| {
+                    let mut v = serde_json::to_value(t).expect("sync table serializes");
+                    if let Some(p) = policy(t) {
+                        v["conflict_policy"] = p.as_str().into();
+                    }
+                    v
+                })
+                .collect();
+            out.emit(&json, || {
                 if list.is_empty() {
                     println!("no sync tables");
                 }
                 for t in &list {
+                    let mut extra: Vec<String> = Vec::new();
+                    if let Some(f) = &t.filter {
+                        extra.push(format!("filter {f}"));
+                    }
+                    if let Some(p) = policy(t) {
+                        extra.push(format!("conflict {p}"));
+                    }
                     println!(
                         "{:<16} {:<5} {:<12} {}",
                         t.table,
                         t.direction,
                         t.sync_type,
-                        t.filter
-                            .as_deref()
-                            .map(|f| format!("filter {f}"))
-                            .unwrap_or_default()
+                        extra.join(", ")
                     );
                 }
             });
@@ -432,14 +559,20 @@ fn tables(cmd: TablesCmd, out: &Out) -> Result<()> {
             sync_type,
             direction,
             filter,
+            conflict,
         } => {
             let dir = DataDir::open(&data.data)?;
             let t = SyncTable::new(table, sync_type, direction, filter)?;
             let mut db = dir.open_db()?;
-            let layout = db.add_sync_table(&t)?;
-            out.emit(&t, || {
+            let layout = db.add_sync_table_with_policy(&t, conflict)?;
+            let policy = (t.direction == Direction::Up).then(|| conflict.unwrap_or_default());
+            let mut json = serde_json::to_value(&t).expect("sync table serializes");
+            if let Some(p) = policy {
+                json["conflict_policy"] = p.as_str().into();
+            }
+            out.emit(&json, || {
                 println!(
-                    "sync table {} added ({}, {}); key ({}), {} columns{}",
+                    "sync table {} added ({}, {}); key ({}), {} columns{}{}",
                     t.table,
                     t.direction,
                     t.sync_type,
@@ -449,7 +582,10 @@ fn tables(cmd: TablesCmd, out: &Out) -> Result<()> {
                         "; change capture installed"
                     } else {
                         ""
-                    }
+                    },
+                    policy
+                        .map(|p| format!("; conflict policy {p}"))
+                        .unwrap_or_default()
                 )
             });
         }

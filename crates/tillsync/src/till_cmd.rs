@@ -1,14 +1,13 @@
-//! `tillsync till …`: install a till, load its data, show its state.
+//! `tillsync till …`: install a till, sell, synchronise (sync, run), show its state.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use tillsync_core::TillConfig;
-use tillsync_store::TillDb;
 use tillsync_till::import::{PullOptions, pull};
-use tillsync_till::{DB_FILE, install};
+use tillsync_till::install;
+use tillsync_till::{agent, push, sell, status};
 
 use crate::ui::Out;
 
@@ -37,8 +36,76 @@ pub enum TillCmd {
         #[arg(long)]
         full: bool,
     },
-    /// Show the till's identity, table versions and recent journal.
+    /// Show the till's connection, table versions, tickets, outbox, error list and journal.
     Status(TillDataArg),
+    /// Record a sale (works offline); prints the ticket number (the whole ticket with --json).
+    Sell {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// An item and its quantity, CODE or CODExQTY (ART0000001x3); repeat for more lines.
+        #[arg(long = "item", value_name = "CODE[xQTY]")]
+        items: Vec<String>,
+        /// A payment, METHOD or METHOD:CENTS; the one without cents takes what is left to pay.
+        #[arg(long = "payment", value_name = "METHOD[:CENTS]")]
+        payments: Vec<String>,
+        /// The customer's code (in the till's CLI table).
+        #[arg(long)]
+        customer: Option<String>,
+        /// The number of the ticket this one corrects (negative quantities: CODEx-QTY).
+        #[arg(long, value_name = "N")]
+        corrects: Option<u64>,
+    },
+    /// Run the synchroniser until Ctrl-C or SIGTERM: push the outbox every
+    /// sync interval, pull packages on their own schedule.
+    Run {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// Wait between two pulls, in ms.
+        #[arg(long, value_name = "MS", default_value_t = 60_000)]
+        pull_interval_ms: u64,
+        /// Push only: do not pull packages.
+        #[arg(long)]
+        no_pull: bool,
+    },
+    /// Customers: create (needs the server), edit and abandon (offline).
+    #[command(subcommand)]
+    Customer(CustomerCmd),
+}
+
+#[derive(Subcommand)]
+pub enum CustomerCmd {
+    /// Create a customer through the server (copied from the template
+    /// customer); prints its code (the whole record with --json).
+    Create {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// The customer's name.
+        #[arg(long)]
+        name: String,
+        /// Another column of CLI; repeat for more (an empty value is NULL).
+        #[arg(long = "field", value_name = "COLUMN=VALUE", value_parser = tillsync_till::customers::parse_field)]
+        fields: Vec<(String, String)>,
+    },
+    /// Change a customer (works offline): the till's row changes and the
+    /// change is queued for the server.
+    Edit {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// Customer code.
+        code: String,
+        /// A column to change; repeat for more (an empty value is NULL).
+        #[arg(long = "field", value_name = "COLUMN=VALUE", required = true,
+              value_parser = tillsync_till::customers::parse_field)]
+        fields: Vec<(String, String)>,
+    },
+    /// Abandon a customer created at this till (the creation was cancelled):
+    /// the till removes it and queues its deletion on the server.
+    Abandon {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// Customer code.
+        code: String,
+    },
 }
 
 pub fn run(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
@@ -64,71 +131,316 @@ fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
                 )
             });
         }
-        TillCmd::Sync { data, full } => {
-            let pb = out.spinner("synchronising");
-            let result = pull(&data.data, PullOptions { full }, &mut |m| {
-                pb.set_message(m.to_string())
-            });
-            pb.finish_and_clear();
-            let report = result?;
-            out.emit(&report, || {
-                println!("plan from {}", report.plan_source);
-                for t in &report.tables {
-                    let v = |v: Option<u64>| v.map(|v| format!("v{v}")).unwrap_or("-".into());
-                    let why = t
-                        .reason
-                        .as_deref()
-                        .map(|r| format!(" ({r})"))
-                        .unwrap_or_default();
-                    println!(
-                        "{:<12} {} → {}  {}{}",
-                        t.table,
-                        v(t.version_before),
-                        v(t.version_after),
-                        t.action,
-                        why
-                    );
-                }
-                for a in &report.applied {
-                    println!(
-                        "  applied {}: {} upserts, {} deletes in {} ms",
-                        a.file, a.upserts, a.deletes, a.millis
-                    );
-                }
+        TillCmd::Sync { data, full } => return sync_cmd(&data, full, out),
+        TillCmd::Status(data) => status_cmd(&data, out)?,
+        TillCmd::Sell {
+            data,
+            items,
+            payments,
+            customer,
+            corrects,
+        } => sell_cmd(&data, &items, &payments, customer, corrects, out)?,
+        TillCmd::Run {
+            data,
+            pull_interval_ms,
+            no_pull,
+        } => run_agent(&data, pull_interval_ms, no_pull, out)?,
+        TillCmd::Customer(c) => customer_cmd(c, out)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `till sync`: one push (tickets first), then one pull. A failed pull never
+/// hides what the push did.
+fn sync_cmd(data: &TillDataArg, full: bool, out: &Out) -> Result<ExitCode> {
+    let pb = out.spinner("pushing the outbox");
+    let pushed = push::push(&data.data, push::PushOptions::default());
+    pb.set_message("loading packages");
+    let pulled = pull(&data.data, PullOptions { full }, &mut |m| {
+        pb.set_message(m.to_string())
+    });
+    pb.finish_and_clear();
+    let push_json = match &pushed {
+        Ok(r) => serde_json::to_value(r)?,
+        Err(e) => serde_json::json!({ "error": e.to_string() }),
+    };
+    let push_problem = match &pushed {
+        Err(e) => Some(format!("push failed, the outbox is kept: {e}")),
+        Ok(r) if r.pending > 0 && r.unavailable.is_some() => Some(format!(
+            "{} item(s) wait in the outbox: {}",
+            r.pending,
+            r.unavailable.as_deref().unwrap_or_default()
+        )),
+        Ok(_) => None,
+    };
+    let report = match pulled {
+        Ok(r) => r,
+        Err(e) => {
+            if out.json {
+                let msg = serde_json::json!({ "error": e.to_string(), "push": push_json });
+                println!("{}", serde_json::to_string_pretty(&msg)?);
+            } else {
+                print_push(&pushed);
+            }
+            if let Some(p) = &push_problem {
+                eprintln!("error: {p}");
+            }
+            eprintln!("error: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let mut json = serde_json::to_value(&report)?;
+    json["push"] = push_json;
+    out.emit(&json, || {
+        print_push(&pushed);
+        println!("plan from {}", report.plan_source);
+        for t in &report.tables {
+            let v = |v: Option<u64>| v.map(|v| format!("v{v}")).unwrap_or("-".into());
+            let why = t
+                .reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
+            println!(
+                "{:<12} {} → {}  {}{}",
+                t.table,
+                v(t.version_before),
+                v(t.version_after),
+                t.action,
+                why
+            );
+        }
+        for a in &report.applied {
+            println!(
+                "  applied {}: {} upserts, {} deletes in {} ms",
+                a.file, a.upserts, a.deletes, a.millis
+            );
+        }
+        println!(
+            "{} package(s), {} bytes in {} ms",
+            report.applied.len(),
+            report.downloaded_bytes,
+            report.millis
+        );
+    });
+    match push_problem {
+        Some(p) => {
+            eprintln!("error: {p}");
+            Ok(ExitCode::FAILURE)
+        }
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn print_push(pushed: &Result<push::PushReport, tillsync_till::TillError>) {
+    match pushed {
+        Ok(r) if r.sent == 0 && r.set_aside.is_empty() => {
+            println!("push: nothing to send ({} pending)", r.pending)
+        }
+        Ok(r) => {
+            println!("push: {} in {} ms", r.summary(), r.millis);
+            for a in &r.set_aside {
+                println!("  set aside {} ({}): {}", a.key, a.status, a.reason);
+            }
+        }
+        Err(e) => println!("push failed, the outbox is kept: {e}"),
+    }
+}
+
+fn status_cmd(data: &TillDataArg, out: &Out) -> Result<()> {
+    let s = status::status(&data.data, status::StatusOptions::default())?;
+    out.emit(&s, || {
+        println!("till {} of store {} (folder {})", s.till, s.store, s.folder);
+        let c = &s.connection;
+        let last = c.last_contact.as_deref().unwrap_or("never");
+        match (c.online, &c.error) {
+            (Some(true), _) => println!(
+                "  online: {} answered in {} ms",
+                c.webservice_url,
+                c.ping_millis.unwrap_or(0)
+            ),
+            (_, Some(e)) => println!("  OFFLINE: {e}; last contact {last}"),
+            _ => println!("  connection not checked; last contact {last}"),
+        }
+        println!("tables:");
+        for v in &s.tables {
+            println!(
+                "  {:<12} v{:<6} loaded {} ({})",
+                v.table, v.version, v.loaded_at, v.kind
+            );
+        }
+        match (s.tickets.last_number, &s.tickets.last_time) {
+            (Some(n), Some(t)) => println!("tickets: {} (last: {n} at {t})", s.tickets.count),
+            _ => println!("tickets: none yet"),
+        }
+        let o = &s.outbox;
+        match (&o.oldest_at, o.oldest_age_secs) {
+            (Some(at), Some(age)) => println!(
+                "outbox: {} pending, the oldest queued at {at} ({age} s ago)",
+                o.pending
+            ),
+            _ => println!("outbox: empty"),
+        }
+        if !s.errors.is_empty() {
+            println!("error list ({}):", s.errors.len());
+            for e in &s.errors {
                 println!(
-                    "{} package(s), {} bytes in {} ms",
-                    report.applied.len(),
-                    report.downloaded_bytes,
-                    report.millis
+                    "  {} {} ({}) {}: {}",
+                    e.at, e.key, e.kind, e.status, e.reason
                 );
+            }
+        }
+        println!(
+            "last push: {}; last pull: {}",
+            s.last_push.as_deref().unwrap_or("never"),
+            s.last_pull.as_deref().unwrap_or("never")
+        );
+        println!("journal (newest first):");
+        for j in &s.journal {
+            println!("  {} {:<8} {:<6} {}", j.at, j.kind, j.result, j.detail);
+        }
+    });
+    Ok(())
+}
+
+/// `CODE` or `CODExQTY` (also `CODE*QTY`).
+fn parse_item(arg: &str) -> sell::SaleLine {
+    if let Some((code, qty)) = arg.rsplit_once(['x', '*'])
+        && !code.is_empty()
+        && let Ok(quantity) = qty.parse::<i64>()
+    {
+        return sell::SaleLine {
+            item: code.to_string(),
+            quantity,
+        };
+    }
+    sell::SaleLine {
+        item: arg.to_string(),
+        quantity: 1,
+    }
+}
+
+/// `METHOD` or `METHOD:CENTS`.
+fn parse_payment(arg: &str) -> Result<sell::SalePayment> {
+    Ok(match arg.split_once(':') {
+        None => sell::SalePayment {
+            method: arg.to_string(),
+            amount_cents: None,
+        },
+        Some((method, cents)) => sell::SalePayment {
+            method: method.to_string(),
+            amount_cents: Some(cents.trim().parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "payment {arg:?}: {cents:?} is not an amount in cents (e.g. card:1250)"
+                )
+            })?),
+        },
+    })
+}
+
+fn sell_cmd(
+    data: &TillDataArg,
+    items: &[String],
+    payments: &[String],
+    customer: Option<String>,
+    corrects: Option<u64>,
+    out: &Out,
+) -> Result<()> {
+    let req = sell::SaleRequest {
+        lines: items.iter().map(|i| parse_item(i)).collect(),
+        payments: payments
+            .iter()
+            .map(|p| parse_payment(p))
+            .collect::<Result<_>>()?,
+        customer,
+        corrects,
+    };
+    let t = sell::sell(&data.data, &req)?;
+    out.emit(&t, || println!("{}", t.number));
+    Ok(())
+}
+
+fn run_agent(data: &TillDataArg, pull_interval_ms: u64, no_pull: bool, out: &Out) -> Result<()> {
+    if pull_interval_ms == 0 {
+        anyhow::bail!("--pull-interval-ms must be greater than 0");
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut term) => tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                },
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                }
+            }
+        });
+        tracing::info!("stopping");
+        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let opts = agent::AgentOptions {
+        pull_interval: std::time::Duration::from_millis(pull_interval_ms),
+        pull: !no_pull,
+        ..agent::AgentOptions::default()
+    };
+    let summary = agent::run(&data.data, &opts, &stop)?;
+    out.emit(&summary, || {
+        println!(
+            "stopped: {} item(s) delivered in {} push(es), {} set aside; {} package(s) applied in {} pull(s); {} push error(s), {} pull error(s)",
+            summary.delivered,
+            summary.pushes,
+            summary.set_aside,
+            summary.packages_applied,
+            summary.pulls,
+            summary.push_errors,
+            summary.pull_errors
+        )
+    });
+    Ok(())
+}
+
+fn customer_cmd(cmd: CustomerCmd, out: &Out) -> Result<()> {
+    use tillsync_till::customers;
+    match cmd {
+        CustomerCmd::Create { data, name, fields } => {
+            let record = customers::create(&data.data, &name, &fields)?;
+            let code = record
+                .get("code")
+                .map(|c| {
+                    c.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| c.to_string())
+                })
+                .unwrap_or_default();
+            out.emit(&record, || println!("{code}"));
+        }
+        CustomerCmd::Edit { data, code, fields } => {
+            let edit = customers::edit(&data.data, &code, &fields)?;
+            out.emit(&edit, || {
+                println!(
+                    "customer {code} changed at this till ({}); the change is queued for the server",
+                    edit.fields.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
             });
         }
-        TillCmd::Status(data) => {
-            let cfg = TillConfig::load(&data.data)?;
-            let db = TillDb::open(&data.data.join(DB_FILE))?;
-            let versions = db.table_versions()?;
-            let journal = db.recent_journal(10)?;
-            let json = serde_json::json!({
-                "till": cfg.till.id, "store": cfg.till.store, "folder": cfg.folder.name,
-                "tables": versions, "journal": journal,
-            });
-            out.emit(&json, || {
+        CustomerCmd::Abandon { data, code } => {
+            customers::abandon(&data.data, &code)?;
+            out.emit(&serde_json::json!({"abandoned": code}), || {
                 println!(
-                    "till {} of store {} (folder {})",
-                    cfg.till.id, cfg.till.store, cfg.folder.name
-                );
-                for v in &versions {
-                    println!(
-                        "  {:<12} v{:<6} loaded {} ({})",
-                        v.table, v.version, v.loaded_at, v.kind
-                    );
-                }
-                println!("journal (newest first):");
-                for j in &journal {
-                    println!("  {} {:<8} {:<6} {}", j.at, j.kind, j.result, j.detail);
-                }
+                    "customer {code} removed from this till; its deletion is queued for the server"
+                )
             });
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

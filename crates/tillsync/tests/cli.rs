@@ -105,6 +105,13 @@ fn demo_sync_tables() -> Vec<(String, String, String, Option<String>)> {
     vec![
         t("ART", "incremental", None),
         t("CLI", "incremental", Some("store")),
+        // Customers also travel up (till edits).
+        (
+            "CLI".to_string(),
+            "up".to_string(),
+            "incremental".to_string(),
+            None,
+        ),
         t("STORE_TILL", "full", None),
         t("T012", "full", None),
     ]
@@ -366,7 +373,11 @@ fn config_masks_the_password_and_refuses_bad_values_without_touching_the_file() 
     let map = list.json();
     assert_eq!(map["ftp.password"], "********", "{map}");
     assert_eq!(map["ftp.mode"], "copy", "{map}");
-    assert_eq!(map.as_object().unwrap().len(), 18, "{map}");
+    assert_eq!(
+        map.as_object().unwrap().len(),
+        tillsync_core::config::KEYS.len(),
+        "{map}"
+    );
 
     // Refused values: the message names the key, the file keeps its bytes.
     let before = fs::read(&cfg_path).unwrap();
@@ -785,7 +796,7 @@ fn check_db_reports_engine_and_sync_tables() {
     );
     assert_eq!(
         json["sync_tables"].as_array().map(Vec::len),
-        Some(4),
+        Some(5),
         "{json}"
     );
 

@@ -4,6 +4,10 @@
 mod util;
 
 mod cli;
+mod customers;
 mod down;
 mod faults;
+mod up_faults;
+mod up_server;
 mod tls;
+mod up_till;

@@ -1,0 +1,455 @@
+//! `POST /api/v1/outbox`: a till's outbox batch, checked, stored in one
+//! transaction and answered only after the commit; and `GET /api/v1/noop`,
+//! the authenticated call that does nothing (the benchmark's baseline).
+//!
+//! A batch goes through three steps:
+//! 1. without the database: parse the body, and for each ticket its hash and
+//!    signature (the costly part, on a blocking thread, while other batches
+//!    use the database). A ticket naming another till refuses the whole
+//!    request (403 `foreign-ticket`, nothing stored): a till posts only its
+//!    own tickets.
+//! 2. with the database, in one `BEGIN IMMEDIATE` transaction: per item, the
+//!    idempotency record (`tillsync_received`), then the ticket filed in
+//!    `TICKET` or quarantine ([`tillsync_store::server_up::store_ticket`]),
+//!    or any other kind handed to [`crate::upitems::apply`]; the journal line
+//!    of the push.
+//! 3. commit (`synchronous=FULL`), then answer one result per item.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::StatusCode;
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use rusqlite::TransactionBehavior;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tillsync_core::ticket::{ChainError, Ticket};
+use tillsync_store::server_up::{self, Outcome};
+use tillsync_store::{ServerDb, StoreError};
+use tillsync_wire::api::{ItemResult, ItemStatus, OutboxItem, OutboxKind, OutboxResponse};
+
+use crate::web::{AppState, HttpError, Till};
+
+/// Largest accepted body of `POST /api/v1/outbox` (8 MiB): a bigger one is
+/// answered 413; the till sends smaller batches.
+pub const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// Longest accepted idempotency key.
+pub const MAX_KEY_LEN: usize = 200;
+
+/// The ticket public keys of each till, read once from the database.
+/// Keys are only ever added (a regenerated deployment package adds one), so
+/// a ticket that no cached key verifies re-reads them once.
+#[derive(Default)]
+pub struct KeyCache(Mutex<HashMap<String, Arc<Vec<VerifyingKey>>>>);
+
+impl KeyCache {
+    fn get(&self, till: &str) -> Option<Arc<Vec<VerifyingKey>>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(till)
+            .cloned()
+    }
+
+    fn load(&self, db: &ServerDb, till: &str) -> Result<Arc<Vec<VerifyingKey>>, StoreError> {
+        let keys: Vec<VerifyingKey> = db
+            .till_ticket_keys(till)?
+            .iter()
+            .filter_map(|h| {
+                let b: [u8; 32] = hex::decode(h).ok()?.try_into().ok()?;
+                VerifyingKey::from_bytes(&b).ok()
+            })
+            .collect();
+        let keys = Arc::new(keys);
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(till.to_string(), keys.clone());
+        Ok(keys)
+    }
+}
+
+#[derive(Deserialize)]
+struct RawBatch<'a> {
+    #[serde(borrow)]
+    items: Vec<RawItem<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawItem<'a> {
+    key: String,
+    kind: OutboxKind,
+    #[serde(borrow)]
+    payload: &'a RawValue,
+}
+
+/// An item after the checks that need no database.
+enum Prepared<'a> {
+    Ticket {
+        key: String,
+        ticket: Box<Ticket>,
+        payload: &'a str,
+        check: server_up::TicketCheck,
+    },
+    Unreadable {
+        key: String,
+        payload: &'a str,
+        reason: String,
+        fingerprint: String,
+    },
+    Other {
+        item: OutboxItem,
+        fingerprint: String,
+    },
+}
+
+impl Prepared<'_> {
+    fn key(&self) -> &str {
+        match self {
+            Prepared::Ticket { key, .. } | Prepared::Unreadable { key, .. } => key,
+            Prepared::Other { item, .. } => &item.key,
+        }
+    }
+
+    fn fingerprint(&self) -> &str {
+        match self {
+            Prepared::Ticket { ticket, .. } => &ticket.hash,
+            Prepared::Unreadable { fingerprint, .. } | Prepared::Other { fingerprint, .. } => {
+                fingerprint
+            }
+        }
+    }
+}
+
+/// `POST /api/v1/outbox`.
+pub(crate) async fn outbox(
+    State(state): State<Arc<AppState>>,
+    till: Till,
+    req: Request,
+) -> Result<Json<OutboxResponse>, HttpError> {
+    // Refuse an announced oversized body before reading it.
+    let announced = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(too_large());
+    }
+    let body = Bytes::from_request(req, &state)
+        .await
+        .map_err(|e: BytesRejection| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                HttpError::new(StatusCode::BAD_REQUEST, "bad-request", e.body_text())
+            }
+        })?;
+    tokio::task::spawn_blocking(move || ingest(&state, &till, &body))
+        .await
+        .map_err(|e| HttpError::internal(format!("worker failed: {e}")))?
+        .map(Json)
+}
+
+fn too_large() -> HttpError {
+    HttpError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too-large",
+        format!(
+            "the batch is larger than {} MiB; send fewer items per batch",
+            MAX_BODY >> 20
+        ),
+    )
+}
+
+/// `GET /api/v1/noop`: authenticated (records the contact), does nothing.
+pub(crate) async fn noop(till: Till) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok", "till": till.id }))
+}
+
+/// Why a batch is refused as a whole before the database is touched.
+enum Refusal {
+    /// Bad request, foreign ticket: answered with this status and code.
+    Bad(StatusCode, &'static str, String),
+    /// Reading the till's keys failed.
+    Store(StoreError),
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        Refusal::Store(e)
+    }
+}
+
+/// Parse, check, store and commit one batch of `till`.
+fn ingest(state: &AppState, till: &Till, body: &[u8]) -> Result<OutboxResponse, HttpError> {
+    let prepared = match prepare(state, till, body) {
+        Ok(p) => p,
+        Err(Refusal::Store(e)) => return Err(e.into()),
+        Err(Refusal::Bad(status, code, message)) => {
+            let _ = lock(state).journal("push", Some(&till.id), "refused", &message);
+            return Err(HttpError::new(status, code, message));
+        }
+    };
+    let mut db = lock(state);
+    store(&mut db, till, &prepared).map_err(HttpError::from)
+}
+
+fn lock(state: &AppState) -> std::sync::MutexGuard<'_, ServerDb> {
+    state.db.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Step 1: everything that needs no database, except reading the till's
+/// keys when they are not cached.
+fn prepare<'a>(
+    state: &AppState,
+    till: &Till,
+    body: &'a [u8],
+) -> Result<Vec<Prepared<'a>>, Refusal> {
+    let batch: RawBatch<'a> = serde_json::from_slice(body).map_err(|e| {
+        Refusal::Bad(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            format!("the body is not an outbox batch: {e}"),
+        )
+    })?;
+    let mut out = Vec::with_capacity(batch.items.len());
+    // Signatures to verify: (index in `out`, digest, signature).
+    let mut signed: Vec<(usize, [u8; 32], Signature)> = Vec::with_capacity(batch.items.len());
+    for item in batch.items {
+        if item.key.is_empty() || item.key.len() > MAX_KEY_LEN {
+            return Err(Refusal::Bad(
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                format!(
+                    "an item key must have 1 to {MAX_KEY_LEN} characters (got {})",
+                    item.key.len()
+                ),
+            ));
+        }
+        let payload = item.payload.get();
+        if item.kind != OutboxKind::Ticket {
+            let value: serde_json::Value = serde_json::from_str(payload)
+                .map_err(|e| Refusal::Bad(StatusCode::BAD_REQUEST, "bad-request", e.to_string()))?;
+            let fingerprint = tillsync_wire::sha256_hex(value.to_string().as_bytes());
+            out.push(Prepared::Other {
+                item: OutboxItem {
+                    key: item.key,
+                    kind: item.kind,
+                    payload: value,
+                },
+                fingerprint,
+            });
+            continue;
+        }
+        let ticket: Ticket = match serde_json::from_str(payload) {
+            Ok(t) => t,
+            Err(e) => {
+                out.push(Prepared::Unreadable {
+                    reason: format!("item {}: not a readable ticket: {e}", item.key),
+                    key: item.key,
+                    payload,
+                    fingerprint: tillsync_wire::sha256_hex(payload.as_bytes()),
+                });
+                continue;
+            }
+        };
+        if ticket.till != till.id {
+            return Err(Refusal::Bad(
+                StatusCode::FORBIDDEN,
+                "foreign-ticket",
+                format!(
+                    "item {} is ticket {} of till {}, but these credentials are till {}'s: a till sends only its own tickets; nothing of this batch was stored",
+                    item.key, ticket.number, ticket.till, till.id
+                ),
+            ));
+        }
+        let digest = ticket.digest();
+        let check = if hex::encode(digest) != ticket.hash {
+            Err(ChainError::Hash {
+                till: ticket.till.clone(),
+                number: ticket.number,
+            }
+            .to_string())
+        } else {
+            match hex::decode(&ticket.signature)
+                .ok()
+                .and_then(|b| Signature::from_slice(&b).ok())
+            {
+                None => Err(bad_signature(&ticket)),
+                Some(sig) => {
+                    signed.push((out.len(), digest, sig));
+                    Ok(())
+                }
+            }
+        };
+        out.push(Prepared::Ticket {
+            key: item.key,
+            ticket: Box::new(ticket),
+            payload,
+            check,
+        });
+    }
+    verify_signatures(state, till, &mut out, &signed)?;
+    Ok(out)
+}
+
+fn bad_signature(t: &Ticket) -> String {
+    ChainError::Signature {
+        till: t.till.clone(),
+        number: t.number,
+    }
+    .to_string()
+}
+
+/// Verify the signatures of a batch's tickets with the till's keys; a
+/// ticket that none verifies gets its check failed. One batch verification
+/// with the newest key first (about twice as fast as one by one); when it
+/// fails (a bad signature, or tickets signed with an older or a newer
+/// key), one by one with every key, the keys read again once.
+fn verify_signatures(
+    state: &AppState,
+    till: &Till,
+    out: &mut [Prepared<'_>],
+    signed: &[(usize, [u8; 32], Signature)],
+) -> Result<(), Refusal> {
+    if signed.is_empty() {
+        return Ok(());
+    }
+    let cache = &state.ticket_keys;
+    let mut keys = match cache.get(&till.id) {
+        Some(k) => k,
+        None => cache.load(&lock(state), &till.id)?,
+    };
+    if let Some(newest) = keys.first() {
+        let messages: Vec<&[u8]> = signed.iter().map(|(_, d, _)| &d[..]).collect();
+        let signatures: Vec<Signature> = signed.iter().map(|(_, _, s)| *s).collect();
+        let vks = vec![*newest; signed.len()];
+        if ed25519_dalek::verify_batch(&messages, &signatures, &vks).is_ok() {
+            return Ok(());
+        }
+    }
+    let mut refreshed = false;
+    for (i, digest, sig) in signed {
+        let verified = |ks: &[VerifyingKey]| ks.iter().any(|k| k.verify(digest, sig).is_ok());
+        let mut ok = verified(&keys);
+        if !ok && !refreshed {
+            // A key issued since the cache was filled: read them again.
+            refreshed = true;
+            keys = cache.load(&lock(state), &till.id)?;
+            ok = verified(&keys);
+        }
+        if !ok && let Prepared::Ticket { ticket, check, .. } = &mut out[*i] {
+            *check = Err(bad_signature(ticket));
+        }
+    }
+    Ok(())
+}
+
+/// Steps 2 and 3: one transaction for the whole batch, answered after commit.
+fn store(
+    db: &mut ServerDb,
+    till: &Till,
+    items: &[Prepared<'_>],
+) -> Result<OutboxResponse, StoreError> {
+    if items.is_empty() {
+        return Ok(OutboxResponse { results: vec![] });
+    }
+    db.conn().set_prepared_statement_cache_capacity(64);
+    let tx = db
+        .conn_mut()
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let at = tillsync_store::now_rfc3339();
+    let id = till.id.as_str();
+    let mut results = Vec::with_capacity(items.len());
+    let mut counts = [0usize; 4];
+    for p in items {
+        let key = p.key();
+        let fingerprint = p.fingerprint();
+        let earlier = server_up::received(&tx, id, key)?;
+        let reused = match &earlier {
+            Some(r) if r.fingerprint.as_deref().is_none_or(|f| f == fingerprint) => {
+                // A resend: the first answer again, nothing changes.
+                let o = r.resend_outcome();
+                count(&mut counts, o.status);
+                results.push(ItemResult {
+                    key: key.to_string(),
+                    status: o.status,
+                    reason: o.reason,
+                });
+                continue;
+            }
+            Some(_) => true,
+            None => false,
+        };
+        let outcome = match p {
+            Prepared::Ticket {
+                key,
+                ticket,
+                payload,
+                check,
+            } => server_up::store_ticket(&tx, id, key, ticket, payload, check.clone(), &at)?,
+            Prepared::Unreadable {
+                key,
+                payload,
+                reason,
+                ..
+            } => server_up::quarantine_unreadable(&tx, id, key, payload, reason, &at)?,
+            Prepared::Other { item, .. } if reused => Outcome {
+                status: ItemStatus::Rejected,
+                reason: Some(format!(
+                    "the key {} was already used for an item with other content",
+                    item.key
+                )),
+            },
+            Prepared::Other { item, .. } => {
+                let r = crate::upitems::apply(&tx, till, item)?;
+                Outcome {
+                    status: r.status,
+                    reason: r.reason,
+                }
+            }
+        };
+        // The first answer for a key stays recorded (a key reused with
+        // other content keeps its first answer).
+        server_up::record_received(&tx, id, key, &outcome, fingerprint, &at)?;
+        count(&mut counts, outcome.status);
+        results.push(ItemResult {
+            key: key.to_string(),
+            status: outcome.status,
+            reason: outcome.reason,
+        });
+    }
+    let [accepted, duplicate, quarantined, rejected] = counts;
+    let result = if quarantined + rejected == 0 {
+        "ok"
+    } else {
+        "partial"
+    };
+    server_up::journal_in(
+        &tx,
+        "push",
+        Some(id),
+        result,
+        &format!(
+            "{} item(s): {accepted} accepted, {duplicate} duplicate, {quarantined} quarantined, {rejected} rejected",
+            items.len()
+        ),
+    )?;
+    tx.commit()?;
+    Ok(OutboxResponse { results })
+}
+
+fn count(counts: &mut [usize; 4], s: ItemStatus) {
+    counts[match s {
+        ItemStatus::Accepted => 0,
+        ItemStatus::Duplicate => 1,
+        ItemStatus::Quarantined => 2,
+        ItemStatus::Rejected => 3,
+    }] += 1;
+}

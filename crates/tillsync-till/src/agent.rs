@@ -1,0 +1,384 @@
+//! `till run`: the synchroniser (the seed's "scrutateur"). Two loops in
+//! their own threads, so that tickets never wait behind a large data load:
+//! - push: the outbox every `sync_interval_ms` (after an error, wait
+//!   `retry_interval_ms`); when there is nothing to send it pings the web
+//!   service (`ping_timeout_ms`) to keep the connection state fresh;
+//! - pull: the packages on their own schedule ([`AgentOptions::pull_interval`]).
+//!
+//! Both run until the shutdown flag is set (Ctrl-C or SIGTERM in `till run`).
+//! Logs are quiet when nothing happens: a line when items are delivered or
+//! packages applied, and when the connection is lost or back.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tillsync_core::TillConfig;
+use tillsync_store::TillDb;
+use tillsync_store::till_up::STATE_LAST_CONTACT;
+
+use crate::client::Client;
+use crate::import::{PullOptions, pull};
+use crate::push::{PushOptions, PushReport, push_with};
+use crate::{DB_FILE, TillError};
+
+/// Default wait between two pulls.
+pub const DEFAULT_PULL_INTERVAL: Duration = Duration::from_secs(60);
+
+/// How the synchroniser runs (timings of pushes come from `till.toml`).
+#[derive(Debug, Clone, Copy)]
+pub struct AgentOptions {
+    /// Wait between two pulls.
+    pub pull_interval: Duration,
+    /// Run the pull loop at all.
+    pub pull: bool,
+    /// Batches of the push.
+    pub push: PushOptions,
+}
+
+impl Default for AgentOptions {
+    fn default() -> Self {
+        AgentOptions {
+            pull_interval: DEFAULT_PULL_INTERVAL,
+            pull: true,
+            push: PushOptions::default(),
+        }
+    }
+}
+
+/// What a run did, when it stopped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AgentSummary {
+    /// Pushes that sent at least one item.
+    pub pushes: u64,
+    /// Items delivered (accepted or duplicate).
+    pub delivered: u64,
+    /// Items set aside in the error list.
+    pub set_aside: u64,
+    /// Pushes that failed (server unavailable or refusing).
+    pub push_errors: u64,
+    /// Pulls done.
+    pub pulls: u64,
+    /// Packages applied.
+    pub packages_applied: u64,
+    /// Pulls that failed.
+    pub pull_errors: u64,
+}
+
+/// Run the synchroniser of the till in `dir` until `stop` is set. Fails at
+/// once if the till's configuration or database cannot be opened; errors
+/// after that are logged, journaled and retried.
+pub fn run(dir: &Path, opts: &AgentOptions, stop: &AtomicBool) -> Result<AgentSummary, TillError> {
+    let cfg = TillConfig::load(dir)?;
+    let mut db = TillDb::open(&dir.join(DB_FILE))?;
+    let client = Client::new(&cfg)?;
+    let pinger = Client::with_timeout(&cfg, cfg.sync.ping_timeout())?;
+    let summary = Mutex::new(AgentSummary::default());
+    tracing::info!(
+        till = %cfg.till.id,
+        push_every_ms = cfg.sync.sync_interval_ms,
+        pull_every_ms = opts.pull_interval.as_millis() as u64,
+        "synchroniser running"
+    );
+    std::thread::scope(|s| {
+        if opts.pull {
+            s.spawn(|| pull_loop(dir, &cfg, opts, stop, &summary));
+        }
+        push_loop(&cfg, &client, &pinger, &mut db, opts, stop, &summary);
+    });
+    let summary = summary.into_inner().unwrap_or_else(|p| p.into_inner());
+    tracing::info!(?summary, "synchroniser stopped");
+    Ok(summary)
+}
+
+/// Sleep `d`, waking early when `stop` is set. False if stopped.
+fn wait(stop: &AtomicBool, d: Duration) -> bool {
+    let until = Instant::now() + d;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= until {
+            return true;
+        }
+        std::thread::sleep((until - now).min(Duration::from_millis(25)));
+    }
+}
+
+/// Says an error once, then again only when it changes or a minute passed.
+#[derive(Default)]
+struct Quiet {
+    last: Option<(String, Instant)>,
+}
+
+impl Quiet {
+    fn should_say(&mut self, msg: &str) -> bool {
+        let say = match &self.last {
+            Some((m, at)) => m != msg || at.elapsed() >= Duration::from_secs(60),
+            None => true,
+        };
+        if say {
+            self.last = Some((msg.to_string(), Instant::now()));
+        }
+        say
+    }
+
+    /// The error is over; true if one had been said.
+    fn clear(&mut self) -> bool {
+        self.last.take().is_some()
+    }
+}
+
+fn lock(m: &Mutex<AgentSummary>) -> std::sync::MutexGuard<'_, AgentSummary> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn push_loop(
+    cfg: &TillConfig,
+    client: &Client,
+    pinger: &Client,
+    db: &mut TillDb,
+    opts: &AgentOptions,
+    stop: &AtomicBool,
+    summary: &Mutex<AgentSummary>,
+) {
+    let mut quiet = Quiet::default();
+    while !stop.load(Ordering::Relaxed) {
+        let result = push_with(client, db, opts.push);
+        let ok = match &result {
+            Ok(r) if r.unavailable.is_none() => {
+                if r.sent > 0 || !r.set_aside.is_empty() {
+                    note_push(db, r, summary);
+                    if quiet.clear() {
+                        tracing::info!("web service reachable again");
+                    }
+                    true
+                } else {
+                    // Nothing to send: a ping keeps the connection state fresh.
+                    ping(pinger, db, &cfg.folder.name, &mut quiet)
+                }
+            }
+            Ok(r) => {
+                let msg = r.unavailable.clone().unwrap_or_default();
+                lock(summary).push_errors += 1;
+                if r.delivered() > 0 || !r.set_aside.is_empty() {
+                    // Some batches went through before the server went away.
+                    note_push(db, r, summary);
+                } else if quiet.should_say(&msg) {
+                    tracing::warn!(pending = r.pending, reason = %msg, "push: web service unavailable; tickets stay in the outbox");
+                    let _ = db.journal("push", "error", &r.summary());
+                }
+                false
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                lock(summary).push_errors += 1;
+                if quiet.should_say(&msg) {
+                    tracing::error!(error = %msg, "push failed; the outbox is kept");
+                    let _ = db.journal("push", "error", &msg);
+                }
+                false
+            }
+        };
+        let pause = if ok {
+            cfg.sync.sync_interval()
+        } else {
+            cfg.sync.retry_interval()
+        };
+        if !wait(stop, pause) {
+            break;
+        }
+    }
+}
+
+fn note_push(db: &TillDb, r: &PushReport, summary: &Mutex<AgentSummary>) {
+    {
+        let mut s = lock(summary);
+        s.pushes += 1;
+        s.delivered += r.delivered();
+        s.set_aside += r.set_aside.len() as u64;
+    }
+    tracing::info!(
+        sent = r.sent,
+        delivered = r.delivered(),
+        set_aside = r.set_aside.len(),
+        pending = r.pending,
+        millis = r.millis,
+        "outbox pushed"
+    );
+    for a in &r.set_aside {
+        tracing::warn!(key = %a.key, status = %a.status, reason = %a.reason, "item set aside in the error list");
+    }
+    let result = if r.unavailable.is_some() {
+        "error"
+    } else {
+        "ok"
+    };
+    let _ = db.journal("push", result, &r.summary());
+}
+
+/// Ping the web service; true when it answered for this folder.
+fn ping(pinger: &Client, db: &TillDb, folder: &str, quiet: &mut Quiet) -> bool {
+    match pinger.ping() {
+        Ok(p) if p.folder == folder => {
+            let _ = db.set_state(STATE_LAST_CONTACT, &tillsync_store::now_rfc3339());
+            if quiet.clear() {
+                tracing::info!("web service reachable again");
+            }
+            true
+        }
+        Ok(p) => {
+            let msg = format!(
+                "the web service answers for POS folder {:?}, this till belongs to {folder:?}",
+                p.folder
+            );
+            if quiet.should_say(&msg) {
+                tracing::error!("{msg}");
+            }
+            false
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            if quiet.should_say(&msg) {
+                tracing::warn!(reason = %msg, "web service unreachable; selling goes on offline");
+            }
+            false
+        }
+    }
+}
+
+fn pull_loop(
+    dir: &Path,
+    cfg: &TillConfig,
+    opts: &AgentOptions,
+    stop: &AtomicBool,
+    summary: &Mutex<AgentSummary>,
+) {
+    let mut quiet = Quiet::default();
+    while !stop.load(Ordering::Relaxed) {
+        let pause = match pull(dir, PullOptions::default(), &mut |_| {}) {
+            Ok(r) => {
+                {
+                    let mut s = lock(summary);
+                    s.pulls += 1;
+                    s.packages_applied += r.applied.len() as u64;
+                }
+                if quiet.clear() {
+                    tracing::info!("pull works again");
+                }
+                if !r.applied.is_empty() {
+                    tracing::info!(
+                        packages = r.applied.len(),
+                        bytes = r.downloaded_bytes,
+                        millis = r.millis,
+                        "packages applied"
+                    );
+                }
+                opts.pull_interval
+            }
+            Err(e) => {
+                lock(summary).pull_errors += 1;
+                let msg = e.to_string();
+                if quiet.should_say(&msg) {
+                    tracing::warn!(error = %msg, "pull failed; the till keeps its data");
+                }
+                cfg.sync.retry_interval()
+            }
+        };
+        if !wait(stop, pause) {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    use crate::push::tests::{FakeServer, sale, till};
+    use tillsync_wire::api::{ItemResult, ItemStatus, OutboxBatch, OutboxResponse};
+
+    #[test]
+    fn pushes_within_a_few_intervals_and_stops_cleanly() {
+        let fake = FakeServer::start(Arc::new(|path: &str, body: &str| {
+            if !path.ends_with("/outbox") {
+                return (
+                    200,
+                    r#"{"status":"ok","folder":"DEMO","api":1,"server_time":"x"}"#.into(),
+                );
+            }
+            let b: OutboxBatch = serde_json::from_str(body).unwrap();
+            let results = b
+                .items
+                .iter()
+                .map(|i| ItemResult {
+                    key: i.key.clone(),
+                    status: ItemStatus::Accepted,
+                    reason: None,
+                })
+                .collect();
+            (
+                200,
+                serde_json::to_string(&OutboxResponse { results }).unwrap(),
+            )
+        }));
+        let (dir, mut cfg, mut reg) = till(&format!("http://{}/", fake.addr));
+        cfg.sync.sync_interval_ms = 50;
+        cfg.sync.retry_interval_ms = 50;
+        cfg.save(dir.path()).unwrap();
+        let stop = AtomicBool::new(false);
+        let opts = AgentOptions {
+            pull: false,
+            ..AgentOptions::default()
+        };
+        std::thread::scope(|s| {
+            let h = s.spawn(|| run(dir.path(), &opts, &stop));
+            // Idle, the synchroniser pings.
+            let started = Instant::now();
+            while !fake
+                .seen
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(p, _)| p.ends_with("/ping"))
+            {
+                assert!(started.elapsed() < Duration::from_secs(5), "no ping");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            for _ in 0..3 {
+                reg.sell(&sale()).unwrap();
+            }
+            let started = Instant::now();
+            while reg.db().outbox_stats().unwrap().pending > 0 {
+                assert!(
+                    started.elapsed() < Duration::from_secs(5),
+                    "not pushed in time"
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            stop.store(true, Ordering::Relaxed);
+            let t = Instant::now();
+            let summary = h.join().unwrap().unwrap();
+            assert!(t.elapsed() < Duration::from_secs(2), "slow to stop");
+            assert_eq!(summary.delivered, 3, "{summary:?}");
+        });
+        assert!(
+            fake.seen
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(p, _)| p.ends_with("/ping"))
+        );
+    }
+
+    #[test]
+    fn a_missing_till_fails_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let stop = AtomicBool::new(false);
+        assert!(run(dir.path(), &AgentOptions::default(), &stop).is_err());
+    }
+}
