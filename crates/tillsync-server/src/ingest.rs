@@ -30,6 +30,7 @@ use serde_json::value::RawValue;
 use tillsync_core::ticket::{ChainError, Ticket};
 use tillsync_store::server_up::{self, Outcome};
 use tillsync_store::{ServerDb, StoreError};
+use axum::response::IntoResponse;
 use tillsync_wire::api::{ItemResult, ItemStatus, OutboxItem, OutboxKind, OutboxResponse};
 
 use crate::web::{AppState, HttpError, Till};
@@ -131,7 +132,7 @@ pub(crate) async fn outbox(
     State(state): State<Arc<AppState>>,
     till: Till,
     req: Request,
-) -> Result<Json<OutboxResponse>, HttpError> {
+) -> Result<axum::response::Response, HttpError> {
     // Refuse an announced oversized body before reading it.
     let announced = req
         .headers()
@@ -150,10 +151,38 @@ pub(crate) async fn outbox(
                 HttpError::new(StatusCode::BAD_REQUEST, "bad-request", e.body_text())
             }
         })?;
-    tokio::task::spawn_blocking(move || ingest(&state, &till, &body))
+    let resp = tokio::task::spawn_blocking(move || ingest(&state, &till, &body))
         .await
-        .map_err(|e| HttpError::internal(format!("worker failed: {e}")))?
-        .map(Json)
+        .map_err(|e| HttpError::internal(format!("worker failed: {e}")))??;
+    // A ticket that failed its signature or chain is answered 422 with the
+    // reason (it is kept in quarantine, never dropped); the batch is stored
+    // all the same, and `results` says what became of every item.
+    let quarantined: Vec<&ItemResult> = resp
+        .results
+        .iter()
+        .filter(|r| r.status == ItemStatus::Quarantined)
+        .collect();
+    if quarantined.is_empty() {
+        return Ok(Json(resp).into_response());
+    }
+    let message = format!(
+        "{} item(s) kept in quarantine: {}",
+        quarantined.len(),
+        quarantined
+            .iter()
+            .map(|r| format!("{} ({})", r.key, r.reason.as_deref().unwrap_or("refused")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(serde_json::json!({
+            "error": "quarantined",
+            "message": message,
+            "results": resp.results,
+        })),
+    )
+        .into_response())
 }
 
 fn too_large() -> HttpError {

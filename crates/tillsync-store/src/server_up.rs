@@ -360,12 +360,24 @@ pub fn store_ticket(
             ));
         }
         None => {
-            let linked: bool = conn
+            // The previous ticket is not verified: in quarantine (its hash is
+            // still known, the link must match it) or not arrived (a gap:
+            // the link is checked when it comes).
+            let (in_quarantine, linked): (bool, bool) = conn
                 .prepare_cached(
-                    "SELECT EXISTS(SELECT 1 FROM tillsync_ticket_quarantine
-                     WHERE till_id = ?1 AND number = ?2 AND hash = ?3)",
+                    "SELECT COUNT(*) > 0, COALESCE(SUM(hash = ?3), 0) > 0
+                     FROM tillsync_ticket_quarantine WHERE till_id = ?1 AND number = ?2",
                 )?
-                .query_row(params![till, n - 1, ticket.prev_hash], |r| r.get(0))?;
+                .query_row(params![till, n - 1, ticket.prev_hash], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+            if in_quarantine && !linked {
+                return quarantine(format!(
+                    "ticket {till}/{n}: chain broken (previous hash {}, which is not the hash of ticket {} held in quarantine)",
+                    ticket.prev_hash,
+                    n - 1
+                ));
+            }
             !linked
         }
     };

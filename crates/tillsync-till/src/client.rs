@@ -122,6 +122,13 @@ impl Client {
                 .map_err(|e| unreachable(format!("unreadable answer: {e}")));
         }
         let text = resp.text().unwrap_or_default();
+        // 422: stored, but some tickets went to quarantine; the answer still
+        // carries every item's result.
+        if status == reqwest::StatusCode::UNPROCESSABLE_ENTITY
+            && let Ok(r) = serde_json::from_str::<OutboxResponse>(&text)
+        {
+            return Ok(r);
+        }
         let api = serde_json::from_str::<ApiError>(&text).ok();
         if status.is_server_error() {
             let message = api

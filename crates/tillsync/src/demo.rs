@@ -4,6 +4,7 @@
 //! ERP would), an incremental load, and a summary. Exits 0 only if every till
 //! matches the server.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -64,7 +65,33 @@ struct Summary {
     steps: Vec<Step>,
     tables: Vec<TableLine>,
     all_match: bool,
+    up: UpSummary,
     total_millis: u64,
+}
+
+#[derive(Serialize)]
+struct TillTickets {
+    till: String,
+    sold: u64,
+    sold_offline: u64,
+    on_server: u64,
+    verified: u64,
+    quarantined: u64,
+    highest_contiguous: u64,
+    missing: Vec<String>,
+    exactly_once: bool,
+}
+
+#[derive(Serialize)]
+struct UpSummary {
+    tickets: Vec<TillTickets>,
+    offline_creation_refused: bool,
+    created_customer: String,
+    edited_offline: String,
+    edit_applied_on_server: bool,
+    abandoned: String,
+    abandon_applied_on_server: bool,
+    ok: bool,
 }
 
 pub fn run(args: DemoArgs, out: &Out) -> Result<ExitCode> {
@@ -86,6 +113,7 @@ pub fn run(args: DemoArgs, out: &Out) -> Result<ExitCode> {
     };
     let server_dir = dir.join("server");
     let mut steps = Vec::new();
+    let mut steps_up: Vec<Step> = Vec::new();
     let mut step = |name: &str, t: Instant| {
         steps.push(Step {
             step: name.to_string(),
@@ -99,23 +127,30 @@ pub fn run(args: DemoArgs, out: &Out) -> Result<ExitCode> {
     step(&format!("server init with {} demo items", args.rows), t);
 
     let rt = tokio::runtime::Runtime::new()?;
-    let server = rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        anyhow::Ok(
-            start(
-                data.clone(),
-                RunOptions {
-                    web_listener: Some(listener),
-                    ftp_listen: Some("127.0.0.1:0".parse().expect("address")),
-                    scheduled_exports: false,
-                },
+    let start_server = |web: SocketAddr, ftp: SocketAddr| {
+        let data = data.clone();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind(web).await?;
+            anyhow::Ok(
+                start(
+                    data,
+                    RunOptions {
+                        web_listener: Some(listener),
+                        ftp_listen: Some(ftp),
+                        scheduled_exports: false,
+                    },
+                )
+                .await?,
             )
-            .await?,
-        )
-    })?;
-    let web = format!("http://{}/", server.web_addr);
+        })
+    };
+    let any: SocketAddr = "127.0.0.1:0".parse().expect("address");
+    let mut server = Some(start_server(any, any)?);
+    let web_addr = server.as_ref().expect("running").web_addr;
+    let web = format!("http://{web_addr}/");
     let ftp_addr = server
-        .ftp_addr
+        .as_ref()
+        .and_then(|s| s.ftp_addr)
         .context("the embedded FTP server did not start")?;
     let mut cfg = ServerConfig::load(&server_dir)?;
     cfg.set("till.webservice_url", &web)?;
@@ -169,9 +204,20 @@ pub fn run(args: DemoArgs, out: &Out) -> Result<ExitCode> {
             }
             step(&format!("till {till}: incremental load"), t);
         }
+        let up = up_path(
+            &data,
+            &dir,
+            &mut server,
+            &mut steps_up,
+            &|web, ftp| start_server(web, ftp),
+            web_addr,
+            ftp_addr,
+            &pb,
+        )?;
         let tables = compare(&data, &dir)?;
         let all_match = tables.iter().all(|l| l.tills.iter().all(|t| t.matches));
         Ok(Summary {
+            up,
             dir: dir.clone(),
             web_service: web.clone(),
             ftp: format!("ftp://{ftp_addr}"),
@@ -181,16 +227,221 @@ pub fn run(args: DemoArgs, out: &Out) -> Result<ExitCode> {
             total_millis: 0,
         })
     })();
-    rt.block_on(server.shutdown());
+    if let Some(server) = server.take() {
+        rt.block_on(server.shutdown());
+    }
     pb.finish_and_clear();
     let mut summary = result?;
+    steps.append(&mut steps_up);
     summary.steps = steps;
     summary.total_millis = started.elapsed().as_millis() as u64;
     out.emit(&summary, || print_summary(&summary));
-    Ok(if summary.all_match {
+    Ok(if summary.all_match && summary.up.ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    })
+}
+
+/// The up path: sales on both tills, some while the server is stopped, a
+/// customer created, one edited offline, one abandoned; then everything is
+/// pushed and checked on the server.
+#[allow(clippy::too_many_arguments)]
+fn up_path(
+    data: &DataDir,
+    dir: &Path,
+    server: &mut Option<tillsync_server::run::RunningServer>,
+    steps: &mut Vec<Step>,
+    start_server: &dyn Fn(SocketAddr, SocketAddr) -> Result<tillsync_server::run::RunningServer>,
+    web: SocketAddr,
+    ftp: SocketAddr,
+    pb: &indicatif::ProgressBar,
+) -> Result<UpSummary> {
+    use tillsync_till::sell::{SaleLine, SalePayment, SaleRequest, sell};
+    let items: Vec<String> = {
+        let db = data.open_db()?;
+        let mut stmt = db
+            .conn()
+            .prepare("SELECT code FROM ART WHERE code LIKE 'ART%' ORDER BY code LIMIT 50")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let sale = |till: &str, n: usize| -> Result<()> {
+        for i in 0..n {
+            let lines = (0..(1 + i % 5))
+                .map(|l| SaleLine {
+                    item: items[(i * 7 + l * 3) % items.len()].clone(),
+                    quantity: 1 + (l as i64 % 3),
+                })
+                .collect();
+            let method = if i % 2 == 0 { "card" } else { "cash" };
+            sell(
+                &dir.join(till),
+                &SaleRequest {
+                    lines,
+                    payments: vec![SalePayment {
+                        method: method.into(),
+                        amount_cents: None,
+                    }],
+                    customer: None,
+                    corrects: None,
+                },
+            )?;
+        }
+        Ok(())
+    };
+    let (online, offline) = (8u64, 12u64);
+    let t = Instant::now();
+    pb.set_message("selling on both tills");
+    for till in TILLS {
+        sale(till, online as usize)?;
+    }
+    steps.push(Step {
+        step: format!("{} sales on each till, online", online),
+        millis: t.elapsed().as_millis() as u64,
+    });
+
+    // The web service and FTP server go away: the tills keep selling.
+    let t = Instant::now();
+    pb.set_message("server stopped: selling offline");
+    let rt = tokio::runtime::Runtime::new()?;
+    if let Some(s) = server.take() {
+        rt.block_on(s.shutdown());
+    }
+    for till in TILLS {
+        sale(till, offline as usize)?;
+    }
+    let t1 = dir.join(TILLS[0]);
+    let edited: String = TillDb::open(&t1.join(DB_FILE))?.conn().query_row(
+        "SELECT code FROM CLI WHERE store = 'S01' ORDER BY code LIMIT 1",
+        [],
+        |r| r.get(0),
+    )?;
+    tillsync_till::customers::edit(
+        &t1,
+        &edited,
+        &[("city".to_string(), "Villeurbanne".to_string())],
+    )?;
+    let offline_creation_refused = matches!(
+        tillsync_till::customers::create(&dir.join(TILLS[1]), "Client hors ligne", &[]),
+        Err(tillsync_till::TillError::NeedsServer(_))
+    );
+    let pushed_offline = tillsync_till::push::push(&t1, Default::default())?;
+    if pushed_offline.unavailable.is_none() {
+        bail!("a push with the server stopped should have found it unavailable");
+    }
+    steps.push(Step {
+        step: format!(
+            "server stopped: {offline} sales on each till, a customer edited, creation refused"
+        ),
+        millis: t.elapsed().as_millis() as u64,
+    });
+
+    // The server comes back: creation works again, one is abandoned, and
+    // the outboxes drain.
+    let t = Instant::now();
+    pb.set_message("server back: pushing the outboxes");
+    *server = Some(start_server(web, ftp)?);
+    let t2 = dir.join(TILLS[1]);
+    let created = tillsync_till::customers::create(&t2, "Martine Durand", &[])?;
+    let created_code = created
+        .get("code")
+        .and_then(|c| c.as_str())
+        .context("the created customer has no code")?
+        .to_string();
+    let abandoned = tillsync_till::customers::create(&t2, "Création abandonnée", &[])?
+        .get("code")
+        .and_then(|c| c.as_str())
+        .context("no code")?
+        .to_string();
+    tillsync_till::customers::abandon(&t2, &abandoned)?;
+    for till in TILLS {
+        let r = tillsync_till::push::push(&dir.join(till), Default::default())?;
+        if r.pending > 0 || r.unavailable.is_some() || !r.set_aside.is_empty() {
+            bail!("till {till}: the outbox did not drain: {r:?}");
+        }
+    }
+    steps.push(Step {
+        step: "server back: customer created and abandoned, outboxes pushed".into(),
+        millis: t.elapsed().as_millis() as u64,
+    });
+
+    // The customer changes go back down to the tills with the next export.
+    let t = Instant::now();
+    pb.set_message("export and load: the customer changes reach the tills");
+    run_export(data, &data.config()?)?;
+    for till in TILLS {
+        pull(&dir.join(till), PullOptions::default(), &mut |_| {})?;
+    }
+    steps.push(Step {
+        step: "export and incremental load of the customer changes".into(),
+        millis: t.elapsed().as_millis() as u64,
+    });
+
+    let db = data.open_db()?;
+    let state = db.ticket_state(None)?;
+    let sold = online + offline;
+    let tickets: Vec<TillTickets> = TILLS
+        .iter()
+        .map(|till| {
+            let s = state.iter().find(|s| s.till_id == *till);
+            let (on_server, verified, quarantined, contiguous, missing) = match s {
+                Some(s) => (
+                    s.tickets_received,
+                    s.verified,
+                    s.quarantined,
+                    s.highest_contiguous,
+                    s.missing.iter().map(|g| format!("{g:?}")).collect(),
+                ),
+                None => (0, 0, 0, 0, Vec::new()),
+            };
+            TillTickets {
+                till: till.to_string(),
+                sold,
+                sold_offline: offline,
+                on_server,
+                verified,
+                quarantined,
+                highest_contiguous: contiguous,
+                exactly_once: on_server == sold
+                    && verified == sold
+                    && quarantined == 0
+                    && contiguous == sold
+                    && missing.is_empty(),
+                missing,
+            }
+        })
+        .collect();
+    // Duplicates would break the unique (till, number) key; count rows too.
+    let rows: i64 = db
+        .conn()
+        .query_row("SELECT COUNT(*) FROM TICKET", [], |r| r.get(0))?;
+    let city: Option<String> =
+        db.conn()
+            .query_row("SELECT city FROM CLI WHERE code = ?1", [&edited], |r| {
+                r.get(0)
+            })?;
+    let abandoned_left: i64 = db.conn().query_row(
+        "SELECT COUNT(*) FROM CLI WHERE code = ?1",
+        [&abandoned],
+        |r| r.get(0),
+    )?;
+    let edit_applied_on_server = city.as_deref() == Some("Villeurbanne");
+    let abandon_applied_on_server = abandoned_left == 0;
+    let ok = tickets.iter().all(|t| t.exactly_once)
+        && rows as u64 == sold * TILLS.len() as u64
+        && offline_creation_refused
+        && edit_applied_on_server
+        && abandon_applied_on_server;
+    Ok(UpSummary {
+        tickets,
+        offline_creation_refused,
+        created_customer: created_code,
+        edited_offline: edited,
+        edit_applied_on_server,
+        abandoned,
+        abandon_applied_on_server,
+        ok,
     })
 }
 
@@ -272,9 +523,9 @@ fn print_summary(s: &Summary) {
     println!("tillsync demo — folder DEMO in {}", s.dir.display());
     println!("web service {}  ·  embedded FTP {}", s.web_service, s.ftp);
     println!();
-    println!("{:<48} {:>8}", "step", "ms");
+    println!("{:<62} {:>8}", "step", "ms");
     for st in &s.steps {
-        println!("{:<48} {:>8}", st.step, st.millis);
+        println!("{:<62} {:>8}", st.step, st.millis);
     }
     println!();
     print!("{:<12} {:>8} {:>10}", "table", "version", "server");
@@ -298,11 +549,59 @@ fn print_summary(s: &Summary) {
         "(CLI is filtered by store: each till holds its store's customers and the all-store ones)"
     );
     if s.all_match {
-        println!(
-            "every till matches the server at the exported versions ({} ms in all)",
-            s.total_millis
-        );
+        println!("every till matches the server at the exported versions");
     } else {
         println!("MISMATCH: a till differs from the server");
     }
+    println!();
+    println!(
+        "{:<6} {:>6} {:>8} {:>10} {:>9} {:>12} {:>11}  exactly once",
+        "till", "sold", "offline", "on server", "verified", "quarantined", "contiguous"
+    );
+    for t in &s.up.tickets {
+        println!(
+            "{:<6} {:>6} {:>8} {:>10} {:>9} {:>12} {:>11}  {}{}",
+            t.till,
+            t.sold,
+            t.sold_offline,
+            t.on_server,
+            t.verified,
+            t.quarantined,
+            t.highest_contiguous,
+            if t.exactly_once { "yes" } else { "NO" },
+            if t.missing.is_empty() {
+                String::new()
+            } else {
+                format!(" missing {}", t.missing.join(", "))
+            }
+        );
+    }
+    let yes = |b: bool| if b { "yes" } else { "NO" };
+    println!(
+        "customer creation with the server stopped refused: {}",
+        yes(s.up.offline_creation_refused)
+    );
+    println!(
+        "customer created from the template: {}",
+        s.up.created_customer
+    );
+    println!(
+        "customer {} edited offline, applied on the server: {}",
+        s.up.edited_offline,
+        yes(s.up.edit_applied_on_server)
+    );
+    println!(
+        "customer {} abandoned, deleted on the server: {}",
+        s.up.abandoned,
+        yes(s.up.abandon_applied_on_server)
+    );
+    println!(
+        "{} ({} ms in all)",
+        if s.all_match && s.up.ok {
+            "every ticket is on the server exactly once, chains verified; the tills match the server"
+        } else {
+            "FAILED: see above"
+        },
+        s.total_millis
+    );
 }

@@ -635,3 +635,54 @@ fn noop_is_authenticated_and_records_the_contact() {
     let answer = post_outbox(addr, &t1.authorization(), b"{\"items\": []}");
     assert_eq!(answer, (200, serde_json::json!({"results": []})));
 }
+
+/// On the wire, a batch holding a ticket with a bad signature or a broken
+/// chain is answered 422 with a JSON reason; the ticket is in quarantine and
+/// every item's result is in the answer.
+#[test]
+fn bad_signature_and_broken_chain_answer_422_with_a_json_reason() {
+    let server = TestServer::start(50);
+    let mut t1 = Seller::install(&server, "T001");
+    let mut tickets = t1.sell_n(2);
+    let forger = SigningKey::from_bytes(&[42u8; 32]);
+    let digest = tickets[1].digest();
+    tickets[1].signature = hex::encode(ed25519_dalek::Signer::sign(&forger, &digest).to_bytes());
+    let body = serde_json::to_vec(&batch(&tickets)).unwrap();
+    let answer = post_outbox(server.web_addr, &t1.authorization(), &body);
+    assert_error(&answer, 422, "quarantined");
+    assert!(
+        answer.1["message"]
+            .as_str()
+            .unwrap()
+            .contains("signature is not this till's"),
+        "{answer:?}"
+    );
+    assert_eq!(answer.1["results"][0]["status"], "accepted", "{answer:?}");
+    assert_eq!(
+        answer.1["results"][1]["status"], "quarantined",
+        "{answer:?}"
+    );
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM tillsync_ticket_quarantine"),
+        1
+    );
+
+    t1.prev = "cd".repeat(32);
+    let broken = t1.sell();
+    let body = serde_json::to_vec(&batch(std::slice::from_ref(&broken))).unwrap();
+    let answer = post_outbox(server.web_addr, &t1.authorization(), &body);
+    assert_error(&answer, 422, "quarantined");
+    assert!(
+        answer.1["message"]
+            .as_str()
+            .unwrap()
+            .contains("chain broken"),
+        "{answer:?}"
+    );
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM tillsync_ticket_quarantine"),
+        2
+    );
+    // Only the good ticket is among the verified ones.
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM TICKET"), 1);
+}
