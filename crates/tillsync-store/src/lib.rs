@@ -33,6 +33,14 @@ pub use error::StoreError;
 pub use server::ServerDb;
 pub use till::TillDb;
 
+/// The tables that hold the tills' sales (fiscal records): they go up from
+/// the tills and are never sent down (a full package would replace them).
+pub fn is_ticket_table(name: &str) -> bool {
+    ["TICKET", "TICKET_LINE", "TICKET_PAYMENT", "TICKET_VAT"]
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(name))
+}
+
 /// Now, as RFC 3339 UTC with seconds.
 pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

@@ -579,6 +579,12 @@ pub(crate) fn add_sync_table_in(tx: &Connection, t: &SyncTable) -> Result<Layout
             "{name} is one of tillsync's own tables and cannot be synced"
         )));
     }
+    if t.direction == Direction::Down && crate::is_ticket_table(&name) {
+        return Err(StoreError::Ident(format!(
+            "{name} holds the tills' sales (fiscal records): it travels up only, never down \
+             (a full package would replace the tills' own tickets)"
+        )));
+    }
     let layout = introspect::layout(tx, &name)?;
     if layout.key.len() > capture::MAX_KEY {
         return Err(StoreError::KeyTooWide {
@@ -883,6 +889,12 @@ mod tests {
         ));
         t.table = "ART; DROP TABLE ART".into();
         assert!(matches!(db.add_sync_table(&t), Err(StoreError::Ident(_))));
+        // The tills' sales never travel down (regression: a full package
+        // would have replaced the tills' own tickets). TICKET is one of the
+        // server's tables (the up path).
+        t.table = "TICKET".into();
+        let e = db.add_sync_table(&t).unwrap_err();
+        assert!(e.to_string().contains("travels up only"), "{e}");
         let mut t = art(SyncType::Full);
         t.filter = Some("nope".into());
         assert!(matches!(

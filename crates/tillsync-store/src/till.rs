@@ -224,6 +224,12 @@ impl TillDb {
             )));
         }
         check_ident(&h.table)?;
+        if crate::is_ticket_table(&h.table) {
+            return Err(refuse(format!(
+                "table {} holds this till's sales (fiscal records) and is never loaded from the server",
+                h.table
+            )));
+        }
         for c in &h.layout.columns {
             check_decl_type(&c.decl_type).map_err(refuse)?;
         }
