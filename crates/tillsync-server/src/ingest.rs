@@ -23,6 +23,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use rusqlite::TransactionBehavior;
 use serde::Deserialize;
@@ -30,7 +31,6 @@ use serde_json::value::RawValue;
 use tillsync_core::ticket::{ChainError, Ticket};
 use tillsync_store::server_up::{self, Outcome};
 use tillsync_store::{ServerDb, StoreError};
-use axum::response::IntoResponse;
 use tillsync_wire::api::{ItemResult, ItemStatus, OutboxItem, OutboxKind, OutboxResponse};
 
 use crate::web::{AppState, HttpError, Till};

@@ -187,7 +187,10 @@ pub fn router(state: Arc<AppState>) -> Router {
 pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
 
 async fn openapi() -> impl IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI)
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
 }
 
 async fn ping(State(state): State<Arc<AppState>>) -> Json<Ping> {
@@ -284,7 +287,10 @@ mod tests {
             .collect();
         assert!(routes.len() >= 3, "{routes:?}");
         for r in routes {
-            assert!(paths.contains_key(r), "route {r} is missing from docs/openapi.json");
+            assert!(
+                paths.contains_key(r),
+                "route {r} is missing from docs/openapi.json"
+            );
         }
     }
 }

@@ -7,7 +7,7 @@ mod cli;
 mod customers;
 mod down;
 mod faults;
+mod tls;
 mod up_faults;
 mod up_server;
-mod tls;
 mod up_till;
