@@ -436,6 +436,17 @@ fn insert_ticket(
         t.signature,
         at
     ])?;
+    insert_ticket_details(conn, till, n, t)
+}
+
+/// Insert a ticket's lines, payments and VAT totals (`TICKET_LINE`,
+/// `TICKET_PAYMENT`, `TICKET_VAT`): the same rows on the server and on the till.
+pub(crate) fn insert_ticket_details(
+    conn: &Connection,
+    till: &str,
+    n: i64,
+    t: &Ticket,
+) -> Result<(), StoreError> {
     let mut line = conn.prepare_cached(
         r#"INSERT INTO "TICKET_LINE"("till_id", "number", "line_no", "item", "label", "quantity",
              "unit_price_cents", "vat_rate_bp", "total_excl_cents", "total_incl_cents")

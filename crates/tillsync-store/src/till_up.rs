@@ -467,58 +467,7 @@ pub fn insert_ticket(conn: &Connection, t: &Ticket) -> Result<(), StoreError> {
         t.hash,
         t.signature
     ])?;
-    {
-        let mut line = conn.prepare_cached(
-            r#"INSERT INTO "TICKET_LINE"("till_id", "number", "line_no", "item", "label",
-                 "quantity", "unit_price_cents", "vat_rate_bp", "total_excl_cents", "total_incl_cents")
-               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"#,
-        )?;
-        for (i, l) in t.lines.iter().enumerate() {
-            line.execute(params![
-                t.till,
-                number,
-                i as i64 + 1,
-                l.item,
-                l.label,
-                l.quantity,
-                l.unit_price_cents,
-                l.vat_rate_bp,
-                l.total_excl_cents,
-                l.total_incl_cents
-            ])?;
-        }
-    }
-    {
-        let mut pay = conn.prepare_cached(
-            r#"INSERT INTO "TICKET_PAYMENT"("till_id", "number", "seq", "method", "amount_cents")
-               VALUES (?1, ?2, ?3, ?4, ?5)"#,
-        )?;
-        for (i, p) in t.payments.iter().enumerate() {
-            pay.execute(params![
-                t.till,
-                number,
-                i as i64 + 1,
-                p.method,
-                p.amount_cents
-            ])?;
-        }
-    }
-    {
-        let mut vat = conn.prepare_cached(
-            r#"INSERT INTO "TICKET_VAT"("till_id", "number", "rate_bp", "base_cents",
-                 "vat_cents", "total_cents") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"#,
-        )?;
-        for v in &t.vat_totals {
-            vat.execute(params![
-                t.till,
-                number,
-                v.rate_bp,
-                v.base_cents,
-                v.vat_cents,
-                v.total_cents
-            ])?;
-        }
-    }
+    crate::server_up::insert_ticket_details(conn, &t.till, number, t)?;
     TillDb::enqueue(conn, &ticket_key(t.number), OutboxKind::Ticket, t)
 }
 

@@ -190,22 +190,8 @@ struct SimTill {
     sizes: Vec<usize>,
 }
 
-/// A small deterministic generator (splitmix64) to pick items and quantities.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+// The deterministic generator of `bench down`, to pick items and quantities.
+use crate::bench::SplitMix64 as Rng;
 
 /// One till's tickets, ready to send.
 struct Prebuilt {
