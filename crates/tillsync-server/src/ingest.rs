@@ -226,7 +226,19 @@ fn ingest(state: &AppState, till: &Till, body: &[u8]) -> Result<OutboxResponse, 
         }
     };
     let mut db = lock(state);
-    store(&mut db, till, &prepared).map_err(HttpError::from)
+    let resp = store(&mut db, till, &prepared).map_err(HttpError::from)?;
+    drop(db);
+    // Committed: count the batch and its tickets for `GET /metrics`.
+    if !prepared.is_empty() {
+        state.metrics.batch(
+            prepared
+                .iter()
+                .zip(&resp.results)
+                .filter(|(p, _)| !matches!(p, Prepared::Other { .. }))
+                .map(|(_, r)| r.status),
+        );
+    }
+    Ok(resp)
 }
 
 fn lock(state: &AppState) -> std::sync::MutexGuard<'_, ServerDb> {

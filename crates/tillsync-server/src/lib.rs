@@ -7,6 +7,7 @@
 //! - [`export`]: the export job (full and incremental packages, atomic publication, retention).
 //! - [`web`]: the HTTP web service under `/api/v1`.
 //! - [`ingest`]: `POST /api/v1/outbox` (tickets and other outbox items, one transaction per batch) and `GET /api/v1/noop`.
+//! - [`metrics`]: `GET /metrics` (Prometheus text format).
 //! - `upitems`: outbox items other than tickets (customer changes, up-table rows).
 //! - `customers`: `POST /api/v1/customers`, customer creation from the template customer.
 //! - [`check`]: "Test connection" for the database and the FTP server.
@@ -20,6 +21,7 @@ pub mod data;
 pub mod deploy;
 pub mod export;
 pub mod ingest;
+pub mod metrics;
 pub mod run;
 mod upitems;
 pub mod verify;

@@ -29,6 +29,8 @@ pub struct AppState {
     pub db: Mutex<ServerDb>,
     /// Ticket public keys per till (`POST /api/v1/outbox`).
     pub ticket_keys: crate::ingest::KeyCache,
+    /// Counters of `GET /metrics`.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
             folder: cfg.folder.name,
             db: Mutex::new(db),
             ticket_keys: Default::default(),
+            metrics: Default::default(),
         }))
     }
 
@@ -177,9 +180,14 @@ pub fn router(state: Arc<AppState>) -> Router {
             )),
         )
         .route("/api/v1/noop", get(crate::ingest::noop))
+        .route("/metrics", get(crate::metrics::metrics))
         .fallback(|| async {
             HttpError::new(StatusCode::NOT_FOUND, "not-found", "no such API endpoint")
         })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::count_requests,
+        ))
         .with_state(state)
 }
 

@@ -7,6 +7,7 @@ mod cli;
 mod customers;
 mod down;
 mod faults;
+mod metrics;
 mod tls;
 mod up_faults;
 mod up_server;
