@@ -582,6 +582,20 @@ fn ratio(a: f64, b: f64) -> f64 {
     }
 }
 
+/// A fresh temporary folder for a bench run, in `dir` (or the system temp
+/// folder): put it on the disk you mean to measure, fsync is in the figures.
+pub(crate) fn bench_dir(dir: Option<&Path>, prefix: &str) -> Result<tempfile::TempDir> {
+    let parent = dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(&parent)
+        .with_context(|| format!("cannot make a temp folder in {}", parent.display()))
+}
+
 // ---- bench down ----
 
 fn down(args: DownArgs, out: &Out) -> Result<ExitCode> {
@@ -589,13 +603,7 @@ fn down(args: DownArgs, out: &Out) -> Result<ExitCode> {
         bail!("--rows, --small-rows, --rounds and --full-runs must be at least 1");
     }
     let started = Instant::now();
-    let parent = args.dir.clone().unwrap_or_else(std::env::temp_dir);
-    std::fs::create_dir_all(&parent)
-        .with_context(|| format!("cannot create {}", parent.display()))?;
-    let tmp = tempfile::Builder::new()
-        .prefix("tillsync-bench-")
-        .tempdir_in(&parent)
-        .with_context(|| format!("cannot make a temp folder in {}", parent.display()))?;
+    let tmp = bench_dir(args.dir.as_deref(), "tillsync-bench-")?;
     let root = tmp.path();
     // Every round (experiments included) must stay incremental: no full
     // package forced by the retention.

@@ -581,13 +581,7 @@ pub fn run(args: UpArgs, out: &Out) -> Result<ExitCode> {
         bail!("--baseline-secs must be a positive number");
     }
     let started = Instant::now();
-    let parent = args.dir.clone().unwrap_or_else(std::env::temp_dir);
-    std::fs::create_dir_all(&parent)
-        .with_context(|| format!("cannot create {}", parent.display()))?;
-    let tmp = tempfile::Builder::new()
-        .prefix("tillsync-bench-up-")
-        .tempdir_in(&parent)
-        .with_context(|| format!("cannot make a temp folder in {}", parent.display()))?;
+    let tmp = crate::bench::bench_dir(args.dir.as_deref(), "tillsync-bench-up-")?;
     let root = tmp.path().to_path_buf();
 
     let pb = out.spinner("starting");
