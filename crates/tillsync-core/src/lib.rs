@@ -11,12 +11,14 @@
 //! - [`keys`]: the server's Ed25519 signing key file and public keys as hex.
 //! - [`ticket`]: tickets as fiscal records: totals, canonical hash chain, signature.
 //! - [`secret`]: secret strings, masked in `Debug`.
+//! - [`lang`]: the language of the web pages (French or English).
 
 pub mod config;
 mod fsio;
 pub mod ftp_address;
 pub mod ident;
 pub mod keys;
+pub mod lang;
 pub mod plan;
 pub mod secret;
 pub mod sync_table;
@@ -27,6 +29,7 @@ pub use config::{ConfigError, ServerConfig};
 pub use ftp_address::FtpAddress;
 pub use ident::IdentError;
 pub use keys::KeyError;
+pub use lang::Lang;
 pub use secret::Secret;
 pub use sync_table::{Direction, SyncTable, SyncTableError, SyncType};
 pub use till_config::TillConfig;
