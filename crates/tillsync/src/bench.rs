@@ -35,6 +35,8 @@ pub enum BenchCmd {
     Down(DownArgs),
     /// The up path: tickets/s pushed by many tills, against a no-op endpoint.
     Up(crate::bench_up::UpArgs),
+    /// A fleet of light tills polling a server process: latency, errors, server RSS and CPU.
+    Fleet(crate::bench_fleet::FleetArgs),
 }
 
 #[derive(Args)]
@@ -67,6 +69,7 @@ pub fn run(cmd: BenchCmd, out: &Out) -> Result<ExitCode> {
     match cmd {
         BenchCmd::Down(args) => down(args, out),
         BenchCmd::Up(args) => crate::bench_up::run(args, out),
+        BenchCmd::Fleet(args) => crate::bench_fleet::run(args, out),
     }
 }
 

@@ -208,35 +208,51 @@ struct Prebuilt {
 /// Tickets of each till kept in [`Prebuilt::sample`].
 const SAMPLE: usize = 1_000;
 
-/// Seal `n` chained tickets of `lines` lines for till `id` and cut them
-/// into serialised batches.
-fn prebuild(
-    id: &str,
-    signing_key_hex: &str,
-    items: &[PricedItem],
-    n: usize,
-    lines: usize,
-    batch: usize,
-    seed: u64,
-) -> Result<Prebuilt> {
-    let key = TillAuth {
-        token: Secret::new(""),
-        signing_key: Secret::new(signing_key_hex),
+/// A till's chain of signed tickets, sealed one after the other: the
+/// generator of `bench up` and `bench fleet`.
+pub(crate) struct TicketChain {
+    id: String,
+    key: SigningKey,
+    rng: Rng,
+    prev: String,
+    number: u64,
+}
+
+impl TicketChain {
+    /// A new chain for till `id` (first ticket number 1), signed with `key`;
+    /// `seed` picks items and quantities reproducibly.
+    pub(crate) fn new(id: &str, key: SigningKey, seed: u64) -> Self {
+        TicketChain {
+            id: id.to_string(),
+            key,
+            rng: Rng(seed),
+            prev: GENESIS_HASH.to_string(),
+            number: 0,
+        }
     }
-    .signing_key()
-    .context("the till key of the deployment package")?;
-    let mut rng = Rng(seed);
-    let mut prev = GENESIS_HASH.to_string();
-    let start = chrono::Utc::now() - chrono::Duration::seconds(n as i64);
-    let mut bodies = Vec::new();
-    let mut sizes = Vec::new();
-    let mut items_out = Vec::with_capacity(batch);
-    let mut sample = Vec::new();
-    for number in 1..=n as u64 {
+
+    /// The till key of a deployment package (hex).
+    pub(crate) fn key_from_hex(signing_key_hex: &str) -> Result<SigningKey> {
+        TillAuth {
+            token: Secret::new(""),
+            signing_key: Secret::new(signing_key_hex),
+        }
+        .signing_key()
+        .context("the till key of the deployment package")
+    }
+
+    /// Seal the next ticket of `lines` lines priced from `items`, sold at `time`.
+    pub(crate) fn next_ticket(
+        &mut self,
+        items: &[PricedItem],
+        lines: usize,
+        time: &str,
+    ) -> Result<Ticket> {
+        let number = self.number + 1;
         let sale_lines: Vec<(PricedItem, i64)> = (0..lines)
             .map(|_| {
-                let item = items[rng.below(items.len() as u64) as usize].clone();
-                (item, 1 + rng.below(3) as i64)
+                let item = items[self.rng.below(items.len() as u64) as usize].clone();
+                (item, 1 + self.rng.below(3) as i64)
             })
             .collect();
         let total: i64 = sale_lines.iter().map(|(i, q)| i.price_cents * q).sum();
@@ -249,20 +265,64 @@ fn prebuild(
             customer: None,
             corrects: None,
         };
+        let ticket = sale
+            .seal(&self.id, number, time, &self.prev, &self.key)
+            .with_context(|| format!("sealing ticket {}/{number}", self.id))?;
+        self.prev = ticket.hash.clone();
+        self.number = number;
+        Ok(ticket)
+    }
+
+    /// The outbox item of a ticket, as the till's outbox sends it.
+    pub(crate) fn item(ticket: &Ticket) -> Result<OutboxItem> {
+        Ok(OutboxItem {
+            key: format!("ticket:{}", ticket.number),
+            kind: OutboxKind::Ticket,
+            payload: serde_json::to_value(ticket)?,
+        })
+    }
+
+    /// The serialised `OutboxBatch` of the next `n` tickets, sold now.
+    pub(crate) fn batch_now(
+        &mut self,
+        items: &[PricedItem],
+        lines: usize,
+        n: usize,
+    ) -> Result<Vec<u8>> {
+        let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let items = (0..n)
+            .map(|_| Self::item(&self.next_ticket(items, lines, &time)?))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(serde_json::to_vec(&OutboxBatch { items })?)
+    }
+}
+
+/// Seal `n` chained tickets of `lines` lines for till `id` and cut them
+/// into serialised batches.
+fn prebuild(
+    id: &str,
+    signing_key_hex: &str,
+    items: &[PricedItem],
+    n: usize,
+    lines: usize,
+    batch: usize,
+    seed: u64,
+) -> Result<Prebuilt> {
+    let key = TicketChain::key_from_hex(signing_key_hex)?;
+    let mut chain = TicketChain::new(id, key.clone(), seed);
+    let start = chrono::Utc::now() - chrono::Duration::seconds(n as i64);
+    let mut bodies = Vec::new();
+    let mut sizes = Vec::new();
+    let mut items_out = Vec::with_capacity(batch);
+    let mut sample = Vec::new();
+    for number in 1..=n as u64 {
         let time = (start + chrono::Duration::seconds(number as i64))
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let ticket = sale
-            .seal(id, number, &time, &prev, &key)
-            .with_context(|| format!("sealing ticket {id}/{number}"))?;
-        prev = ticket.hash.clone();
+        let ticket = chain.next_ticket(items, lines, &time)?;
+        items_out.push(TicketChain::item(&ticket)?);
         if sample.len() < SAMPLE {
-            sample.push(ticket.clone());
+            sample.push(ticket);
         }
-        items_out.push(OutboxItem {
-            key: format!("ticket:{number}"),
-            kind: OutboxKind::Ticket,
-            payload: serde_json::to_value(&ticket)?,
-        });
         if items_out.len() == batch || number == n as u64 {
             sizes.push(items_out.len());
             let b = OutboxBatch {
@@ -349,7 +409,7 @@ fn threads_cpu(prefix: &str) -> Option<Duration> {
 }
 
 /// The demo items, as a till prices them.
-fn priced_items(data: &DataDir) -> Result<Vec<PricedItem>> {
+pub(crate) fn priced_items(data: &DataDir) -> Result<Vec<PricedItem>> {
     let db = data.open_db()?;
     let mut stmt = db
         .conn()
@@ -371,12 +431,12 @@ fn priced_items(data: &DataDir) -> Result<Vec<PricedItem>> {
 
 // ---- measurements ----
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
 /// Nearest-rank percentile of sorted durations, in ms.
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -384,7 +444,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     ms(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
-fn per_s(n: u64, d: Duration) -> f64 {
+pub(crate) fn per_s(n: u64, d: Duration) -> f64 {
     let s = d.as_secs_f64();
     if s > 0.0 {
         (n as f64 / s * 10.0).round() / 10.0
