@@ -13,7 +13,9 @@
 //!    `TICKET` or quarantine ([`tillsync_store::server_up::store_ticket`]),
 //!    or any other kind handed to [`crate::upitems::apply`]; the journal line
 //!    of the push.
-//! 3. commit (`synchronous=FULL`), then answer one result per item.
+//! 3. commit (`synchronous=FULL`), then answer one result per item. The
+//!    batches waiting meanwhile share one transaction and one commit
+//!    ([`GroupCommit`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -90,16 +92,16 @@ struct RawItem<'a> {
 }
 
 /// An item after the checks that need no database.
-enum Prepared<'a> {
+enum Prepared {
     Ticket {
         key: String,
         ticket: Box<Ticket>,
-        payload: &'a str,
+        payload: String,
         check: server_up::TicketCheck,
     },
     Unreadable {
         key: String,
-        payload: &'a str,
+        payload: String,
         reason: String,
         fingerprint: String,
     },
@@ -109,7 +111,7 @@ enum Prepared<'a> {
     },
 }
 
-impl Prepared<'_> {
+impl Prepared {
     fn key(&self) -> &str {
         match self {
             Prepared::Ticket { key, .. } | Prepared::Unreadable { key, .. } => key,
@@ -151,7 +153,7 @@ pub(crate) async fn outbox(
                 HttpError::new(StatusCode::BAD_REQUEST, "bad-request", e.body_text())
             }
         })?;
-    let resp = tokio::task::spawn_blocking(move || ingest(&state, &till, &body))
+    let resp = tokio::task::spawn_blocking(move || ingest(&state, till, &body))
         .await
         .map_err(|e| HttpError::internal(format!("worker failed: {e}")))??;
     // A ticket that failed its signature or chain is answered 422 with the
@@ -216,8 +218,8 @@ impl From<StoreError> for Refusal {
 }
 
 /// Parse, check, store and commit one batch of `till`.
-fn ingest(state: &AppState, till: &Till, body: &[u8]) -> Result<OutboxResponse, HttpError> {
-    let prepared = match prepare(state, till, body) {
+fn ingest(state: &Arc<AppState>, till: Till, body: &[u8]) -> Result<OutboxResponse, HttpError> {
+    let prepared = match prepare(state, &till, body) {
         Ok(p) => p,
         Err(Refusal::Store(e)) => return Err(e.into()),
         Err(Refusal::Bad(status, code, message)) => {
@@ -225,9 +227,8 @@ fn ingest(state: &AppState, till: &Till, body: &[u8]) -> Result<OutboxResponse, 
             return Err(HttpError::new(status, code, message));
         }
     };
-    let mut db = lock(state);
-    let resp = store(&mut db, till, &prepared).map_err(HttpError::from)?;
-    drop(db);
+    let (prepared, resp) = state.group_commit.store(state, till, prepared);
+    let resp = resp.map_err(HttpError::from)?;
     // Committed: count the batch and its tickets for `GET /metrics`.
     if !prepared.is_empty() {
         state.metrics.batch(
@@ -247,12 +248,8 @@ fn lock(state: &AppState) -> std::sync::MutexGuard<'_, ServerDb> {
 
 /// Step 1: everything that needs no database, except reading the till's
 /// keys when they are not cached.
-fn prepare<'a>(
-    state: &AppState,
-    till: &Till,
-    body: &'a [u8],
-) -> Result<Vec<Prepared<'a>>, Refusal> {
-    let batch: RawBatch<'a> = serde_json::from_slice(body).map_err(|e| {
+fn prepare(state: &AppState, till: &Till, body: &[u8]) -> Result<Vec<Prepared>, Refusal> {
+    let batch: RawBatch<'_> = serde_json::from_slice(body).map_err(|e| {
         Refusal::Bad(
             StatusCode::BAD_REQUEST,
             "bad-request",
@@ -294,7 +291,7 @@ fn prepare<'a>(
                 out.push(Prepared::Unreadable {
                     reason: format!("item {}: not a readable ticket: {e}", item.key),
                     key: item.key,
-                    payload,
+                    payload: payload.to_string(),
                     fingerprint: tillsync_wire::sha256_hex(payload.as_bytes()),
                 });
                 continue;
@@ -332,7 +329,7 @@ fn prepare<'a>(
         out.push(Prepared::Ticket {
             key: item.key,
             ticket: Box::new(ticket),
-            payload,
+            payload: payload.to_string(),
             check,
         });
     }
@@ -356,7 +353,7 @@ fn bad_signature(t: &Ticket) -> String {
 fn verify_signatures(
     state: &AppState,
     till: &Till,
-    out: &mut [Prepared<'_>],
+    out: &mut [Prepared],
     signed: &[(usize, [u8; 32], Signature)],
 ) -> Result<(), Refusal> {
     if signed.is_empty() {
@@ -392,19 +389,129 @@ fn verify_signatures(
     Ok(())
 }
 
-/// Steps 2 and 3: one transaction for the whole batch, answered after commit.
-fn store(
-    db: &mut ServerDb,
+/// Most batches stored in one transaction by the group commit.
+const MAX_GROUP: usize = 256;
+
+/// Group commit of outbox batches. Every batch is answered only after its
+/// transaction is durably committed (`synchronous=FULL`), and a commit
+/// costs a disk flush (several ms on a shared disk): one batch per
+/// transaction would cap a server at a few hundred batches per second. So
+/// one thread stores every batch waiting when it is free, in one
+/// transaction, and answers them all after its one commit; the batches that
+/// arrive during that commit make the next group. A database error in a
+/// group rolls it back and its batches are stored again one transaction
+/// each, so that one batch's error is only that batch's.
+#[derive(Default)]
+pub struct GroupCommit {
+    queue: Mutex<Option<std::sync::mpsc::Sender<Job>>>,
+}
+
+/// One batch waiting for the group commit.
+struct Job {
+    state: Arc<AppState>,
+    till: Till,
+    items: Vec<Prepared>,
+    done: std::sync::mpsc::SyncSender<(Vec<Prepared>, Result<OutboxResponse, StoreError>)>,
+}
+
+impl GroupCommit {
+    /// Store `items` of `till` and wait for the commit (blocking).
+    fn store(
+        &self,
+        state: &Arc<AppState>,
+        till: Till,
+        items: Vec<Prepared>,
+    ) -> (Vec<Prepared>, Result<OutboxResponse, StoreError>) {
+        let (done, answer) = std::sync::mpsc::sync_channel(1);
+        let job = Job {
+            state: state.clone(),
+            till,
+            items,
+            done,
+        };
+        let sent = {
+            let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            let sender = queue.get_or_insert_with(|| {
+                let (sender, jobs) = std::sync::mpsc::channel();
+                std::thread::Builder::new()
+                    .name("tillsync-commit".into())
+                    .spawn(move || committer(jobs))
+                    .expect("the group commit thread starts");
+                sender
+            });
+            sender.send(job)
+        };
+        let stopped = || StoreError::Inconsistent("the group commit thread stopped".into());
+        match sent {
+            Ok(()) => answer
+                .recv()
+                .unwrap_or_else(|_| (Vec::new(), Err(stopped()))),
+            Err(std::sync::mpsc::SendError(job)) => (job.items, Err(stopped())),
+        }
+    }
+}
+
+/// The group commit thread: until every sender is gone.
+fn committer(jobs: std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(j) => group.push(j),
+                Err(_) => break,
+            }
+        }
+        let state = group[0].state.clone();
+        let results = {
+            let mut db = lock(&state);
+            commit_group(&mut db, &group)
+        };
+        for (job, r) in group.into_iter().zip(results) {
+            let _ = job.done.send((job.items, r));
+        }
+    }
+}
+
+/// Store a group in one transaction; on a database error, each batch in its own.
+fn commit_group(db: &mut ServerDb, group: &[Job]) -> Vec<Result<OutboxResponse, StoreError>> {
+    db.conn().set_prepared_statement_cache_capacity(64);
+    let mut all = || -> Result<Vec<OutboxResponse>, StoreError> {
+        let tx = db
+            .conn_mut()
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let results = group
+            .iter()
+            .map(|j| store_in(&tx, &j.till, &j.items))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        Ok(results)
+    };
+    match all() {
+        Ok(results) => results.into_iter().map(Ok).collect(),
+        Err(e) if group.len() == 1 => vec![Err(e)],
+        Err(_) => group
+            .iter()
+            .map(|j| {
+                let tx = db
+                    .conn_mut()
+                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let r = store_in(&tx, &j.till, &j.items)?;
+                tx.commit()?;
+                Ok(r)
+            })
+            .collect(),
+    }
+}
+
+/// Step 2: one batch inside the caller's transaction (answered after its commit).
+fn store_in(
+    tx: &rusqlite::Transaction<'_>,
     till: &Till,
-    items: &[Prepared<'_>],
+    items: &[Prepared],
 ) -> Result<OutboxResponse, StoreError> {
     if items.is_empty() {
         return Ok(OutboxResponse { results: vec![] });
     }
-    db.conn().set_prepared_statement_cache_capacity(64);
-    let tx = db
-        .conn_mut()
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
     let at = tillsync_store::now_rfc3339();
     let id = till.id.as_str();
     let mut results = Vec::with_capacity(items.len());
@@ -412,7 +519,7 @@ fn store(
     for p in items {
         let key = p.key();
         let fingerprint = p.fingerprint();
-        let earlier = server_up::received(&tx, id, key)?;
+        let earlier = server_up::received(tx, id, key)?;
         let reused = match &earlier {
             Some(r) if r.fingerprint.as_deref().is_none_or(|f| f == fingerprint) => {
                 // A resend: the first answer again, nothing changes.
@@ -434,13 +541,13 @@ fn store(
                 ticket,
                 payload,
                 check,
-            } => server_up::store_ticket(&tx, id, key, ticket, payload, check.clone(), &at)?,
+            } => server_up::store_ticket(tx, id, key, ticket, payload, check.clone(), &at)?,
             Prepared::Unreadable {
                 key,
                 payload,
                 reason,
                 ..
-            } => server_up::quarantine_unreadable(&tx, id, key, payload, reason, &at)?,
+            } => server_up::quarantine_unreadable(tx, id, key, payload, reason, &at)?,
             Prepared::Other { item, .. } if reused => Outcome {
                 status: ItemStatus::Rejected,
                 reason: Some(format!(
@@ -449,7 +556,7 @@ fn store(
                 )),
             },
             Prepared::Other { item, .. } => {
-                let r = crate::upitems::apply(&tx, till, item)?;
+                let r = crate::upitems::apply(tx, till, item)?;
                 Outcome {
                     status: r.status,
                     reason: r.reason,
@@ -458,7 +565,7 @@ fn store(
         };
         // The first answer for a key stays recorded (a key reused with
         // other content keeps its first answer).
-        server_up::record_received(&tx, id, key, &outcome, fingerprint, &at)?;
+        server_up::record_received(tx, id, key, &outcome, fingerprint, &at)?;
         count(&mut counts, outcome.status);
         results.push(ItemResult {
             key: key.to_string(),
@@ -473,7 +580,7 @@ fn store(
         "partial"
     };
     server_up::journal_in(
-        &tx,
+        tx,
         "push",
         Some(id),
         result,
@@ -482,7 +589,6 @@ fn store(
             items.len()
         ),
     )?;
-    tx.commit()?;
     Ok(OutboxResponse { results })
 }
 

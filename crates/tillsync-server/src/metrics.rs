@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{MatchedPath, Request, State};
@@ -25,6 +26,8 @@ pub struct Metrics {
     /// Ticket batches stored, and tickets by outcome
     /// (accepted, duplicate, quarantined, rejected).
     tickets: Mutex<(u64, [u64; 4])>,
+    /// Packages published by this process's scheduled exports.
+    exported: AtomicU64,
 }
 
 impl Metrics {
@@ -36,6 +39,11 @@ impl Metrics {
             .unwrap_or_else(|p| p.into_inner())
             .entry((route.to_string(), status))
             .or_default() += 1;
+    }
+
+    /// Count packages published by an export of this process.
+    pub fn exported(&self, packages: u64) {
+        self.exported.fetch_add(packages, Ordering::Relaxed);
     }
 
     /// Count one committed batch and the outcome of each of its tickets.
@@ -77,7 +85,7 @@ pub(crate) async fn count_requests(
 
 /// `GET /metrics` (unauthenticated).
 pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, HttpError> {
-    let from_db = state.with_db(|db| Ok(db_figures(db)?)).await?;
+    let from_db = state.with_read_db(|db| Ok(db_figures(db)?)).await?;
     let mut out = String::new();
     {
         let requests = state
@@ -125,6 +133,17 @@ pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Result<Respon
             );
         }
     }
+    header(
+        &mut out,
+        "tillsync_packages_exported_total",
+        "counter",
+        "Packages published by this process's scheduled exports.",
+    );
+    let _ = writeln!(
+        out,
+        "tillsync_packages_exported_total {}",
+        state.metrics.exported.load(Ordering::Relaxed)
+    );
     out.push_str(&from_db);
     Ok(([(axum::http::header::CONTENT_TYPE, CONTENT_TYPE)], out).into_response())
 }
@@ -145,12 +164,36 @@ fn db_figures(db: &ServerDb) -> Result<String, StoreError> {
     let _ = writeln!(out, "tillsync_packages_published {published}");
 
     let mut versions = BTreeMap::new();
+    let mut exported_at = BTreeMap::new();
     {
-        let mut stmt =
-            conn.prepare("SELECT tbl, version FROM tillsync_table_state ORDER BY tbl")?;
+        let mut stmt = conn
+            .prepare("SELECT tbl, version, exported_at FROM tillsync_table_state ORDER BY tbl")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            versions.insert(r.get::<_, String>(0)?, r.get::<_, i64>(1)?);
+            let table = r.get::<_, String>(0)?;
+            if let Some(at) = parse_time(&r.get::<_, String>(2)?) {
+                exported_at.insert(table.clone(), at);
+            }
+            versions.insert(table, r.get::<_, i64>(1)?);
+        }
+    }
+    // When each version was first published: (to_version, earliest
+    // created_at) per table, by version.
+    let mut published_at: BTreeMap<String, Vec<(u64, chrono::DateTime<chrono::Utc>)>> =
+        BTreeMap::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT tbl, to_version, MIN(created_at) FROM tillsync_packages
+             GROUP BY tbl, to_version ORDER BY tbl, to_version",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            if let Some(at) = parse_time(&r.get::<_, String>(2)?) {
+                published_at
+                    .entry(r.get(0)?)
+                    .or_default()
+                    .push((r.get::<_, i64>(1)?.max(0) as u64, at));
+            }
         }
     }
     header(
@@ -169,23 +212,58 @@ fn db_figures(db: &ServerDb) -> Result<String, StoreError> {
 
     header(
         &mut out,
+        "tillsync_table_exported_timestamp_seconds",
+        "gauge",
+        "Unix time the table's current version was published.",
+    );
+    for (table, at) in &exported_at {
+        let _ = writeln!(
+            out,
+            "tillsync_table_exported_timestamp_seconds{{table=\"{}\"}} {}",
+            escape(table),
+            at.timestamp()
+        );
+    }
+
+    let now = chrono::Utc::now();
+    let reported = db.till_tables()?;
+    header(
+        &mut out,
         "tillsync_till_version_lag",
         "gauge",
         "Server table version minus the version the till last reported.",
     );
-    for t in db.till_tables()? {
+    let mut lag_seconds = String::new();
+    for t in &reported {
         let Some(server) = versions.get(&t.table) else {
             continue;
         };
         let held = t.version.and_then(|v| i64::try_from(v).ok()).unwrap_or(0);
+        let (till, table) = (escape(&t.till_id), escape(&t.table));
         let _ = writeln!(
             out,
-            "tillsync_till_version_lag{{till=\"{}\",table=\"{}\"}} {}",
-            escape(&t.till_id),
-            escape(&t.table),
+            "tillsync_till_version_lag{{till=\"{till}\",table=\"{table}\"}} {}",
             (server - held).max(0)
         );
+        let secs = lag_secs(
+            t.version.unwrap_or(0),
+            (*server).max(0) as u64,
+            published_at.get(&t.table).map(Vec::as_slice).unwrap_or(&[]),
+            exported_at.get(&t.table).copied(),
+            now,
+        );
+        let _ = writeln!(
+            lag_seconds,
+            "tillsync_till_lag_seconds{{till=\"{till}\",table=\"{table}\"}} {secs}"
+        );
     }
+    header(
+        &mut out,
+        "tillsync_till_lag_seconds",
+        "gauge",
+        "Seconds since the server published the first version of the table the till does not hold; 0 when up to date.",
+    );
+    out.push_str(&lag_seconds);
 
     header(
         &mut out,
@@ -193,7 +271,6 @@ fn db_figures(db: &ServerDb) -> Result<String, StoreError> {
         "gauge",
         "Seconds since the till's last authenticated call.",
     );
-    let now = chrono::Utc::now();
     for till in db.tills()? {
         let Some(at) = till
             .last_contact
@@ -242,6 +319,36 @@ fn db_figures(db: &ServerDb) -> Result<String, StoreError> {
     Ok(out)
 }
 
+fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+/// A till's lag in seconds on one table: the seconds since the server
+/// published the first version the till does not hold (`held + 1`), 0 when
+/// it holds `server` or newer. `published` is (version, first published)
+/// by version; when retention removed that version's packages the oldest
+/// one kept stands in (a lower bound), and without any, `exported_at`.
+fn lag_secs(
+    held: u64,
+    server: u64,
+    published: &[(u64, chrono::DateTime<chrono::Utc>)],
+    exported_at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> i64 {
+    if held >= server {
+        return 0;
+    }
+    let since = published
+        .iter()
+        .filter(|(v, _)| *v > held)
+        .map(|(_, at)| *at)
+        .min()
+        .or(exported_at);
+    since.map(|at| (now - at).num_seconds().max(0)).unwrap_or(0)
+}
+
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
@@ -272,6 +379,34 @@ mod tests {
     }
 
     #[test]
+    fn lag_in_seconds_counts_from_the_first_version_missing() {
+        let t = |s: i64| chrono::DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap();
+        let now = t(1_000);
+        // Versions 1, 2, 3 published at +0, +100, +700.
+        let published = [(1, t(0)), (2, t(100)), (3, t(700))];
+        assert_eq!(
+            lag_secs(3, 3, &published, Some(t(700)), now),
+            0,
+            "up to date"
+        );
+        assert_eq!(lag_secs(4, 3, &published, Some(t(700)), now), 0, "ahead");
+        assert_eq!(lag_secs(2, 3, &published, Some(t(700)), now), 300);
+        assert_eq!(lag_secs(1, 3, &published, Some(t(700)), now), 900);
+        assert_eq!(
+            lag_secs(0, 3, &published, Some(t(700)), now),
+            1_000,
+            "never loaded"
+        );
+        // Versions 1 and 2 gone by retention: the oldest kept is a lower bound.
+        assert_eq!(lag_secs(0, 3, &published[2..], Some(t(700)), now), 300);
+        // No package record at all: when the current version was exported.
+        assert_eq!(lag_secs(0, 3, &[], Some(t(400)), now), 600);
+        assert_eq!(lag_secs(0, 3, &[], None, now), 0);
+        // A clock step backwards never gives a negative lag.
+        assert_eq!(lag_secs(2, 3, &published, None, t(50)), 0);
+    }
+
+    #[test]
     fn counters_accumulate() {
         let m = Metrics::default();
         m.request("/a", 200);
@@ -279,5 +414,8 @@ mod tests {
         m.batch([ItemStatus::Accepted, ItemStatus::Quarantined]);
         assert_eq!(m.requests.lock().unwrap()[&("/a".to_string(), 200)], 2);
         assert_eq!(*m.tickets.lock().unwrap(), (1, [1, 0, 1, 0]));
+        m.exported(3);
+        m.exported(2);
+        assert_eq!(m.exported.load(Ordering::Relaxed), 5);
     }
 }

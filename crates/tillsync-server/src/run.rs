@@ -75,7 +75,7 @@ pub async fn start(data: DataDir, opts: RunOptions) -> Result<RunningServer, Ser
     };
     let ftp_addr = ftp.as_ref().map(|f| f.local_addr());
     let (stop, mut stopped) = watch::channel(false);
-    let app = router(state);
+    let app = router(state.clone());
     let mut web_stop = stopped.clone();
     let tls = match cfg.tls_files(data.path())? {
         Some((cert, key)) => Some(tls_acceptor(&cert, &key)?),
@@ -104,7 +104,7 @@ pub async fn start(data: DataDir, opts: RunOptions) -> Result<RunningServer, Ser
                 let d = data.clone();
                 let result = tokio::task::spawn_blocking(move || scheduled_export(&d)).await;
                 match result {
-                    Ok(Ok(())) => {}
+                    Ok(Ok(packages)) => state.metrics.exported(packages),
                     Ok(Err(e)) => tracing::error!(error = %e, "scheduled export failed"),
                     Err(e) => tracing::error!(error = %e, "scheduled export panicked"),
                 }
@@ -179,7 +179,8 @@ async fn serve_tls(
     }
 }
 
-fn scheduled_export(data: &DataDir) -> Result<(), ServerError> {
+/// One scheduled export; returns the packages it published.
+fn scheduled_export(data: &DataDir) -> Result<u64, ServerError> {
     let cfg = data.config()?;
     let result = data
         .package_store(&cfg)
@@ -193,11 +194,11 @@ fn scheduled_export(data: &DataDir) -> Result<(), ServerError> {
                 millis = r.millis,
                 "export done"
             );
-            Ok(())
+            Ok(r.tables.iter().map(|t| t.published.len() as u64).sum())
         }
         Err(ServerError::ExportBusy) => {
             tracing::info!("export skipped: another export is running");
-            Ok(())
+            Ok(0)
         }
         Err(e) => {
             if let Ok(db) = data.open_db_with(&cfg) {

@@ -4,7 +4,10 @@
 //! `Authorization: Bearer <till id>:<token>`, the token from the till's
 //! deployment package, checked against the SHA-256 the server keeps.
 
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
@@ -27,10 +30,80 @@ pub struct AppState {
     pub folder: String,
     /// The server database (one connection; calls run on blocking threads).
     pub db: Mutex<ServerDb>,
+    /// A second connection for the reads of the polling path (credentials,
+    /// available packages, `/metrics`): in WAL mode it reads the last
+    /// commit without waiting for the writer, whose commits wait for the disk.
+    pub read_db: Mutex<ServerDb>,
     /// Ticket public keys per till (`POST /api/v1/outbox`).
     pub ticket_keys: crate::ingest::KeyCache,
     /// Counters of `GET /metrics`.
     pub metrics: crate::metrics::Metrics,
+    /// Outbox batches committed together.
+    pub group_commit: crate::ingest::GroupCommit,
+    /// When each till's `last_contact` was last written.
+    pub contacts: WriteThrottle,
+    /// When each till's reported table versions were last written.
+    pub reports: WriteThrottle,
+    /// When each till's "packages-asked" journal line was last written.
+    pub asked: WriteThrottle,
+}
+
+/// `last_contact` is written at most this often per till (and per server
+/// process): a till polling every few seconds would otherwise cost a
+/// durable write on every call.
+pub const CONTACT_WRITE_EVERY: Duration = Duration::from_secs(30);
+/// The table versions a till reports are written when they change, and at
+/// least this often (their `reported_at`).
+pub const REPORT_WRITE_EVERY: Duration = Duration::from_secs(60);
+/// A "packages-asked" journal line is written when the answer to the till
+/// changes, and at least this often.
+pub const ASKED_JOURNAL_EVERY: Duration = Duration::from_secs(3600);
+
+/// Per-till memory of the last write of one thing, so that a poll that
+/// changes nothing does not write: a write is due when the value's
+/// fingerprint changed or `every` has passed.
+pub struct WriteThrottle {
+    every: Duration,
+    last: Mutex<HashMap<String, (Instant, u64)>>,
+}
+
+impl WriteThrottle {
+    /// Writes at most every `every` per till, unless the value changes.
+    pub fn new(every: Duration) -> Self {
+        WriteThrottle {
+            every,
+            last: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `value` of `till` should be written now; if so, it is taken
+    /// as written (call [`WriteThrottle::forget`] if the write fails).
+    pub fn due(&self, till: &str, value: &impl Hash) -> bool {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        value.hash(&mut h);
+        let fingerprint = h.finish();
+        let now = Instant::now();
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        match last.get_mut(till) {
+            Some((at, f)) if *f == fingerprint && now.duration_since(*at) < self.every => false,
+            Some(entry) => {
+                *entry = (now, fingerprint);
+                true
+            }
+            None => {
+                last.insert(till.to_string(), (now, fingerprint));
+                true
+            }
+        }
+    }
+
+    /// The write of `till` failed: the next call is due.
+    pub fn forget(&self, till: &str) {
+        self.last
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(till);
+    }
 }
 
 impl AppState {
@@ -38,12 +111,18 @@ impl AppState {
     pub fn open(data: DataDir) -> Result<Arc<Self>, ServerError> {
         let cfg = data.config()?;
         let db = data.open_db_with(&cfg)?;
+        let read_db = data.open_db_with(&cfg)?;
         Ok(Arc::new(AppState {
             data,
             folder: cfg.folder.name,
             db: Mutex::new(db),
+            read_db: Mutex::new(read_db),
             ticket_keys: Default::default(),
             metrics: Default::default(),
+            group_commit: Default::default(),
+            contacts: WriteThrottle::new(CONTACT_WRITE_EVERY),
+            reports: WriteThrottle::new(REPORT_WRITE_EVERY),
+            asked: WriteThrottle::new(ASKED_JOURNAL_EVERY),
         }))
     }
 
@@ -55,6 +134,20 @@ impl AppState {
         tokio::task::spawn_blocking(move || {
             let mut db = state.db.lock().unwrap_or_else(|p| p.into_inner());
             f(&mut db)
+        })
+        .await
+        .map_err(|e| HttpError::internal(format!("worker failed: {e}")))?
+    }
+
+    /// Run `f` on the read connection (`f` must not write).
+    pub(crate) async fn with_read_db<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&ServerDb) -> Result<T, HttpError> + Send + 'static,
+    ) -> Result<T, HttpError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let db = state.read_db.lock().unwrap_or_else(|p| p.into_inner());
+            f(&db)
         })
         .await
         .map_err(|e| HttpError::internal(format!("worker failed: {e}")))?
@@ -140,18 +233,23 @@ impl FromRequestParts<Arc<AppState>> for Till {
         let (id, token_sha) = (id.to_string(), tillsync_wire::sha256_hex(token.as_bytes()));
         let lookup = id.clone();
         let (auth, store) = state
-            .with_db(move |db| {
+            .with_read_db(move |db| {
                 let auth = db.authenticate(&lookup, &token_sha)?;
                 let store = match auth {
-                    Ok(()) => {
-                        db.touch_till(&lookup)?;
-                        Some(db.till_store(&lookup)?)
-                    }
+                    Ok(()) => Some(db.till_store(&lookup)?),
                     Err(_) => None,
                 };
                 Ok((auth, store))
             })
             .await?;
+        // The contact is written at most every CONTACT_WRITE_EVERY per till.
+        if auth.is_ok() && state.contacts.due(&id, &()) {
+            let lookup = id.clone();
+            if let Err(e) = state.with_db(move |db| Ok(db.touch_till(&lookup)?)).await {
+                state.contacts.forget(&id);
+                return Err(e);
+            }
+        }
         match (auth, store) {
             (Ok(()), Some(store)) => Ok(Till { id, store }),
             (Err(AuthFailure::Revoked), _) => Err(HttpError::new(
@@ -219,11 +317,9 @@ async fn available(
         body.map_err(|e| HttpError::new(StatusCode::BAD_REQUEST, "bad-request", e.body_text()))?;
     let folder = state.folder.clone();
     let store = till.store.clone();
-    let reporter = till.id.clone();
-    let (tables, up_tables) = state
-        .with_db(move |db| {
-            // The versions the till holds, for `server tills list`.
-            db.record_till_tables(&reporter, &req.tables)?;
+    let tables = req.tables.clone();
+    let (plans, up_tables) = state
+        .with_read_db(move |db| {
             let down: Vec<String> = db
                 .sync_tables()?
                 .into_iter()
@@ -235,7 +331,7 @@ async fn available(
                 .into_iter()
                 .filter(|e| down.contains(&e.table))
                 .collect();
-            let plans = tillsync_core::plan::plan_all(&published, &store, &req.tables, req.full);
+            let plans = tillsync_core::plan::plan_all(&published, &store, &tables, req.full);
             let up_tables = db
                 .up_table_layouts()?
                 .into_iter()
@@ -244,41 +340,75 @@ async fn available(
             Ok((plans, up_tables))
         })
         .await?;
-    db_journal(&state, &till, &tables).await;
+    // The versions the till holds (for `server tills list` and the lag
+    // metrics) are written when they change or every REPORT_WRITE_EVERY;
+    // the journal hears what the till was told when it changes.
+    let reported: Vec<_> = req
+        .tables
+        .iter()
+        .map(|t| (&t.table, t.version, &t.layout_hash))
+        .collect();
+    let report = state.reports.due(&till.id, &reported);
+    let detail = asked_detail(&plans);
+    let asked = state.asked.due(&till.id, &detail);
+    if report || asked {
+        let id = till.id.clone();
+        let result = state
+            .with_db(move |db| {
+                if report {
+                    db.record_till_tables(&id, &req.tables)?;
+                }
+                if asked {
+                    db.journal("packages-asked", Some(&id), "ok", &detail)?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = result {
+            state.reports.forget(&till.id);
+            state.asked.forget(&till.id);
+            return Err(e);
+        }
+    }
     Ok(Json(AvailableResponse {
         folder,
-        tables,
+        tables: plans,
         up_tables,
     }))
 }
 
-async fn db_journal(state: &Arc<AppState>, till: &Till, plans: &[tillsync_wire::api::TablePlan]) {
+/// The journal's line for an answer to "which packages are available".
+fn asked_detail(plans: &[tillsync_wire::api::TablePlan]) -> String {
     let detail = plans
         .iter()
         .filter(|p| !p.packages.is_empty())
         .map(|p| format!("{} {:?} {} package(s)", p.table, p.action, p.packages.len()))
         .collect::<Vec<_>>()
         .join(", ");
-    let id = till.id.clone();
-    let _ = state
-        .with_db(move |db| {
-            Ok(db.journal(
-                "packages-asked",
-                Some(&id),
-                "ok",
-                if detail.is_empty() {
-                    "up to date"
-                } else {
-                    &detail
-                },
-            )?)
-        })
-        .await;
+    if detail.is_empty() {
+        "up to date".to_string()
+    } else {
+        detail
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn throttled_writes_are_due_on_change_or_after_the_period() {
+        let t = WriteThrottle::new(Duration::from_millis(80));
+        assert!(t.due("T1", &1), "first time");
+        assert!(!t.due("T1", &1), "unchanged, within the period");
+        assert!(t.due("T2", &1), "another till");
+        assert!(t.due("T1", &2), "changed value");
+        assert!(!t.due("T1", &2));
+        t.forget("T1");
+        assert!(t.due("T1", &2), "after a failed write");
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(t.due("T1", &2), "period over");
+    }
 
     /// Every route of the router is described in the OpenAPI document.
     #[test]

@@ -259,7 +259,12 @@ impl TicketChain {
         let sale = Sale {
             lines: sale_lines,
             payments: vec![Payment {
-                method: if number % 3 == 0 { "cash" } else { "card" }.into(),
+                method: if number.is_multiple_of(3) {
+                    "cash"
+                } else {
+                    "card"
+                }
+                .into(),
                 amount_cents: total,
             }],
             customer: None,

@@ -1,6 +1,7 @@
 //! `GET /metrics` through the real web service: the Prometheus content type,
 //! request counters by route and status, and a till's version lag that
-//! follows the till's reports and the server's exports.
+//! follows the till's reports and the server's exports, in versions and in
+//! seconds.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -56,7 +57,21 @@ fn metrics_count_requests_and_follow_till_lag() {
     .unwrap_or_else(|| panic!("no request counter\n{body}"));
     assert!(available >= 1.0, "{body}");
     let lag = r#"tillsync_till_version_lag{till="T001",table="ART"}"#;
+    let lag_s = r#"tillsync_till_lag_seconds{till="T001",table="ART"}"#;
     assert_eq!(sample(&body, lag), Some(0.0), "{body}");
+    assert_eq!(sample(&body, lag_s), Some(0.0), "up to date\n{body}");
+    assert!(
+        sample(
+            &body,
+            r#"tillsync_table_exported_timestamp_seconds{table="ART"}"#
+        )
+        .is_some_and(|t| t > 1.7e9),
+        "{body}"
+    );
+    assert!(
+        sample(&body, "tillsync_packages_exported_total").is_some(),
+        "{body}"
+    );
     assert!(
         sample(&body, r#"tillsync_table_version{table="ART"}"#).is_some(),
         "{body}"
@@ -82,6 +97,19 @@ fn metrics_count_requests_and_follow_till_lag() {
     server.export();
     let (_, body) = scrape(server.web_addr);
     assert_eq!(sample(&body, lag), Some(1.0), "{body}");
+    // Lag in seconds: since the version the till lacks was published.
+    std::thread::sleep(Duration::from_millis(2_100));
+    let (_, body) = scrape(server.web_addr);
+    assert!(
+        sample(&body, lag_s).is_some_and(|s| s >= 1.0),
+        "one version behind for 2 s\n{body}"
+    );
+    // The till loads it and reports it on its next ask: back to 0.
+    tillsync_testkit::pull(&till).expect("pull of the new version");
+    tillsync_testkit::pull(&till).expect("pull that reports it");
+    let (_, body) = scrape(server.web_addr);
+    assert_eq!(sample(&body, lag), Some(0.0), "{body}");
+    assert_eq!(sample(&body, lag_s), Some(0.0), "{body}");
 
     // A sale pushed: one batch, one accepted ticket.
     tillsync_till::sell::sell(

@@ -7,6 +7,7 @@ mod cli;
 mod customers;
 mod down;
 mod faults;
+mod fleet;
 mod metrics;
 mod tls;
 mod up_faults;
