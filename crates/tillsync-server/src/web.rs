@@ -30,10 +30,17 @@ pub struct AppState {
     pub folder: String,
     /// The server database (one connection; calls run on blocking threads).
     pub db: Mutex<ServerDb>,
-    /// A second connection for the reads of the polling path (credentials,
-    /// available packages, `/metrics`): in WAL mode it reads the last
+    /// Connections for the reads of the polling path (credentials,
+    /// available packages, `/metrics`): in WAL mode they read the last
     /// commit without waiting for the writer, whose commits wait for the disk.
-    pub read_db: Mutex<ServerDb>,
+    pub read_dbs: Vec<Mutex<ServerDb>>,
+    /// One permit per read connection: a read waits here, as a cheap task,
+    /// rather than as a blocking thread parked on a mutex (thousands of
+    /// polling tills would otherwise fill the blocking pool with hundreds of
+    /// threads that mostly wake each other).
+    read_permits: tokio::sync::Semaphore,
+    /// The same for the write connection (`with_db`).
+    write_permit: tokio::sync::Semaphore,
     /// Ticket public keys per till (`POST /api/v1/outbox`).
     pub ticket_keys: crate::ingest::KeyCache,
     /// Counters of `GET /metrics`.
@@ -46,6 +53,8 @@ pub struct AppState {
     pub reports: WriteThrottle,
     /// When each till's "packages-asked" journal line was last written.
     pub asked: WriteThrottle,
+    /// Refreshes of that bookkeeping, for the deferred writer.
+    pub deferred: Mutex<HashMap<String, Deferred>>,
 }
 
 /// `last_contact` is written at most this often per till (and per server
@@ -58,6 +67,79 @@ pub const REPORT_WRITE_EVERY: Duration = Duration::from_secs(60);
 /// A "packages-asked" journal line is written when the answer to the till
 /// changes, and at least this often.
 pub const ASKED_JOURNAL_EVERY: Duration = Duration::from_secs(3600);
+
+/// What [`WriteThrottle::due`] says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// Written recently with the same value: nothing to write.
+    No,
+    /// New or changed (or first seen by this process): write it now, so
+    /// that what the server shows follows the till at once.
+    Changed,
+    /// Unchanged but older than the period: refresh it, deferred
+    /// ([`Deferred`]), the till does not wait.
+    Refresh,
+}
+
+/// Bookkeeping refreshes waiting for the deferred writer, per till (the
+/// latest of each kind wins).
+#[derive(Default)]
+pub struct Deferred {
+    contact: bool,
+    report: Option<Vec<tillsync_wire::api::TillTable>>,
+    asked: Option<String>,
+}
+
+/// Read connections of the polling path (one per core of the target machine).
+const READ_CONNECTIONS: usize = 2;
+
+/// How often the deferred writer runs, and how many tills it writes per
+/// hold of the write connection (so that a ticket batch waits little).
+const DEFERRED_EVERY: Duration = Duration::from_secs(1);
+const DEFERRED_CHUNK: usize = 200;
+
+/// The deferred writer: every DEFERRED_EVERY, the refreshes queued in
+/// [`AppState::deferred`], with `synchronous = NORMAL`; ends with the state.
+fn deferred_writer(state: std::sync::Weak<AppState>) {
+    loop {
+        std::thread::sleep(DEFERRED_EVERY);
+        let Some(state) = state.upgrade() else { return };
+        let pending: Vec<(String, Deferred)> =
+            std::mem::take(&mut *state.deferred.lock().unwrap_or_else(|p| p.into_inner()))
+                .into_iter()
+                .collect();
+        for chunk in pending.chunks(DEFERRED_CHUNK) {
+            let mut db = state.db.lock().unwrap_or_else(|p| p.into_inner());
+            if let Err(e) = write_deferred(&mut db, chunk) {
+                tracing::warn!(error = %e, "deferred bookkeeping write failed");
+            }
+        }
+    }
+}
+
+fn write_deferred(db: &mut ServerDb, chunk: &[(String, Deferred)]) -> Result<(), StoreError> {
+    db.conn().pragma_update(None, "synchronous", "NORMAL")?;
+    let mut result = Ok(());
+    for (till, d) in chunk {
+        let r = (|| {
+            if d.contact {
+                db.touch_till(till)?;
+            }
+            if let Some(tables) = &d.report {
+                db.record_till_tables(till, tables)?;
+            }
+            if let Some(detail) = &d.asked {
+                db.journal("packages-asked", Some(till), "ok", detail)?;
+            }
+            Ok::<_, StoreError>(())
+        })();
+        if r.is_err() && result.is_ok() {
+            result = r;
+        }
+    }
+    db.conn().pragma_update(None, "synchronous", "FULL")?;
+    result
+}
 
 /// Per-till memory of the last write of one thing, so that a poll that
 /// changes nothing does not write: a write is due when the value's
@@ -78,21 +160,25 @@ impl WriteThrottle {
 
     /// Whether `value` of `till` should be written now; if so, it is taken
     /// as written (call [`WriteThrottle::forget`] if the write fails).
-    pub fn due(&self, till: &str, value: &impl Hash) -> bool {
+    pub fn due(&self, till: &str, value: &impl Hash) -> Due {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         value.hash(&mut h);
         let fingerprint = h.finish();
         let now = Instant::now();
         let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
         match last.get_mut(till) {
-            Some((at, f)) if *f == fingerprint && now.duration_since(*at) < self.every => false,
+            Some((at, f)) if *f == fingerprint && now.duration_since(*at) < self.every => Due::No,
+            Some((at, f)) if *f == fingerprint => {
+                *at = now;
+                Due::Refresh
+            }
             Some(entry) => {
                 *entry = (now, fingerprint);
-                true
+                Due::Changed
             }
             None => {
                 last.insert(till.to_string(), (now, fingerprint));
-                true
+                Due::Changed
             }
         }
     }
@@ -111,25 +197,47 @@ impl AppState {
     pub fn open(data: DataDir) -> Result<Arc<Self>, ServerError> {
         let cfg = data.config()?;
         let db = data.open_db_with(&cfg)?;
-        let read_db = data.open_db_with(&cfg)?;
-        Ok(Arc::new(AppState {
+        let read_dbs = (0..READ_CONNECTIONS)
+            .map(|_| data.open_db_with(&cfg).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        let state = Arc::new(AppState {
             data,
             folder: cfg.folder.name,
             db: Mutex::new(db),
-            read_db: Mutex::new(read_db),
+            read_dbs,
+            read_permits: tokio::sync::Semaphore::new(READ_CONNECTIONS),
+            write_permit: tokio::sync::Semaphore::new(1),
             ticket_keys: Default::default(),
             metrics: Default::default(),
             group_commit: Default::default(),
             contacts: WriteThrottle::new(CONTACT_WRITE_EVERY),
             reports: WriteThrottle::new(REPORT_WRITE_EVERY),
             asked: WriteThrottle::new(ASKED_JOURNAL_EVERY),
-        }))
+            deferred: Default::default(),
+        });
+        let weak = Arc::downgrade(&state);
+        std::thread::Builder::new()
+            .name("tillsync-deferred".into())
+            .spawn(move || deferred_writer(weak))
+            .map_err(|e| ServerError::Invalid(format!("cannot start a thread: {e}")))?;
+        Ok(state)
+    }
+
+    /// Queue a bookkeeping refresh for the deferred writer.
+    fn defer(&self, till: &str, f: impl FnOnce(&mut Deferred)) {
+        let mut d = self.deferred.lock().unwrap_or_else(|p| p.into_inner());
+        f(d.entry(till.to_string()).or_default());
     }
 
     pub(crate) async fn with_db<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&mut ServerDb) -> Result<T, HttpError> + Send + 'static,
     ) -> Result<T, HttpError> {
+        let _permit = self
+            .write_permit
+            .acquire()
+            .await
+            .map_err(|e| HttpError::internal(e.to_string()))?;
         let state = self.clone();
         tokio::task::spawn_blocking(move || {
             let mut db = state.db.lock().unwrap_or_else(|p| p.into_inner());
@@ -139,14 +247,48 @@ impl AppState {
         .map_err(|e| HttpError::internal(format!("worker failed: {e}")))?
     }
 
+    /// Run `f`, bookkeeping writes of the polling path (last contact,
+    /// reported versions, the "packages-asked" journal line), on the write
+    /// connection with `synchronous = NORMAL`: committed to the WAL without
+    /// waiting for the disk, made durable by the next `synchronous = FULL`
+    /// commit (a ticket batch) or checkpoint. A power cut can lose the last
+    /// of this bookkeeping, never a ticket; and a poll does not cost a disk
+    /// flush.
+    pub(crate) async fn with_db_relaxed<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut ServerDb) -> Result<T, HttpError> + Send + 'static,
+    ) -> Result<T, HttpError> {
+        self.with_db(move |db| {
+            db.conn()
+                .pragma_update(None, "synchronous", "NORMAL")
+                .map_err(|e| HttpError::internal(e.to_string()))?;
+            let result = f(db);
+            let restored = db.conn().pragma_update(None, "synchronous", "FULL");
+            let value = result?;
+            restored.map_err(|e| HttpError::internal(e.to_string()))?;
+            Ok(value)
+        })
+        .await
+    }
+
     /// Run `f` on the read connection (`f` must not write).
     pub(crate) async fn with_read_db<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&ServerDb) -> Result<T, HttpError> + Send + 'static,
     ) -> Result<T, HttpError> {
+        let _permit = self
+            .read_permits
+            .acquire()
+            .await
+            .map_err(|e| HttpError::internal(e.to_string()))?;
         let state = self.clone();
         tokio::task::spawn_blocking(move || {
-            let db = state.read_db.lock().unwrap_or_else(|p| p.into_inner());
+            // With a permit, one of the connections is free.
+            let db = state
+                .read_dbs
+                .iter()
+                .find_map(|c| c.try_lock().ok())
+                .unwrap_or_else(|| state.read_dbs[0].lock().unwrap_or_else(|p| p.into_inner()));
             f(&db)
         })
         .await
@@ -242,10 +384,22 @@ impl FromRequestParts<Arc<AppState>> for Till {
                 Ok((auth, store))
             })
             .await?;
-        // The contact is written at most every CONTACT_WRITE_EVERY per till.
-        if auth.is_ok() && state.contacts.due(&id, &()) {
+        // The contact is written at most every CONTACT_WRITE_EVERY per till:
+        // at once the first time, deferred afterwards.
+        let due = if auth.is_ok() {
+            state.contacts.due(&id, &())
+        } else {
+            Due::No
+        };
+        if due == Due::Refresh {
+            state.defer(&id, |d| d.contact = true);
+        }
+        if due == Due::Changed {
             let lookup = id.clone();
-            if let Err(e) = state.with_db(move |db| Ok(db.touch_till(&lookup)?)).await {
+            if let Err(e) = state
+                .with_db_relaxed(move |db| Ok(db.touch_till(&lookup)?))
+                .await
+            {
                 state.contacts.forget(&id);
                 return Err(e);
             }
@@ -351,10 +505,19 @@ async fn available(
     let report = state.reports.due(&till.id, &reported);
     let detail = asked_detail(&plans);
     let asked = state.asked.due(&till.id, &detail);
+    if report == Due::Refresh {
+        let tables = req.tables.clone();
+        state.defer(&till.id, |d| d.report = Some(tables));
+    }
+    if asked == Due::Refresh {
+        let detail = detail.clone();
+        state.defer(&till.id, |d| d.asked = Some(detail));
+    }
+    let (report, asked) = (report == Due::Changed, asked == Due::Changed);
     if report || asked {
         let id = till.id.clone();
         let result = state
-            .with_db(move |db| {
+            .with_db_relaxed(move |db| {
                 if report {
                     db.record_till_tables(&id, &req.tables)?;
                 }
@@ -399,15 +562,16 @@ mod tests {
     #[test]
     fn throttled_writes_are_due_on_change_or_after_the_period() {
         let t = WriteThrottle::new(Duration::from_millis(80));
-        assert!(t.due("T1", &1), "first time");
-        assert!(!t.due("T1", &1), "unchanged, within the period");
-        assert!(t.due("T2", &1), "another till");
-        assert!(t.due("T1", &2), "changed value");
-        assert!(!t.due("T1", &2));
+        assert_eq!(t.due("T1", &1), Due::Changed, "first time");
+        assert_eq!(t.due("T1", &1), Due::No, "unchanged, within the period");
+        assert_eq!(t.due("T2", &1), Due::Changed, "another till");
+        assert_eq!(t.due("T1", &2), Due::Changed, "changed value");
+        assert_eq!(t.due("T1", &2), Due::No);
         t.forget("T1");
-        assert!(t.due("T1", &2), "after a failed write");
+        assert_eq!(t.due("T1", &2), Due::Changed, "after a failed write");
         std::thread::sleep(Duration::from_millis(100));
-        assert!(t.due("T1", &2), "period over");
+        assert_eq!(t.due("T1", &2), Due::Refresh, "period over");
+        assert_eq!(t.due("T1", &2), Due::No, "refreshed");
     }
 
     /// Every route of the router is described in the OpenAPI document.

@@ -149,6 +149,8 @@ struct ServerFigures {
     window_rss_mb: f64,
     /// (utime + stime) over the window / window wall time.
     cpu_cores: f64,
+    /// Most threads seen in the window.
+    peak_threads: u64,
     /// `GET /metrics` once after the run.
     metrics_ms: f64,
     metrics_bytes: usize,
@@ -407,7 +409,7 @@ async fn push(
 
 // ---- the server process ----
 
-/// A field of `/proc/PID/status` in kB (`VmHWM`, `VmRSS`).
+/// A number of `/proc/PID/status`: `VmHWM`, `VmRSS` (kB), `Threads`.
 fn status_kb(pid: u32, field: &str) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     s.lines()
@@ -784,6 +786,7 @@ pub fn run(args: FleetArgs, out: &Out) -> Result<ExitCode> {
         let tills = args.tills;
         let monitor = tokio::spawn(async move {
             let mut peak_kb = 0u64;
+            let mut peak_threads = 0u64;
             let mut at_start = None;
             loop {
                 let now = Instant::now();
@@ -798,6 +801,7 @@ pub fn run(args: FleetArgs, out: &Out) -> Result<ExitCode> {
                     && let Some(kb) = status_kb(pid, "VmRSS")
                 {
                     peak_kb = peak_kb.max(kb);
+                    peak_threads = peak_threads.max(status_kb(pid, "Threads").unwrap_or(0));
                 }
                 if now >= sh.end {
                     break;
@@ -821,7 +825,7 @@ pub fn run(args: FleetArgs, out: &Out) -> Result<ExitCode> {
                 process_cpu("self"),
                 Instant::now(),
             );
-            (peak_kb, at_start, at_end)
+            (peak_kb, peak_threads, at_start, at_end)
         });
         let mut samples = Samples::default();
         while let Some(s) = tasks.join_next().await {
@@ -847,7 +851,8 @@ pub fn run(args: FleetArgs, out: &Out) -> Result<ExitCode> {
     });
     let peak_rss_kb = status_kb(pid, "VmHWM").unwrap_or(0);
     let run = run.with_context(|| format!("server log (tail):\n{}", server.log_tail()));
-    let (mut samples, (window_rss_kb, at_start, at_end), metrics_ms, metrics_bytes) = run?;
+    let (mut samples, (window_rss_kb, peak_threads, at_start, at_end), metrics_ms, metrics_bytes) =
+        run?;
 
     // The server's tickets, then stop it.
     let db = data.open_db()?;
@@ -958,6 +963,7 @@ pub fn run(args: FleetArgs, out: &Out) -> Result<ExitCode> {
             peak_rss_mb,
             window_rss_mb: (window_rss_kb as f64 / 1024.0 * 10.0).round() / 10.0,
             cpu_cores: server_cpu,
+            peak_threads,
             metrics_ms,
             metrics_bytes,
         },
@@ -1052,6 +1058,7 @@ fn print_report(r: &FleetReport, kept: bool) {
         "CPU in the window",
         format!("{:.2} cores", r.server.cpu_cores),
     );
+    line("most threads", r.server.peak_threads.to_string());
     line(
         "GET /metrics after the run",
         format!(
