@@ -271,7 +271,28 @@ impl AppState {
         .await
     }
 
-    /// Run `f` on the read connection (`f` must not write).
+    /// Run `f`, a short read of the polling path (tens of µs: a lookup by
+    /// key, the small catalog of packages), on a read connection right on
+    /// the async worker: handing it to a blocking thread and back would
+    /// cost more than the read, thousands of times a second.
+    pub(crate) async fn with_read_db_now<T>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&ServerDb) -> Result<T, HttpError>,
+    ) -> Result<T, HttpError> {
+        let _permit = self
+            .read_permits
+            .acquire()
+            .await
+            .map_err(|e| HttpError::internal(e.to_string()))?;
+        let db = self
+            .read_dbs
+            .iter()
+            .find_map(|c| c.try_lock().ok())
+            .unwrap_or_else(|| self.read_dbs[0].lock().unwrap_or_else(|p| p.into_inner()));
+        f(&db)
+    }
+
+    /// Run `f` on a read connection (`f` must not write).
     pub(crate) async fn with_read_db<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&ServerDb) -> Result<T, HttpError> + Send + 'static,
@@ -375,7 +396,7 @@ impl FromRequestParts<Arc<AppState>> for Till {
         let (id, token_sha) = (id.to_string(), tillsync_wire::sha256_hex(token.as_bytes()));
         let lookup = id.clone();
         let (auth, store) = state
-            .with_read_db(move |db| {
+            .with_read_db_now(move |db| {
                 let auth = db.authenticate(&lookup, &token_sha)?;
                 let store = match auth {
                     Ok(()) => Some(db.till_store(&lookup)?),
@@ -473,7 +494,7 @@ async fn available(
     let store = till.store.clone();
     let tables = req.tables.clone();
     let (plans, up_tables) = state
-        .with_read_db(move |db| {
+        .with_read_db_now(move |db| {
             let down: Vec<String> = db
                 .sync_tables()?
                 .into_iter()
