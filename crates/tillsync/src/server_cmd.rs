@@ -336,7 +336,9 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
                     },
                 )
                 .await?;
-                eprintln!(
+                // Through the logs, so that `--log-format json` keeps stderr
+                // all JSON lines.
+                tracing::info!(
                     "tillsync server: web service on http://{}{}; Ctrl-C stops",
                     server.web_addr,
                     server
@@ -345,7 +347,7 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
                         .unwrap_or_default()
                 );
                 shutdown_signal().await;
-                eprintln!("stopping");
+                tracing::info!("stopping");
                 server.shutdown().await;
                 anyhow::Ok(())
             })?;
