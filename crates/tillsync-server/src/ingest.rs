@@ -600,3 +600,136 @@ fn count(counts: &mut [usize; 4], s: ItemStatus) {
         ItemStatus::Rejected => 3,
     }] += 1;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::SigningKey;
+    use tillsync_core::ticket::{GENESIS_HASH, Payment, PricedItem, Sale};
+    use tillsync_wire::api::OutboxBatch;
+
+    use crate::DataDir;
+
+    /// A server with demo data (tills T001, T002 of store S01) and a ticket
+    /// key for each.
+    fn server(dir: &std::path::Path) -> (Arc<AppState>, Vec<(Till, SigningKey)>) {
+        let (data, _) = DataDir::init(&dir.join("srv"), "T", Some(20)).unwrap();
+        let state = AppState::open(data).unwrap();
+        let tills = ["T001", "T002"]
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let key = SigningKey::from_bytes(&[i as u8 + 1; 32]);
+                lock(&state)
+                    .issue_credentials(
+                        id,
+                        &tillsync_wire::sha256_hex(b"token"),
+                        &hex::encode(key.verifying_key().to_bytes()),
+                    )
+                    .unwrap();
+                let store = lock(&state).till_store(id).unwrap();
+                (
+                    Till {
+                        id: id.to_string(),
+                        store,
+                    },
+                    key,
+                )
+            })
+            .collect();
+        (state, tills)
+    }
+
+    /// The body of a batch of tickets 1..=n of `till`.
+    fn body(till: &str, key: &SigningKey, n: u64) -> Vec<u8> {
+        let item = PricedItem {
+            code: "ART0000001".into(),
+            label: "item".into(),
+            price_cents: 250,
+            vat_rate_bp: 2000,
+        };
+        let mut prev = GENESIS_HASH.to_string();
+        let items = (1..=n)
+            .map(|number| {
+                let t = Sale {
+                    lines: vec![(item.clone(), 2)],
+                    payments: vec![Payment {
+                        method: "card".into(),
+                        amount_cents: 500,
+                    }],
+                    customer: None,
+                    corrects: None,
+                }
+                .seal(till, number, "2026-11-28T12:00:00Z", &prev, key)
+                .unwrap();
+                prev = t.hash.clone();
+                OutboxItem {
+                    key: format!("ticket:{number}"),
+                    kind: OutboxKind::Ticket,
+                    payload: serde_json::to_value(&t).unwrap(),
+                }
+            })
+            .collect();
+        serde_json::to_vec(&OutboxBatch { items }).unwrap()
+    }
+
+    fn tickets(state: &AppState) -> i64 {
+        lock(state)
+            .conn()
+            .query_row("SELECT COUNT(*) FROM \"TICKET\"", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_group_of_batches_of_several_tills_is_stored_in_one_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let (state, tills) = server(dir.path());
+        let mut keep = Vec::new();
+        let mut job = |(till, key): &(Till, SigningKey), n| {
+            let (done, answer) = std::sync::mpsc::sync_channel(1);
+            keep.push(answer);
+            Job {
+                state: state.clone(),
+                till: till.clone(),
+                items: prepare(&state, till, &body(&till.id, key, n)).unwrap_or_else(|_| panic!()),
+                done,
+            }
+        };
+        // T001's batch twice in the same group (a resend racing the first
+        // try): the second is answered duplicate, nothing stored twice.
+        let group = vec![job(&tills[0], 3), job(&tills[1], 2), job(&tills[0], 3)];
+        let results = commit_group(&mut lock(&state), &group);
+        let statuses: Vec<Vec<ItemStatus>> = results
+            .into_iter()
+            .map(|r| r.unwrap().results.into_iter().map(|i| i.status).collect())
+            .collect();
+        assert_eq!(statuses[0], vec![ItemStatus::Accepted; 3]);
+        assert_eq!(statuses[1], vec![ItemStatus::Accepted; 2]);
+        assert_eq!(statuses[2], vec![ItemStatus::Duplicate; 3]);
+        assert_eq!(tickets(&state), 5);
+    }
+
+    #[test]
+    fn batches_sent_at_once_through_the_commit_thread_are_all_answered() {
+        let dir = tempfile::tempdir().unwrap();
+        let (state, tills) = server(dir.path());
+        let handles: Vec<_> = tills
+            .into_iter()
+            .map(|(till, key)| {
+                let state = state.clone();
+                std::thread::spawn(move || {
+                    let items = prepare(&state, &till, &body(&till.id, &key, 4))
+                        .unwrap_or_else(|_| panic!());
+                    let (_, r) = state.group_commit.store(&state, till, items);
+                    r.unwrap()
+                })
+            })
+            .collect();
+        for h in handles {
+            let r = h.join().unwrap();
+            assert_eq!(r.results.len(), 4);
+            assert!(r.results.iter().all(|i| i.status == ItemStatus::Accepted));
+        }
+        assert_eq!(tickets(&state), 8);
+    }
+}

@@ -581,6 +581,52 @@ mod tests {
     use super::*;
 
     #[test]
+    fn deferred_refreshes_are_written_and_synchronous_is_restored() {
+        let dir = tempfile::tempdir().unwrap();
+        let (data, _) = crate::DataDir::init(&dir.path().join("srv"), "T", Some(20)).unwrap();
+        let mut db = data.open_db().unwrap();
+        db.issue_credentials("T001", "sha", "key").unwrap();
+        let pending = vec![(
+            "T001".to_string(),
+            Deferred {
+                contact: true,
+                report: Some(vec![tillsync_wire::api::TillTable {
+                    table: "ART".into(),
+                    version: Some(3),
+                    layout_hash: None,
+                }]),
+                asked: Some("up to date".into()),
+            },
+        )];
+        write_deferred(&mut db, &pending).unwrap();
+        let till = db.tills().unwrap();
+        let t001 = till.iter().find(|t| t.till_id == "T001").unwrap();
+        assert!(t001.last_contact.is_some());
+        let reported = db.till_tables().unwrap();
+        assert_eq!(
+            reported
+                .iter()
+                .map(|r| (r.till_id.as_str(), r.table.as_str(), r.version))
+                .collect::<Vec<_>>(),
+            vec![("T001", "ART", Some(3))]
+        );
+        let journal: i64 = db
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM tillsync_journal WHERE kind = 'packages-asked' AND till = 'T001'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(journal, 1);
+        let sync: i64 = db
+            .conn()
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 2, "back to FULL");
+    }
+
+    #[test]
     fn throttled_writes_are_due_on_change_or_after_the_period() {
         let t = WriteThrottle::new(Duration::from_millis(80));
         assert_eq!(t.due("T1", &1), Due::Changed, "first time");

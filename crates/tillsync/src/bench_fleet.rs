@@ -712,7 +712,12 @@ pub fn run(args: FleetArgs, out: &Out) -> Result<ExitCode> {
     let items = priced_items(&data)?;
     let cfg = data.config()?;
     let db_label = match &args.db_url {
-        Some(url) => url.split('@').next_back().unwrap_or(url).to_string(),
+        // Host and database only: the URL may hold a password.
+        Some(url) => {
+            let at = url.rsplit('@').next().unwrap_or(url);
+            let at = at.split('?').next().unwrap_or(at);
+            format!("db.url …{}", at.trim_start_matches("postgres://"))
+        }
         None => format!("SQLite {}", data.open_db()?.engine_version()),
     };
     let setup_ms = ms(t.elapsed());
