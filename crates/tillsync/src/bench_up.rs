@@ -413,6 +413,12 @@ fn threads_cpu(prefix: &str) -> Option<Duration> {
     Some(Duration::from_millis(ticks * 1000 / TICKS_PER_S))
 }
 
+/// CPU time of the server's threads: its runtime (`bench-server`) and the
+/// threads it starts itself (`tillsync-commit`, `tillsync-deferred`).
+fn server_cpu() -> Option<Duration> {
+    Some(threads_cpu("bench-server")? + threads_cpu("tillsync-")?)
+}
+
 /// The demo items, as a till prices them.
 pub(crate) fn priced_items(data: &DataDir) -> Result<Vec<PricedItem>> {
     let db = data.open_db()?;
@@ -799,9 +805,9 @@ pub fn run(args: UpArgs, out: &Out) -> Result<ExitCode> {
             .into_iter()
             .zip(clients.iter().map(|(_, c)| c.clone()))
             .collect();
-        let cpu_before = (threads_cpu("bench-server"), threads_cpu("bench-tills"));
+        let cpu_before = (server_cpu(), threads_cpu("bench-tills"));
         let up = up_run(&base, till_clients, acked.clone()).await;
-        let cpu_after = (threads_cpu("bench-server"), threads_cpu("bench-tills"));
+        let cpu_after = (server_cpu(), threads_cpu("bench-tills"));
         ticker.abort();
         let (mut lat, elapsed) = up?;
         let cpu = match (cpu_before, cpu_after) {
