@@ -3,6 +3,7 @@
 
 mod util;
 
+mod cashier;
 mod cli;
 mod customers;
 mod down;
