@@ -91,6 +91,41 @@ pub(crate) fn money(lang: Lang, cents: i64) -> String {
     }
 }
 
+/// A VAT rate in basis points: `5,5 %` in French, `5.5%` in English.
+pub(crate) fn rate(lang: Lang, bp: i64) -> String {
+    let whole = bp / 100;
+    let frac = (bp % 100).abs();
+    let frac = match (frac, frac % 10) {
+        (0, _) => String::new(),
+        (f, 0) => format!("{}", f / 10),
+        (f, _) => format!("{f:02}"),
+    };
+    match (lang, frac.is_empty()) {
+        (Lang::Fr, true) => format!("{whole} %"),
+        (Lang::Fr, false) => format!("{whole},{frac} %"),
+        (Lang::En, true) => format!("{whole}%"),
+        (Lang::En, false) => format!("{whole}.{frac}%"),
+    }
+}
+
+/// A readable label for the demo's `CLI` columns, with the column's name
+/// (other columns show their name only).
+fn column_label(lang: Lang, column: &str) -> String {
+    let known = match column.to_ascii_lowercase().as_str() {
+        "name" => Some(("Nom", "Name")),
+        "email" => Some(("E-mail", "Email")),
+        "city" => Some(("Ville", "City")),
+        "store" => Some(("Magasin", "Store")),
+        "phone" => Some(("Téléphone", "Phone")),
+        "loyalty_points" => Some(("Points de fidélité", "Loyalty points")),
+        _ => None,
+    };
+    match known {
+        Some((fr, en)) => format!("{} ({column})", lang.pick(fr, en)),
+        None => column.to_string(),
+    }
+}
+
 /// The part of the signature a receipt prints: its first 8 hex characters
 /// (the whole one is in `data-signature`).
 pub(crate) fn short_signature(sig: &str) -> &str {
@@ -335,7 +370,7 @@ pub(crate) fn receipt(lang: Lang, h: &Header, t: &Ticket) -> Markup {
                     tr.total { th colspan="2" { (l("Total TTC", "Total incl. VAT")) } td.num { (money(lang, t.total_cents)) } }
                     @for v in &t.vat_totals {
                         tr.vat {
-                            td colspan="2" { (l("dont TVA ", "of which VAT ")) (format!("{}.{:02} %", v.rate_bp / 100, v.rate_bp % 100)) }
+                            td colspan="2" { (l("dont TVA ", "of which VAT ")) (rate(lang, v.rate_bp)) }
                             td.num { (money(lang, v.vat_cents)) }
                         }
                     }
@@ -383,9 +418,9 @@ pub(crate) fn customers(
                 p.hint { (l("La création passe par le serveur (copie du client modèle) : elle est impossible hors connexion.", "Creating goes through the server (a copy of the template customer): it is impossible offline.")) }
                 form #customer-create method="post" action="/customers/create" {
                     (csrf(token))
-                    label { (l("Nom", "Name")) input type="text" name="name" value=(page.create_name) required; }
+                    label { (l("Nom (name)", "Name (name)")) input type="text" name="name" value=(page.create_name) required; }
                     @for f in &page.create_fields {
-                        label { (f) input type="text" name=(format!("field_{f}")) value=(value_of(f)); }
+                        label { (column_label(lang, f)) input type="text" name=(format!("field_{f}")) value=(value_of(f)); }
                     }
                     p.hint { (l("Un champ vide garde la valeur du client modèle.", "An empty field keeps the template customer's value.")) }
                     button #customer-create-submit type="submit" { (l("Créer", "Create")) }
@@ -393,9 +428,10 @@ pub(crate) fn customers(
             }
             section {
                 h2 { (l("Modifier un client", "Edit a customer")) }
-                form #customer-find method="get" action="/customers" {
-                    label { (l("Code", "Code")) input type="text" name="code" value=(page.edit_code); }
-                    button #customer-find-submit type="submit" { (l("Afficher", "Show")) }
+                form #customer-find.row method="get" action="/customers" {
+                    input type="search" name="code" value=(page.edit_code)
+                        placeholder=(l("Code du client", "Customer code")) aria-label=(l("Code du client à afficher", "Code of the customer to show"));
+                    button #customer-find-submit type="submit" { (l("Afficher sa fiche", "Show the record")) }
                 }
                 @if page.edit_missing {
                     p.error { (l("Ce client n'est pas dans la table CLI de la caisse.", "This customer is not in the till's CLI table.")) }
@@ -404,7 +440,7 @@ pub(crate) fn customers(
                     (csrf(token))
                     label { (l("Code", "Code")) input type="text" name="code" value=(page.edit_code) required; }
                     @for f in &page.edit_fields {
-                        label { (f.name) input type="text" name=(format!("field_{}", f.name)) value=(f.value); }
+                        label { (column_label(lang, &f.name)) input type="text" name=(format!("field_{}", f.name)) value=(f.value); }
                     }
                     p.hint { (l("Seuls les champs modifiés sont envoyés ; un champ vide est laissé tel quel. Fonctionne hors connexion.", "Only changed fields are sent; an empty field is left as it is. Works offline.")) }
                     button #customer-edit-submit type="submit" { (l("Enregistrer", "Save")) }
@@ -458,6 +494,8 @@ input,select,button{font:inherit;padding:.3rem .5rem}
 button{cursor:pointer;border:1px solid #1f3a5f;background:#fff;border-radius:4px}
 button[type=submit]#pay-submit,button#search-submit,button.add,.button{background:#1f3a5f;color:#fff}
 #pay-submit{font-size:1.1rem;padding:.5rem 1.2rem}
+#customer-create-submit,#customer-edit-submit{background:#1f3a5f;color:#fff}
+#customer-find input{flex:1}
 #pay-submit:disabled{opacity:.5;cursor:default}
 .scroll{max-height:calc(100vh - 230px);overflow:auto}
 table{border-collapse:collapse;width:100%}
@@ -507,3 +545,20 @@ pub(crate) const JS: &str = r#"
   setInterval(refresh,3000);
 })();
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_and_rates_in_both_languages() {
+        assert_eq!(money(Lang::Fr, 1250), "12,50 €");
+        assert_eq!(money(Lang::En, -5), "-€0.05");
+        assert_eq!(rate(Lang::Fr, 550), "5,5 %");
+        assert_eq!(rate(Lang::Fr, 2000), "20 %");
+        assert_eq!(rate(Lang::En, 210), "2.1%");
+        assert_eq!(rate(Lang::En, 1025), "10.25%");
+        assert_eq!(short_signature("0123456789abcdef"), "01234567");
+        assert_eq!(short_signature("abc"), "abc");
+    }
+}
