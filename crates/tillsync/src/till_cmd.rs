@@ -56,7 +56,8 @@ pub enum TillCmd {
         corrects: Option<u64>,
     },
     /// Run the synchroniser until Ctrl-C or SIGTERM: push the outbox every
-    /// sync interval, pull packages on their own schedule.
+    /// sync interval, pull packages on their own schedule; serve the cashier
+    /// page on `till.listen` (prints its URL).
     Run {
         #[command(flatten)]
         data: TillDataArg,

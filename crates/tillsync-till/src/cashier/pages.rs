@@ -272,7 +272,7 @@ pub(crate) fn sale(
                         th {}
                     } }
                     tbody {
-                        @for (n, line) in page.lines.iter().enumerate() {
+                        @for line in &page.lines {
                             tr.line data-code=(line.code) {
                                 td {
                                     span.code { (line.code) } " "
@@ -287,7 +287,7 @@ pub(crate) fn sale(
                                 td {
                                     form method="post" action="/ticket/remove" {
                                         (csrf(token))
-                                        input type="hidden" name="line" value=(n);
+                                        input type="hidden" name="code" value=(line.code);
                                         button.remove type="submit" title=(l("Retirer la ligne", "Remove the line")) { "✕" }
                                     }
                                 }

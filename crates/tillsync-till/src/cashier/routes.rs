@@ -366,12 +366,8 @@ async fn ticket_remove(
             Err(r) => return *r,
         };
         let _reg = st.reg();
-        if let Some(n) = field(&form, "line").and_then(|n| n.parse::<usize>().ok()) {
-            let mut sessions = st.sessions();
-            let cart = &mut sessions.get(&token).cart;
-            if n < cart.len() {
-                cart.remove(n);
-            }
+        if let Some(code) = field(&form, "code") {
+            st.sessions().get(&token).remove(code);
         }
         see_other("/")
     })
@@ -394,6 +390,10 @@ async fn ticket_clear(
     })
     .await
 }
+
+/// A payment posted again this soon after a sale, with an empty ticket, is
+/// the same click twice: it shows the receipt instead of a refusal.
+const REPEAT_WINDOW: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// An amount typed by the cashier (`12,50`, `12.5`, `12`) in cents.
 pub(crate) fn parse_amount(s: &str) -> Option<i64> {
@@ -470,16 +470,26 @@ async fn pay(
                 }
             }
         };
-        let lines = st
-            .sessions()
-            .get(&token)
-            .cart
-            .iter()
-            .map(|c| SaleLine {
-                item: c.code.clone(),
-                quantity: c.quantity,
-            })
-            .collect();
+        let (lines, last_sale): (Vec<SaleLine>, _) = {
+            let mut sessions = st.sessions();
+            let s = sessions.get(&token);
+            let lines = s
+                .cart
+                .iter()
+                .map(|c| SaleLine {
+                    item: c.code.clone(),
+                    quantity: c.quantity,
+                })
+                .collect();
+            (lines, s.last_sale)
+        };
+        // A second click on "pay" finds the ticket already paid: its receipt.
+        if let Some((n, at)) = last_sale
+            && lines.is_empty()
+            && at.elapsed() < REPEAT_WINDOW
+        {
+            return see_other(&format!("/receipt/{n}"));
+        }
         let req = SaleRequest {
             lines,
             payments: vec![SalePayment {
@@ -491,7 +501,12 @@ async fn pay(
         };
         match reg.sell(&req) {
             Ok(t) => {
-                st.sessions().get(&token).cart.clear();
+                {
+                    let mut sessions = st.sessions();
+                    let s = sessions.get(&token);
+                    s.cart.clear();
+                    s.last_sale = Some((t.number, std::time::Instant::now()));
+                }
                 tracing::info!(
                     number = t.number,
                     total_cents = t.total_cents,

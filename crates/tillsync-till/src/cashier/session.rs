@@ -41,6 +41,8 @@ pub(crate) struct Session {
     pub cart: Vec<CartLine>,
     /// The message to show on the next page.
     pub flash: Option<Flash>,
+    /// The number of the last ticket paid from this session, and when.
+    pub last_sale: Option<(u64, Instant)>,
     used: Instant,
 }
 
@@ -49,12 +51,18 @@ impl Default for Session {
         Session {
             cart: Vec::new(),
             flash: None,
+            last_sale: None,
             used: Instant::now(),
         }
     }
 }
 
 impl Session {
+    /// Remove the line of `code`, if there is one.
+    pub fn remove(&mut self, code: &str) {
+        self.cart.retain(|l| l.code != code);
+    }
+
     /// Add `quantity` of `code`: on the line of the same item if there is one.
     pub fn add(&mut self, code: &str, quantity: i64) {
         match self.cart.iter_mut().find(|l| l.code == code) {

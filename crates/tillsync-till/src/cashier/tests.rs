@@ -212,6 +212,10 @@ async fn search_add_and_pay_record_a_numbered_signed_ticket() {
     let a = b.post("/pay", &[("method", "cash"), ("amount", "")]).await;
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
     assert_eq!(a.location.as_deref(), Some("/receipt/1"));
+    // The same click again records nothing and shows the same receipt.
+    let a = b.post("/pay", &[("method", "cash"), ("amount", "")]).await;
+    assert_eq!(a.location.as_deref(), Some("/receipt/1"));
+    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM TICKET"), 1);
     // Recorded through the sell path: numbered, priced, queued.
     assert_eq!(
         count(
@@ -348,7 +352,7 @@ async fn refused_payments_and_lines_record_nothing_and_keep_the_ticket() {
     }
     assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM TICKET"), 0);
     // Remove the line, then the ticket is empty.
-    let a = b.post("/ticket/remove", &[("line", "0")]).await;
+    let a = b.post("/ticket/remove", &[("code", "ART0000003")]).await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
     assert_eq!(
         b.get("/").await.body.matches(r#"<tr class="line""#).count(),
