@@ -4,6 +4,7 @@
 mod util;
 
 mod admin;
+mod cashier;
 mod cli;
 mod customers;
 mod down;
