@@ -233,6 +233,50 @@ fn db_figures(db: &dyn ServerStore) -> Result<String, StoreError> {
             t.quarantined
         );
     }
+
+    let reports = db.till_reports()?;
+    header(
+        &mut out,
+        "tillsync_till_outbox_backlog",
+        "gauge",
+        "Items waiting in the till's outbox as it last reported (with its package request).",
+    );
+    for r in &reports {
+        let _ = writeln!(
+            out,
+            "tillsync_till_outbox_backlog{{till=\"{}\"}} {}",
+            escape(&r.till_id),
+            r.backlog()
+        );
+    }
+    header(
+        &mut out,
+        "tillsync_till_outbox_oldest_seconds",
+        "gauge",
+        "Age of the oldest item waiting in the till's outbox (0 when empty).",
+    );
+    for r in &reports {
+        let _ = writeln!(
+            out,
+            "tillsync_till_outbox_oldest_seconds{{till=\"{}\"}} {}",
+            escape(&r.till_id),
+            r.oldest_age_at(now).unwrap_or(0)
+        );
+    }
+    header(
+        &mut out,
+        "tillsync_till_error_list",
+        "gauge",
+        "Items in the till's error list (refused or quarantined) as it last reported.",
+    );
+    for r in &reports {
+        let _ = writeln!(
+            out,
+            "tillsync_till_error_list{{till=\"{}\"}} {}",
+            escape(&r.till_id),
+            r.errors
+        );
+    }
     Ok(out)
 }
 

@@ -224,6 +224,18 @@ async fn available(
 ) -> Result<Json<AvailableResponse>, HttpError> {
     let Json(req) =
         body.map_err(|e| HttpError::new(StatusCode::BAD_REQUEST, "bad-request", e.body_text()))?;
+    if let Some(at) = req
+        .report
+        .as_ref()
+        .and_then(|r| r.oldest_queued_at.as_deref())
+        && chrono::DateTime::parse_from_rfc3339(at).is_err()
+    {
+        return Err(HttpError::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "report.oldest_queued_at: expected an RFC 3339 time such as 2026-11-28T10:00:00Z",
+        ));
+    }
     let folder = state.folder.clone();
     let store = till.store.clone();
     let reporter = till.id.clone();
@@ -231,6 +243,10 @@ async fn available(
         .with_db(move |db| {
             // The versions the till holds, for `server tills list`.
             db.record_till_tables(&reporter, &req.tables)?;
+            // Its outbox and error list, for the till supervisor.
+            if let Some(report) = &req.report {
+                db.record_till_report(&reporter, report)?;
+            }
             let down: Vec<String> = db
                 .sync_tables()?
                 .into_iter()

@@ -11,6 +11,7 @@
 //! - [`server_up`]: server side of the up path (tickets, quarantine, received items).
 //! - [`server_customers`]: customers created from tills, conflicts, audit.
 //! - [`server_admin`]: what the admin pages need: editing a sync table, reading the journal.
+//! - [`server_report`]: what tills report of their outbox and error list.
 //! - [`till`]: [`TillDb`], the till database.
 //! - [`till_up`]: till side of the up path (tickets, outbox, error list).
 //! - [`till_customers`]: till side of customers and up-direction tables.
@@ -29,6 +30,7 @@ pub mod introspect;
 pub mod server;
 pub mod server_admin;
 pub mod server_customers;
+pub mod server_report;
 pub mod server_up;
 pub mod sql;
 pub mod sqlite_store;

@@ -53,6 +53,8 @@ const MIGRATIONS: &[&str] = &[
     crate::server_up::SCHEMA,
     // 4: customers created from tills, conflicts, audit.
     crate::server_customers::SCHEMA,
+    // 5: what tills report of their outbox and error list.
+    crate::server_report::SCHEMA,
 ];
 
 /// Why a till's credentials were refused.

@@ -6,7 +6,7 @@ use tillsync_core::sync_table::{Direction, SyncTable};
 use tillsync_core::ticket::Ticket;
 use tillsync_wire::api::{
     CustomerAbandon, CustomerCreate, CustomerEdit, CustomerRecord, OutboxResponse, RowChange,
-    TillTable,
+    TillReport, TillTable,
 };
 use tillsync_wire::index::IndexEntry;
 use tillsync_wire::layout::Layout;
@@ -16,6 +16,7 @@ use crate::digest::TableDigest;
 use crate::ingest::BatchTx;
 use crate::server::{AuthFailure, Snapshot, TableExport, TableState, TillRow};
 use crate::server_customers::{ConflictPolicy, ConflictRecord, CustomerOrigin, UpOutcome};
+use crate::server_report::OutboxReport;
 use crate::server_up::{
     Outcome, Received, ReportedTable, TicketCheck, TicketListing, TillOverview, TillTickets,
 };
@@ -289,6 +290,12 @@ impl ServerStore for ServerDb {
     }
     fn till_tables(&self) -> Result<Vec<ReportedTable>, StoreError> {
         ServerDb::till_tables(self)
+    }
+    fn record_till_report(&mut self, till: &str, report: &TillReport) -> Result<(), StoreError> {
+        ServerDb::record_till_report(self, till, report)
+    }
+    fn till_reports(&self) -> Result<Vec<OutboxReport>, StoreError> {
+        ServerDb::till_reports(self)
     }
     fn create_customer(
         &mut self,

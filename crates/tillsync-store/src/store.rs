@@ -5,7 +5,9 @@
 
 use tillsync_core::sync_table::{Direction, SyncTable};
 use tillsync_core::ticket::Ticket;
-use tillsync_wire::api::{CustomerCreate, CustomerRecord, OutboxItem, OutboxResponse, TillTable};
+use tillsync_wire::api::{
+    CustomerCreate, CustomerRecord, OutboxItem, OutboxResponse, TillReport, TillTable,
+};
 use tillsync_wire::index::IndexEntry;
 use tillsync_wire::layout::Layout;
 use tillsync_wire::value::ValueRef;
@@ -16,6 +18,7 @@ use crate::digest::TableDigest;
 use crate::server::{AuthFailure, Change, TableExport, TableState, TillRow};
 use crate::server_admin::JournalEntry;
 use crate::server_customers::{ConflictPolicy, ConflictRecord, CustomerOrigin};
+use crate::server_report::OutboxReport;
 use crate::server_up::{ReportedTable, TicketCheck, TicketListing, TillOverview, TillTickets};
 
 /// Which database engine holds the server's data.
@@ -273,6 +276,11 @@ pub trait ServerStore: Send {
     fn record_till_tables(&mut self, till: &str, tables: &[TillTable]) -> Result<(), StoreError>;
     /// Table versions the tills last reported.
     fn till_tables(&self) -> Result<Vec<ReportedTable>, StoreError>;
+    /// Record what a till reported of its outbox and error list (with its
+    /// package request), replacing its previous report.
+    fn record_till_report(&mut self, till: &str, report: &TillReport) -> Result<(), StoreError>;
+    /// Every till's last outbox report, by till.
+    fn till_reports(&self) -> Result<Vec<OutboxReport>, StoreError>;
 
     // --- customers -------------------------------------------------------
     /// Create a customer from the template customer (unique code).

@@ -443,6 +443,19 @@ fn print_tills(tills: &[tillsync_store::server_up::TillOverview]) {
                 o.tables[0].reported_at
             );
         }
+        if let Some(r) = &o.outbox {
+            println!(
+                "         outbox: {} waiting ({} tickets, {} other){}, error list {} (reported {})",
+                r.backlog(),
+                r.outbox_tickets,
+                r.outbox_other,
+                r.oldest_age_secs
+                    .map(|a| format!(", oldest {a} s"))
+                    .unwrap_or_default(),
+                r.errors,
+                r.reported_at
+            );
+        }
     }
 }
 

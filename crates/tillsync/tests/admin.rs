@@ -680,3 +680,151 @@ fn logout_ends_the_session() {
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     assert_eq!(b.get("/admin/tills").status, StatusCode::SEE_OTHER);
 }
+
+/// The till reports its outbox with each package request: the supervisor,
+/// `server tills list` and `/metrics` show the backlog, and 0 once pushed.
+/// A till that sends no report (an older one) is still answered, and a
+/// report with an unreadable time is refused with a clear error.
+#[test]
+fn the_till_supervisor_shows_the_reported_outbox_backlog() {
+    use tillsync_wire::api::{AvailableRequest, TillReport};
+
+    let server = server();
+    server.export();
+    let till = server.install_till("T001");
+    pull(&till).expect("first pull");
+    let mut b = Browser::new(&server);
+    b.login();
+    // Reported, and empty.
+    b.get("/admin/tills")
+        .has("<td class=\"backlog\" data-backlog=\"0\"")
+        .has("<tr data-till=\"T002\" data-online=\"no\">");
+    let t2 = b.get("/admin/tills");
+    let row2 = &t2.body[t2.body.find("data-till=\"T002\"").unwrap()..];
+    assert!(
+        row2.contains("data-backlog=\"\"") && row2.contains("non signalée"),
+        "a till that never reported shows \"not reported\"\n{row2}"
+    );
+
+    // Three sales, not pushed: the next package request reports them.
+    let mut reg = Register::open(&till).unwrap();
+    for _ in 0..3 {
+        reg.sell(&sale()).unwrap();
+    }
+    drop(reg);
+    pull(&till).expect("pull with a backlog");
+    let overview = server.db().till_overview().unwrap();
+    let t1 = overview.iter().find(|o| o.till.till_id == "T001").unwrap();
+    let r = t1.outbox.as_ref().expect("T001 reported its outbox");
+    assert_eq!((r.outbox_tickets, r.outbox_other, r.errors), (3, 0, 0));
+    assert!(r.oldest_queued_at.is_some() && r.oldest_age_secs.is_some());
+    let p = b.get("/admin/tills");
+    p.has("data-backlog=\"3\"")
+        .has("(3 tickets, 0 autres)")
+        .has("plus ancien : ")
+        .has("liste d'erreurs de la caisse : 0");
+    assert!(
+        !p.body.contains("backlog-old"),
+        "a fresh backlog is not late"
+    );
+    let metrics = reqwest::blocking::get(format!("http://{}/metrics", server.web_addr))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == r#"tillsync_till_outbox_backlog{till="T001"} 3"#),
+        "{metrics}"
+    );
+    let listed = tillsync(
+        server.dir(),
+        &[
+            "server",
+            "tills",
+            "list",
+            "--data",
+            server.dir().to_str().unwrap(),
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    let t1 = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["till_id"] == "T001")
+        .unwrap();
+    assert_eq!(t1["outbox"]["outbox_tickets"], 3, "{t1}");
+
+    // An older till sends no report: answered, and the last report stays.
+    let cfg = tillsync_core::TillConfig::load(&till).unwrap();
+    let client = tillsync_till::client::Client::new(&cfg).unwrap();
+    client
+        .available(&AvailableRequest {
+            tables: vec![],
+            full: false,
+            report: None,
+        })
+        .expect("a request without a report is accepted");
+    b.get("/admin/tills").has("data-backlog=\"3\"");
+    // An unreadable time is refused, naming the field; nothing recorded.
+    let refused = client
+        .available(&AvailableRequest {
+            tables: vec![],
+            full: false,
+            report: Some(TillReport {
+                outbox_tickets: 99,
+                oldest_queued_at: Some("yesterday".into()),
+                ..Default::default()
+            }),
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("report.oldest_queued_at"), "{refused}");
+    b.get("/admin/tills").has("data-backlog=\"3\"");
+
+    // Pushed, then the next request reports an empty outbox.
+    tillsync_till::push::push(&till, Default::default()).expect("push");
+    pull(&till).expect("pull after the push");
+    b.get("/admin/tills").has("data-backlog=\"0\"");
+    let overview = server.db().till_overview().unwrap();
+    let t1 = overview.iter().find(|o| o.till.till_id == "T001").unwrap();
+    assert_eq!(t1.outbox.as_ref().unwrap().backlog(), 0);
+    assert_eq!(t1.tickets.tickets_received, 3);
+}
+
+/// An old backlog is marked late on the supervisor page.
+#[test]
+fn an_old_backlog_is_highlighted() {
+    use tillsync_wire::api::TillReport;
+
+    let server = server();
+    let mut db = server.db();
+    db.record_till_report(
+        "T002",
+        &TillReport {
+            outbox_tickets: 7,
+            outbox_other: 1,
+            oldest_queued_at: Some("2026-11-27T08:00:00Z".into()),
+            oldest_age_secs: Some(2 * 3600),
+            errors: 2,
+            last_error: Some("rejected: unknown customer CLI999".into()),
+        },
+    )
+    .unwrap();
+    drop(db);
+    let mut b = Browser::new(&server);
+    b.login();
+    let p = b.get("/admin/tills");
+    let row = &p.body[p.body.find("data-till=\"T002\"").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains("class=\"backlog backlog-old\" data-backlog=\"8\""),
+        "{row}"
+    );
+    assert!(row.contains("en retard"), "{row}");
+    assert!(row.contains("liste d'erreurs de la caisse : 2"), "{row}");
+    assert!(row.contains("rejected: unknown customer CLI999"), "{row}");
+}

@@ -617,6 +617,28 @@ pub fn is_online(
     age.num_milliseconds() <= window_ms as i64
 }
 
+/// A till's outbox backlog is late when its oldest item has waited more
+/// than 10 sync intervals, and at least 15 minutes (a synchroniser pushes
+/// every sync interval; a few failed rounds are normal).
+pub fn backlog_old_secs(cfg: &tillsync_core::ServerConfig) -> u64 {
+    (10 * cfg.till.sync_interval_ms / 1000).max(15 * 60)
+}
+
+/// A duration for people: `45 s`, `12 min`, `3 h 05`, `2 j 4 h` (`2 d 4 h`).
+pub fn age_text(lang: Lang, secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min", secs / 60),
+        3600..86400 => format!("{} h {:02}", secs / 3600, secs % 3600 / 60),
+        _ => format!(
+            "{} {} {} h",
+            secs / 86400,
+            lang.pick("j", "d"),
+            secs % 86400 / 3600
+        ),
+    }
+}
+
 struct TillsData {
     tills: Vec<TillOverview>,
     server_tables: Vec<(String, Option<TableState>)>,
@@ -625,6 +647,7 @@ struct TillsData {
 fn tills_view(ctx: &Ctx, d: &TillsData, flash: Option<&str>, error: Option<&str>) -> Markup {
     let lang = ctx.lang;
     let window = online_window_ms(&ctx.cfg);
+    let old_secs = backlog_old_secs(&ctx.cfg);
     let now = chrono::Utc::now();
     let server_version = |table: &str| {
         d.server_tables
@@ -638,6 +661,9 @@ fn tills_view(ctx: &Ctx, d: &TillsData, flash: Option<&str>, error: Option<&str>
         p.hint { (lang.pick("En ligne : dernier contact depuis au plus ", "Online: last contact at most "))
             (window) (lang.pick(" ms (2 × délai du ping + durée entre 2 synchronisations).",
                 " ms ago (2 × ping timeout + sync interval).")) }
+        p.hint { (lang.pick("File d'envoi : ce que la caisse a signalé à sa dernière demande de packages ; en retard quand l'élément le plus ancien attend depuis plus de ",
+                "Outbox backlog: what the till reported with its last package request; late when the oldest item has waited more than "))
+            (age_text(lang, old_secs)) "." }
         table #tills {
             thead { tr {
                 th { (lang.pick("Caisse", "Till")) }
@@ -693,9 +719,39 @@ fn tills_view(ctx: &Ctx, d: &TillsData, flash: Option<&str>, error: Option<&str>
                         td.errors {
                             (lang.pick("quarantaine ", "quarantined ")) (k.quarantined) ", "
                             (lang.pick("refusés ", "rejected ")) (k.rejected)
+                            @if let Some(r) = &o.outbox {
+                                br;
+                                span.till-errors data-errors=(r.errors) {
+                                    (lang.pick("liste d'erreurs de la caisse : ", "till's error list: ")) (r.errors)
+                                }
+                                @if let Some(e) = &r.last_error {
+                                    br;
+                                    span.last-error title=(lang.pick("erreur la plus récente", "newest error")) { (e) }
+                                }
+                            }
                         }
-                        td.backlog title=(lang.pick("les caisses ne signalent pas leur file d'envoi au serveur", "tills do not report their outbox to the server")) {
-                            (lang.pick("non signalée", "not reported"))
+                        @match &o.outbox {
+                            None => td.backlog data-backlog="" title=(lang.pick(
+                                "la caisse n'a pas encore signalé sa file d'envoi (elle le fait à chaque demande de packages)",
+                                "the till has not reported its outbox yet (it does with each package request)")) {
+                                (lang.pick("non signalée", "not reported"))
+                            },
+                            Some(r) => {
+                                @let age = r.oldest_age_at(now);
+                                @let old = age.is_some_and(|a| a > old_secs);
+                                td.backlog.backlog-old[old] data-backlog=(r.backlog())
+                                    data-oldest-secs=(age.map(|a| a.to_string()).unwrap_or_default())
+                                    title={ (lang.pick("signalée le ", "reported at ")) (r.reported_at) } {
+                                    strong { (r.backlog()) }
+                                    " (" (r.outbox_tickets) (lang.pick(" tickets, ", " tickets, "))
+                                    (r.outbox_other) (lang.pick(" autres)", " other)"))
+                                    @if let Some(a) = age {
+                                        br;
+                                        (lang.pick("plus ancien : ", "oldest: ")) (age_text(lang, a))
+                                        @if old { " — " (lang.pick("en retard", "late")) }
+                                    }
+                                }
+                            },
                         }
                         td {
                             form.inline.package-form method="post" action="/admin/tills/package" {
@@ -910,5 +966,19 @@ mod tests {
         assert!(!is_online(Some("2026-11-28T12:00:19Z"), true, 11_000, now));
         assert!(!is_online(None, false, 11_000, now));
         assert!(!is_online(Some("garbage"), false, 11_000, now));
+    }
+
+    #[test]
+    fn ages_and_the_late_backlog_rule() {
+        assert_eq!(age_text(Lang::Fr, 45), "45 s");
+        assert_eq!(age_text(Lang::Fr, 12 * 60 + 5), "12 min");
+        assert_eq!(age_text(Lang::En, 3 * 3600 + 5 * 60), "3 h 05");
+        assert_eq!(age_text(Lang::Fr, 2 * 86400 + 4 * 3600), "2 j 4 h");
+        assert_eq!(age_text(Lang::En, 2 * 86400 + 4 * 3600), "2 d 4 h");
+        let mut cfg = tillsync_core::ServerConfig::new_default("DEMO").unwrap();
+        cfg.till.sync_interval_ms = 5_000;
+        assert_eq!(backlog_old_secs(&cfg), 900);
+        cfg.till.sync_interval_ms = 600_000;
+        assert_eq!(backlog_old_secs(&cfg), 6_000);
     }
 }
