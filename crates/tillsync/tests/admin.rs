@@ -828,3 +828,39 @@ fn an_old_backlog_is_highlighted() {
     assert!(row.contains("liste d'erreurs de la caisse : 2"), "{row}");
     assert!(row.contains("rejected: unknown customer CLI999"), "{row}");
 }
+
+/// With `ui.language = fr` (the default) the POS folder page shows French
+/// hints and French validation errors naming the field; with `en`, English.
+#[test]
+fn the_folder_page_speaks_the_configured_language() {
+    let server = server();
+    let mut b = Browser::new(&server);
+    let csrf = b.login();
+    let p = b.get("/admin/folder?tab=till");
+    p.has("attente entre deux synchronisations des tickets sur une caisse, en ms");
+    assert!(
+        !p.body
+            .contains("wait between two ticket synchronisations on a till"),
+        "an English hint on a French page"
+    );
+    let p = b.post(
+        "/admin/folder?tab=till",
+        &[("csrf", &csrf), ("till.sync_interval_ms", "vite")],
+    );
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    p.has("Valeur « vite » refusée pour « Durée d'attente entre 2 synchronisations (ms) » (till.sync_interval_ms) : attendu : un nombre entier de millisecondes supérieur à 0");
+    assert!(!p.body.contains("invalid value"), "{}", p.body);
+
+    let p = b.post(
+        "/admin/folder?tab=server",
+        &[("csrf", &csrf), ("ui.language", "en")],
+    );
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    let p = b.get("/admin/folder?tab=till");
+    p.has("wait between two ticket synchronisations on a till, in ms");
+    let p = b.post(
+        "/admin/folder?tab=till",
+        &[("csrf", &csrf), ("till.sync_interval_ms", "vite")],
+    );
+    p.has("invalid value &quot;vite&quot; for till.sync_interval_ms");
+}

@@ -87,7 +87,6 @@ fn folder_view(ctx: &Ctx, tab: &i18n::Tab, x: &FolderExtras) -> Markup {
                 @let value = if secret { String::new() } else {
                     x.values.get(key).cloned().unwrap_or_else(|| ctx.cfg.get(key).unwrap_or_default())
                 };
-                @let desc = KEYS.iter().find(|k| k.0 == key).map(|k| k.1).unwrap_or("");
                 div.field {
                     label for=(key) { (i18n::field_label(lang, key)) " " code { (key) } }
                     @if secret {
@@ -101,7 +100,7 @@ fn folder_view(ctx: &Ctx, tab: &i18n::Tab, x: &FolderExtras) -> Markup {
                     } @else {
                         input type="text" id=(key) name=(key) value=(value);
                     }
-                    p.hint { (desc) }
+                    p.hint { (i18n::hint(lang, key)) }
                     @for (k, msg) in &x.errors {
                         @if k == key { p.field-error data-field=(key) role="alert" { (msg) } }
                     }
@@ -159,7 +158,9 @@ pub(crate) async fn folder_save(ctx: Ctx, Query(q): Query<TabQuery>, form: FormD
         }
         match cfg.set(key, value) {
             Ok(()) => changed.push(key),
-            Err(e) => x.errors.push((key.to_string(), e.to_string())),
+            Err(e) => x
+                .errors
+                .push((key.to_string(), i18n::config_error(lang, &e))),
         }
     }
     if !x.errors.is_empty() {
@@ -181,7 +182,7 @@ pub(crate) async fn folder_save(ctx: Ctx, Query(q): Query<TabQuery>, form: FormD
         match save {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
-                x.error = Some(e.to_string());
+                x.error = Some(i18n::config_error(lang, &e));
                 return (StatusCode::UNPROCESSABLE_ENTITY, folder_view(&ctx, tab, &x))
                     .into_response();
             }
