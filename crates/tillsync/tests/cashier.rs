@@ -298,7 +298,9 @@ fn a_sale_through_the_cashier_page_reaches_the_server() {
     let a = b.post("/customers/create", &[("name", "Jeanne Martin")]);
     assert_eq!(a.status, 503, "{}", a.body);
     assert!(
-        a.body.contains(r#"class="error""#) && a.body.contains("needs the server"),
+        a.body.contains(r#"class="error""#)
+            && a.body
+                .contains("la création d'un client demande le serveur"),
         "{}",
         a.body
     );

@@ -79,7 +79,10 @@ impl SearchError {
             (Lang::Fr, SearchError::MissingColumn { column, columns }) => format!(
                 "La table ART n'a pas de colonne {column} : la recherche d'articles est impossible. Ses colonnes : {columns}."
             ),
-            _ => self.to_string(),
+            (Lang::Fr, SearchError::Store(e)) => {
+                format!("Recherche impossible : erreur de la base de la caisse ({e}).")
+            }
+            (Lang::En, _) => self.to_string(),
         }
     }
 }

@@ -17,10 +17,12 @@
 //! - [`items`]: finding items in the till's `ART` by code, label or barcode.
 //! - `session`: the session cookie, CSRF check and carts.
 //! - `pages`: the HTML (French or English).
+//! - `refusal`: the refusals shown, in the page's language.
 //! - `routes`: the handlers.
 
 pub mod items;
 mod pages;
+mod refusal;
 mod routes;
 mod session;
 #[cfg(test)]

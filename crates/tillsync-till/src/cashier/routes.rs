@@ -22,6 +22,7 @@ use tillsync_wire::api::OutboxKind;
 use super::Cashier;
 use super::items;
 use super::pages::{self, CustomersPage, FieldView, Header, LineView, METHODS, SalePage};
+use super::refusal;
 use super::session::{self, CSRF_FIELD, Flash};
 use crate::TillError;
 use crate::customers;
@@ -86,7 +87,11 @@ async fn guard(State(st): State<Arc<Cashier>>, req: Request, next: Next) -> Resp
     if st.loopback_only && !loopback_host(req.headers()) {
         return (
             StatusCode::MISDIRECTED_REQUEST,
-            "the cashier page answers on a loopback address only",
+            st.l(
+                "la page de caisse ne répond que sur une adresse de bouclage (127.0.0.1 ou ::1)",
+                "the cashier page answers on a loopback address only",
+            )
+            .to_string(),
         )
             .into_response();
     }
@@ -112,11 +117,15 @@ async fn blocking<F>(st: Arc<Cashier>, f: F) -> Response
 where
     F: FnOnce(&Cashier) -> Response + Send + 'static,
 {
+    let failed = st.l(
+        "erreur interne de la page de caisse (voir le journal du programme)",
+        "internal error of the cashier page (see the program's log)",
+    );
     match tokio::task::spawn_blocking(move || f(&st)).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "cashier page handler failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+            (StatusCode::INTERNAL_SERVER_ERROR, failed).into_response()
         }
     }
 }
@@ -342,7 +351,7 @@ async fn ticket_add(
                         "is not in the till's ART table."
                     )
                 )),
-                Err(e) => Some(TillError::from(e).to_string()),
+                Err(e) => Some(refusal::store(st.lang, e)),
             },
         };
         match (refused, quantity) {
@@ -470,6 +479,24 @@ async fn pay(
                 }
             }
         };
+        // An amount below the total is said with money, before the sale is tried.
+        if let Some(given) = amount_cents {
+            let total = st.lines(&reg, &token).iter().try_fold(0i64, |acc, l| {
+                acc.checked_add(l.unit_cents?.checked_mul(l.quantity)?)
+            });
+            if let Some(total) = total
+                && given < total
+            {
+                let text = format!(
+                    "{} {} {} {}.",
+                    st.l("Montant reçu insuffisant :", "Amount received too low:"),
+                    pages::money(st.lang, given),
+                    st.l("pour un total de", "for a total of"),
+                    pages::money(st.lang, total)
+                );
+                return refuse(&reg, text);
+            }
+        }
         let (lines, last_sale): (Vec<SaleLine>, _) = {
             let mut sessions = st.sessions();
             let s = sessions.get(&token);
@@ -515,7 +542,11 @@ async fn pay(
                 see_other(&format!("/receipt/{}", t.number))
             }
             Err(e) => {
-                let text = format!("{} {e}", st.l("Encaissement refusé :", "Payment refused:"));
+                let text = format!(
+                    "{} {}",
+                    st.l("Encaissement refusé :", "Payment refused:"),
+                    refusal::refusal(st.lang, &e)
+                );
                 refuse(&reg, text)
             }
         }
@@ -552,7 +583,7 @@ async fn receipt(
             }
             Err(e) => html(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                pages::message(st.lang, &h, &e.to_string()),
+                pages::message(st.lang, &h, &refusal::store(st.lang, e)),
                 new,
             ),
         }
@@ -675,7 +706,7 @@ fn render_customers(
                     Err(e) => {
                         msg.get_or_insert(Flash {
                             ok: false,
-                            text: e.to_string(),
+                            text: refusal::refusal(st.lang, &e),
                         });
                         None
                     }
@@ -705,7 +736,7 @@ fn render_customers(
                 })
                 .collect();
         }
-        Err(e) => page.no_table = Some(e.to_string()),
+        Err(e) => page.no_table = Some(refusal::refusal(st.lang, &e)),
     }
     html(
         status,
@@ -778,7 +809,11 @@ async fn customer_create(
                 } else {
                     StatusCode::UNPROCESSABLE_ENTITY
                 };
-                let text = format!("{} {e}", st.l("Création refusée :", "Creation refused:"));
+                let text = format!(
+                    "{} {}",
+                    st.l("Création refusée :", "Creation refused:"),
+                    refusal::refusal(st.lang, &e)
+                );
                 let kept = CustomersForm {
                     create_name: name,
                     create_values: values,
@@ -829,10 +864,10 @@ async fn customer_edit(
                         .filter(|(_, v)| !v.trim().is_empty())
                         .cloned()
                         .collect()),
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => Err(refusal::refusal(st.lang, &e)),
                 },
                 Ok(None) => Ok(Vec::new()),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(refusal::refusal(st.lang, &e)),
             }
         };
         let result = match changed {
@@ -842,8 +877,13 @@ async fn customer_edit(
                     "No field changed: nothing was recorded.",
                 )
                 .to_string()),
-            Ok(c) => customers::edit(&st.dir, &code, &c)
-                .map_err(|e| format!("{} {e}", st.l("Modification refusée :", "Change refused:"))),
+            Ok(c) => customers::edit(&st.dir, &code, &c).map_err(|e| {
+                format!(
+                    "{} {}",
+                    st.l("Modification refusée :", "Change refused:"),
+                    refusal::refusal(st.lang, &e)
+                )
+            }),
             Err(e) => Err(e),
         };
         match result {
@@ -912,7 +952,11 @@ async fn customer_abandon(
                 see_other("/customers")
             }
             Err(e) => {
-                let text = format!("{} {e}", st.l("Abandon refusé :", "Abandon refused:"));
+                let text = format!(
+                    "{} {}",
+                    st.l("Abandon refusé :", "Abandon refused:"),
+                    refusal::refusal(st.lang, &e)
+                );
                 let kept = CustomersForm {
                     edit_code: code,
                     ..CustomersForm::default()

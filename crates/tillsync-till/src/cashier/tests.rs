@@ -330,7 +330,10 @@ async fn refused_payments_and_lines_record_nothing_and_keep_the_ticket() {
     // Too little money, an unreadable amount, an unknown customer or method.
     b.post("/ticket/add", &[("code", "ART0000003")]).await;
     for (fields, needle) in [
-        (vec![("method", "cash"), ("amount", "0,01")], "do not cover"),
+        (
+            vec![("method", "cash"), ("amount", "0,01")],
+            "Amount received too low: €0.01 for a total of",
+        ),
         (
             vec![("method", "cash"), ("amount", "douze")],
             "Unreadable amount",
@@ -360,6 +363,92 @@ async fn refused_payments_and_lines_record_nothing_and_keep_the_ticket() {
     );
     // An unknown receipt.
     assert_eq!(b.get("/receipt/9").await.status, StatusCode::NOT_FOUND);
+}
+
+/// On a French page every refusal reads in French: none of the library's
+/// English sentences shows through.
+#[tokio::test]
+async fn refusals_follow_the_page_language() {
+    let (dir, cfg) = demo_till();
+    let (app, _) = app(dir.path(), &cfg, Lang::Fr);
+    let b = Browser::open(&app).await;
+    let english = [
+        "sale refused",
+        "unknown customer",
+        "a ticket needs",
+        "is not in",
+        "do not cover",
+        "creating a customer",
+    ];
+    let french_only = |body: &str| {
+        for e in english {
+            assert!(!body.contains(e), "English {e:?} on a French page\n{body}");
+        }
+    };
+    let a = b.post("/pay", &[("method", "cash")]).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        a.body.contains(
+            "Encaissement refusé : un ticket doit avoir au moins une ligne ; rien n'a été enregistré."
+        ),
+        "{}",
+        a.body
+    );
+    french_only(&a.body);
+    b.post("/ticket/add", &[("code", "ART0000003")]).await;
+    let total = price(dir.path(), "ART0000003");
+    for (fields, needle) in [
+        (
+            vec![("method", "cash"), ("customer", "CLI999999")],
+            "Encaissement refusé : client inconnu CLI999999 : il n'est pas dans la table CLI de la caisse ; rien n'a été enregistré.".to_string(),
+        ),
+        (
+            vec![("method", "cash"), ("amount", "0,01")],
+            format!(
+                "Montant reçu insuffisant : 0,01 € pour un total de {}.",
+                super::pages::money(Lang::Fr, total)
+            ),
+        ),
+    ] {
+        let a = b.post("/pay", &fields).await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
+        assert!(a.body.contains(&needle), "{fields:?}: {}", a.body);
+        french_only(&a.body);
+    }
+    // Customers: an empty name, an unknown column's value, an unknown code.
+    let a = b
+        .post(
+            "/customers/create",
+            &[("name", " "), ("field_city", "Lyon")],
+        )
+        .await;
+    assert!(
+        a.body.contains("le nom du client ne doit pas être vide."),
+        "{}",
+        a.body
+    );
+    french_only(&a.body);
+    let a = b.post("/customers/abandon", &[("code", "CLI999999")]).await;
+    assert!(
+        a.body.contains(
+            "Abandon refusé : le client CLI999999 n'est pas dans la table CLI de la caisse."
+        ),
+        "{}",
+        a.body
+    );
+    french_only(&a.body);
+    // Another host name: refused in French too.
+    let a = send(
+        &app,
+        Request::get("/")
+            .header(header::HOST, "evil.example:8090")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::MISDIRECTED_REQUEST);
+    assert!(a.body.contains("adresse de bouclage"), "{}", a.body);
+    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM TICKET"), 0);
 }
 
 #[tokio::test]
@@ -444,7 +533,14 @@ async fn customer_creation_is_refused_offline_while_edit_and_abandon_work() {
     assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE, "{}", a.body);
     assert!(a.body.contains(r#"class="error""#), "{}", a.body);
     assert!(
-        a.body.contains("creating a customer needs the server"),
+        a.body.contains(
+            "Création refusée : la création d'un client demande le serveur : le service web"
+        ),
+        "{}",
+        a.body
+    );
+    assert!(
+        a.body.contains("rien n'a été créé sur cette caisse"),
         "{}",
         a.body
     );
@@ -507,7 +603,8 @@ async fn customer_creation_is_refused_offline_while_edit_and_abandon_work() {
         .await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        a.body.contains("CLI999999 is not in this till"),
+        a.body
+            .contains("le client CLI999999 n'est pas dans la table CLI de la caisse."),
         "{}",
         a.body
     );
