@@ -71,6 +71,18 @@ pub enum BrowserError {
         /// The start of the page's visible text.
         page: String,
     },
+    /// A `<select>` has no option with the value asked for.
+    #[error("{select:?} has no option with value {value:?} on {url} (options: {options:?})")]
+    NoOption {
+        /// The select's selector.
+        select: String,
+        /// The value asked for.
+        value: String,
+        /// The page's URL.
+        url: String,
+        /// The values it has.
+        options: Vec<String>,
+    },
     /// A wait ran out.
     #[error("gave up after {secs:.1} s waiting for {what} on {url}\n--- page text\n{page}")]
     Timeout {
@@ -652,9 +664,19 @@ impl<'b> Element<'b> {
     /// In a `<select>`, choose the option whose value is `value`.
     pub fn select_by_value(&self, value: &str) -> Result<()> {
         let css = format!("option[value=\"{}\"]", css_escape(value));
-        let opt = self
-            .find(&css)
-            .map_err(|_| self.context_msg(&format!("no option with value {value:?} in")))?;
+        let Some(opt) = self.find_all(&css)?.into_iter().next() else {
+            let options = self
+                .find_all("option")?
+                .iter()
+                .map(|o| o.attribute("value").map(Option::unwrap_or_default))
+                .collect::<Result<_>>()?;
+            return Err(BrowserError::NoOption {
+                select: self.css.clone(),
+                value: value.to_string(),
+                url: self.browser.current_url().unwrap_or_default(),
+                options,
+            });
+        };
         if !opt.is_selected()? {
             opt.click()?;
         }
@@ -742,14 +764,6 @@ impl<'b> Element<'b> {
                 message,
             },
             e => e,
-        }
-    }
-
-    fn context_msg(&self, msg: &str) -> BrowserError {
-        BrowserError::NotFound {
-            css: format!("{msg} {}", self.css),
-            url: self.browser.current_url().unwrap_or_default(),
-            page: self.browser.page_excerpt(),
         }
     }
 }
