@@ -134,6 +134,11 @@ pub const KEYS: &[(&str, &str, bool)] = &[
         "incremental packages kept per table on the FTP server, at least 1 (default 10)",
         false,
     ),
+    (
+        "ui.language",
+        "language of the admin web pages: fr or en (default fr)",
+        false,
+    ),
 ];
 
 /// Why a configuration file or value was refused.
@@ -478,6 +483,14 @@ impl ExportSection {
     }
 }
 
+/// The web pages.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiSection {
+    /// `ui.language`: language of the admin web pages (French first).
+    pub language: crate::Lang,
+}
+
 /// The POS folder configuration (`tillsync.toml`). `Debug` masks the FTP password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -498,6 +511,9 @@ pub struct ServerConfig {
     /// Export schedule.
     #[serde(default)]
     pub export: ExportSection,
+    /// Web pages.
+    #[serde(default)]
+    pub ui: UiSection,
 }
 
 const HEADER: &str = "# tillsync POS folder configuration. It holds the FTP password: keep it private (mode 0600).\n\n";
@@ -525,6 +541,7 @@ impl ServerConfig {
             },
             till: TillSection::default(),
             export: ExportSection::default(),
+            ui: UiSection::default(),
         })
     }
 
@@ -628,6 +645,7 @@ impl ServerConfig {
             "till.template_customer" => self.till.template_customer.clone(),
             "export.interval_ms" => self.export.interval_ms.to_string(),
             "export.retention" => self.export.retention.to_string(),
+            "ui.language" => self.ui.language.to_string(),
             _ => return Err(unknown_key(key)),
         })
     }
@@ -691,6 +709,11 @@ impl ServerConfig {
                     ));
                 }
                 next.export.retention = n;
+            }
+            "ui.language" => {
+                next.ui.language = value
+                    .parse()
+                    .map_err(|_| ConfigError::invalid(key, value, "expected fr or en"))?;
             }
             _ => return Err(unknown_key(key)),
         }

@@ -13,8 +13,10 @@
 //! - [`check`]: "Test connection" for the database and the FTP server.
 //! - [`deploy`]: deployment packages that install a till.
 //! - [`verify`]: compare a till database with the server (demo, tests, support).
+//! - [`admin`]: the admin web pages at `/admin` (login, POS folder, sync tables, tills, journal, export).
 //! - [`run`]: `server run`: web service, embedded FTP server and export schedule together.
 
+pub mod admin;
 pub mod check;
 mod customers;
 pub mod data;

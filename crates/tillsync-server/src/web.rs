@@ -79,6 +79,11 @@ impl HttpError {
         }
     }
 
+    /// The error's message.
+    pub(crate) fn message(&self) -> &str {
+        &self.body.message
+    }
+
     pub(crate) fn internal(message: String) -> Self {
         tracing::error!(%message, "internal error");
         HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
@@ -181,6 +186,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/noop", get(crate::ingest::noop))
         .route("/metrics", get(crate::metrics::metrics))
+        .merge(crate::admin::router(&state))
         .fallback(|| async {
             HttpError::new(StatusCode::NOT_FOUND, "not-found", "no such API endpoint")
         })

@@ -10,6 +10,7 @@
 //! - [`server`]: [`ServerDb`], the server database.
 //! - [`server_up`]: server side of the up path (tickets, quarantine, received items).
 //! - [`server_customers`]: customers created from tills, conflicts, audit.
+//! - [`server_admin`]: what the admin pages need: editing a sync table, reading the journal.
 //! - [`till`]: [`TillDb`], the till database.
 //! - [`till_up`]: till side of the up path (tickets, outbox, error list).
 //! - [`till_customers`]: till side of customers and up-direction tables.
@@ -22,6 +23,7 @@ pub mod digest;
 pub mod error;
 pub mod introspect;
 pub mod server;
+pub mod server_admin;
 pub mod server_customers;
 pub mod server_up;
 pub mod sql;

@@ -71,6 +71,16 @@ pub enum ServerCmd {
     /// The tills: credentials, last contact; revoke one.
     #[command(subcommand)]
     Tills(TillsCmd),
+    /// Set the password of the admin web pages (user: folder.admin). Read
+    /// from the terminal, or from standard input with --password-stdin;
+    /// stored as an argon2 hash in DIR/admin-password. Ends every admin session.
+    AdminPassword {
+        #[command(flatten)]
+        data: DataArg,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Tickets received from the tills (verified and quarantined) and the missing ones.
     Tickets {
         #[command(flatten)]
@@ -316,6 +326,36 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
             let list = db.ticket_list(till.as_deref())?;
             let state = db.ticket_state(till.as_deref())?;
             out.emit(&list, || print_tickets(&list, &state));
+        }
+        ServerCmd::AdminPassword {
+            data,
+            password_stdin,
+        } => {
+            let dir = DataDir::open(&data.data)?;
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("cannot read the password from standard input")?;
+                line.trim_end_matches(['\n', '\r']).to_string()
+            } else {
+                let first = rpassword::prompt_password("new admin password: ")
+                    .context("cannot read the password from the terminal (use --password-stdin)")?;
+                let again = rpassword::prompt_password("again: ")
+                    .context("cannot read the password from the terminal")?;
+                anyhow::ensure!(first == again, "the two passwords differ; nothing changed");
+                first
+            };
+            tillsync_server::admin::auth::set_password(dir.path(), &password)?;
+            let user = dir.config()?.folder.admin;
+            out.emit(&serde_json::json!({"admin": user, "set": true}), || {
+                println!(
+                    "admin password set for {user} (argon2 hash in {}); log in at /admin",
+                    dir.path()
+                        .join(tillsync_server::admin::auth::PASSWORD_FILE)
+                        .display()
+                )
+            });
         }
         ServerCmd::Tills(TillsCmd::Revoke { till, data }) => {
             let dir = DataDir::open(&data.data)?;

@@ -3,6 +3,7 @@
 
 mod util;
 
+mod admin;
 mod browser;
 mod cli;
 mod customers;
