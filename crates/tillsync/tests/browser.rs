@@ -3,12 +3,46 @@
 //! folder and browser. Skipped (with a notice) when Chromium or chromedriver
 //! is missing, unless `TILLSYNC_REQUIRE_BROWSER=1`.
 
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use tillsync_server::admin::auth;
 use tillsync_testkit::TestServer;
-use tillsync_testkit::browser;
+use tillsync_testkit::browser::{self, Browser};
+use tillsync_transport::embedded::EmbeddedFtp;
 
+/// Longest wait for something the page should show.
 const WAIT: Duration = Duration::from_secs(15);
+
+/// The administrator's password of the test servers.
+const PASSWORD: &str = "Caisse-Centrale-2026";
+
+/// A server with demo data, its pages in English, an admin password set.
+fn admin_server() -> TestServer {
+    let server = TestServer::start(30);
+    let mut cfg = server.config();
+    cfg.set("ui.language", "en").expect("language");
+    cfg.save(server.dir()).expect("save config");
+    auth::set_password(server.dir(), PASSWORD).expect("admin password");
+    server
+}
+
+/// `http://ADDR/PATH` of the server's web service.
+fn url(server: &TestServer, path: &str) -> String {
+    format!("http://{}{path}", server.web_addr)
+}
+
+/// Log in through the login form; lands on the till supervisor.
+fn log_in(b: &Browser, server: &TestServer) {
+    b.goto(&url(server, "/admin/login")).unwrap();
+    b.find("form#login-form input[name=password]")
+        .unwrap()
+        .type_text(PASSWORD)
+        .unwrap();
+    b.find("button#login").unwrap().click().unwrap();
+    b.wait_for("table#tills", WAIT).unwrap();
+}
 
 /// The harness itself: headless Chromium opens a document the web service
 /// serves, reads it, and saves a screenshot.
@@ -115,4 +149,373 @@ fn percent(s: &str) -> String {
             _ => format!("%{c:02X}"),
         })
         .collect()
+}
+
+/// The login form: no way in without a session, a wrong password refused
+/// with a message and no session, the right one lands on the supervisor;
+/// a lost, expired or logged-out session sends back to the login page.
+#[test]
+fn admin_login_refuses_a_wrong_password_and_lets_the_right_one_in() {
+    let server = admin_server();
+    let Some(b) = browser::for_test("browser::admin_login", server.root.path()) else {
+        return;
+    };
+    b.goto(&url(&server, "/admin/tills")).unwrap();
+    assert!(
+        b.current_url().unwrap().ends_with("/admin/login"),
+        "{}",
+        b.current_url().unwrap()
+    );
+    let user = b.find("form#login-form input[name=user]").unwrap();
+    assert_eq!(
+        user.value().unwrap(),
+        "admin",
+        "pre-filled with folder.admin"
+    );
+
+    // A wrong password: an error, still the login page, no session.
+    b.find("input[name=password]")
+        .unwrap()
+        .type_text("not-the-password")
+        .unwrap();
+    b.find("button#login").unwrap().click().unwrap();
+    let err = b.wait_for(".error", WAIT).unwrap().text().unwrap();
+    assert!(!err.trim().is_empty(), "an empty error");
+    assert!(b.current_url().unwrap().contains("/admin/login"));
+    assert!(b.try_find("table#tills").unwrap().is_none());
+    assert_eq!(b.cookie(auth::SESSION_COOKIE).unwrap(), None);
+    // The password field is not filled back in.
+    assert_eq!(b.find("input[name=password]").unwrap().value().unwrap(), "");
+
+    // The right one: the supervisor, and an HttpOnly session cookie.
+    b.find("input[name=password]")
+        .unwrap()
+        .type_text(PASSWORD)
+        .unwrap();
+    b.find("button#login").unwrap().click().unwrap();
+    b.wait_for("table#tills", WAIT).unwrap();
+    assert!(b.current_url().unwrap().ends_with("/admin/tills"));
+    let cookie = b
+        .cookie(auth::SESSION_COOKIE)
+        .unwrap()
+        .expect("a session cookie");
+    assert!(cookie.http_only, "{cookie:?}");
+    b.goto(&url(&server, "/admin/folder?tab=server")).unwrap();
+    b.wait_for("form#folder-form", WAIT).unwrap();
+
+    // The session is lost (cookie gone): back to the login page.
+    b.delete_cookie(auth::SESSION_COOKIE).unwrap();
+    b.goto(&url(&server, "/admin/folder?tab=server")).unwrap();
+    b.wait_for("form#login-form", WAIT).unwrap();
+
+    // An expired session (signed by the server's key, 9 hours old): the
+    // login page says it expired.
+    let key = auth::session_key(server.dir()).unwrap();
+    let phc = auth::password_hash(server.dir()).unwrap().expect("hash");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let old = auth::issue_session(&key, &phc, "admin", now - 9 * 3600, auth::SESSION_TTL);
+    b.add_cookie(auth::SESSION_COOKIE, &old).unwrap();
+    b.goto(&url(&server, "/admin/tills")).unwrap();
+    b.wait_for_text("body", "Your session has expired", WAIT)
+        .unwrap();
+    assert!(b.current_url().unwrap().ends_with("/admin/login?expired=1"));
+    b.delete_all_cookies().unwrap();
+
+    // Log out: the session ends.
+    log_in(&b, &server);
+    b.find("form#logout button").unwrap().click().unwrap();
+    b.wait_for("form#login-form", WAIT).unwrap();
+    b.goto(&url(&server, "/admin/tills")).unwrap();
+    b.wait_for("form#login-form", WAIT).unwrap();
+}
+
+/// The POS folder page saves a setting (the page shows it after a reload,
+/// the configuration file has it) and refuses a bad value next to its
+/// field without saving anything of the tab.
+#[test]
+fn admin_setting_changed_on_the_folder_page_is_saved() {
+    let server = admin_server();
+    let Some(b) = browser::for_test("browser::admin_setting", server.root.path()) else {
+        return;
+    };
+    log_in(&b, &server);
+    let page = url(&server, "/admin/folder?tab=till");
+    b.goto(&page).unwrap();
+    let field = "form#folder-form input[name=\"till.sync_interval_ms\"]";
+    assert_ne!(b.find(field).unwrap().value().unwrap(), "7000");
+    b.find(field).unwrap().type_text("7000").unwrap();
+    b.find("button#save").unwrap().click().unwrap();
+    b.wait_for(".flash-ok", WAIT).unwrap();
+    assert_eq!(server.config().till.sync_interval_ms, 7000);
+    let saved = std::fs::read_to_string(server.dir().join("tillsync.toml")).unwrap();
+    assert!(saved.contains("7000"), "{saved}");
+    b.goto(&page).unwrap();
+    assert_eq!(b.find(field).unwrap().value().unwrap(), "7000");
+
+    // A refused value: its error by the field, and nothing of the tab saved.
+    let before = std::fs::read(server.dir().join("tillsync.toml")).unwrap();
+    b.find(field).unwrap().type_text("8000").unwrap();
+    b.find("form#folder-form input[name=\"till.ping_timeout_ms\"]")
+        .unwrap()
+        .type_text("-5")
+        .unwrap();
+    b.find("button#save").unwrap().click().unwrap();
+    let err = b
+        .wait_for(".field-error[data-field=\"till.ping_timeout_ms\"]", WAIT)
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(!err.trim().is_empty(), "an empty field error");
+    assert!(b.try_find(".flash-ok").unwrap().is_none());
+    assert_eq!(
+        std::fs::read(server.dir().join("tillsync.toml")).unwrap(),
+        before,
+        "a refused tab changed the configuration"
+    );
+    b.goto(&page).unwrap();
+    assert_eq!(b.find(field).unwrap().value().unwrap(), "7000");
+}
+
+/// "Test connection" on the FTP tab: OK against a running FTP server, then
+/// the failure, read on the page, once that server is stopped.
+#[test]
+fn admin_ftp_test_connection_reports_a_stopped_server() {
+    let server = admin_server();
+    let Some(b) = browser::for_test("browser::admin_ftp_test", server.root.path()) else {
+        return;
+    };
+    let root = server.root.path().join("ftp-root");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("test.txt"), "tillsync test file\n").unwrap();
+    let ftp = EmbeddedFtp::start_in_background(
+        root,
+        "magasin",
+        "Ftp-Secret-2026",
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .expect("FTP server");
+    let addr = ftp.local_addr();
+
+    log_in(&b, &server);
+    b.goto(&url(&server, "/admin/folder?tab=ftp")).unwrap();
+    b.find("input[name=\"ftp.address\"]")
+        .unwrap()
+        .type_text(&format!("ftp://{addr}"))
+        .unwrap();
+    b.find("input[name=\"ftp.user\"]")
+        .unwrap()
+        .type_text("magasin")
+        .unwrap();
+    b.find("input[name=\"ftp.password\"]")
+        .unwrap()
+        .type_text("Ftp-Secret-2026")
+        .unwrap();
+    b.find("button#save").unwrap().click().unwrap();
+    b.wait_for(".flash-ok", WAIT).unwrap();
+    // The password field stays empty (write-only), the password is kept.
+    assert_eq!(
+        b.find("input[name=\"ftp.password\"]")
+            .unwrap()
+            .value()
+            .unwrap(),
+        ""
+    );
+    assert!(!b.page_source().unwrap().contains("Ftp-Secret-2026"));
+
+    b.find("button#test-ftp").unwrap().click().unwrap();
+    let ok = b.wait_for("#test-result", WAIT).unwrap();
+    let text = ok.text().unwrap();
+    assert!(
+        ok.attribute("class")
+            .unwrap()
+            .unwrap_or_default()
+            .contains("ok"),
+        "{text}"
+    );
+    assert!(text.contains("FTP OK"), "{text}");
+
+    // The FTP server stops: the same button reports the failure.
+    ftp.shutdown();
+    b.find("button#test-ftp").unwrap().click().unwrap();
+    let failed = b.wait_for("#test-result.failed", WAIT).unwrap();
+    let text = failed.text().unwrap();
+    assert!(text.contains("FTP check failed"), "{text}");
+    assert!(text.contains(&addr.port().to_string()), "{text}");
+}
+
+/// Adding a sync table from the sync tables page: a table the ERP just
+/// created is listed and goes down to a till with the next export; an
+/// unknown table is refused and nothing is added.
+#[test]
+fn admin_sync_table_added_is_listed_and_exported() {
+    let server = admin_server();
+    let Some(b) = browser::for_test("browser::admin_sync_table", server.root.path()) else {
+        return;
+    };
+    server
+        .db()
+        .conn()
+        .execute_batch(
+            "CREATE TABLE PROMO(code TEXT PRIMARY KEY, label TEXT NOT NULL, percent INTEGER NOT NULL);
+             INSERT INTO PROMO VALUES ('P1', 'Soldes d''hiver', 30), ('P2', 'Fête des mères', 10);",
+        )
+        .unwrap();
+    log_in(&b, &server);
+    b.goto(&url(&server, "/admin/tables")).unwrap();
+    let row = "table#sync-tables tr[data-table=\"PROMO\"][data-direction=\"down\"]";
+    assert!(b.try_find(row).unwrap().is_none());
+
+    // Refused: a table that does not exist.
+    let form = b.find("form#add-table").unwrap();
+    form.find("input[name=table]")
+        .unwrap()
+        .type_text("NOPE")
+        .unwrap();
+    form.find("select[name=direction]")
+        .unwrap()
+        .select_by_value("down")
+        .unwrap();
+    form.find("select[name=sync_type]")
+        .unwrap()
+        .select_by_value("full")
+        .unwrap();
+    b.find("button#add-table-submit").unwrap().click().unwrap();
+    let err = b.wait_for(".error", WAIT).unwrap().text().unwrap();
+    assert!(err.contains("NOPE"), "{err}");
+    assert!(b.try_find("tr[data-table=\"NOPE\"]").unwrap().is_none());
+
+    // Added: PROMO, down, full.
+    b.goto(&url(&server, "/admin/tables")).unwrap();
+    let form = b.find("form#add-table").unwrap();
+    form.find("input[name=table]")
+        .unwrap()
+        .type_text("PROMO")
+        .unwrap();
+    form.find("select[name=direction]")
+        .unwrap()
+        .select_by_value("down")
+        .unwrap();
+    form.find("select[name=sync_type]")
+        .unwrap()
+        .select_by_value("full")
+        .unwrap();
+    b.find("button#add-table-submit").unwrap().click().unwrap();
+    b.wait_for(".flash-ok", WAIT).unwrap();
+    b.goto(&url(&server, "/admin/tables")).unwrap();
+    let text = b.find(row).unwrap().text().unwrap();
+    assert!(text.contains("PROMO") && text.contains("full"), "{text}");
+    assert!(
+        server
+            .db()
+            .sync_tables()
+            .unwrap()
+            .iter()
+            .any(|t| t.table == "PROMO" && t.direction.to_string() == "down"),
+        "PROMO is not a sync table in the database"
+    );
+
+    // The next export publishes it and a till loads it.
+    server.export();
+    let till = server.install_till("T001");
+    tillsync_testkit::pull(&till).expect("pull");
+    let db = rusqlite::Connection::open(till.join(tillsync_till::DB_FILE)).unwrap();
+    let n: i64 = db
+        .query_row("SELECT COUNT(*) FROM PROMO", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2);
+}
+
+/// `tillsync till run` for the till in `dir`, pulling every 250 ms (each
+/// pull is a call the server counts as contact). Killed when dropped.
+struct TillAgent(Child);
+
+impl TillAgent {
+    fn start(dir: &Path) -> Self {
+        let log = std::fs::File::create(dir.join("agent.log")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_tillsync"))
+            .args(["till", "run", "--pull-interval-ms", "250", "--data"])
+            .arg(dir)
+            .env_remove("TILLSYNC_TILL_DATA")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("run tillsync till run");
+        TillAgent(child)
+    }
+
+    /// Stop it at once, as a till switched off.
+    fn stop(mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for TillAgent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The supervisor's `data-online` of `till`, reloading the page each look,
+/// until it is `want`.
+fn wait_online(b: &Browser, server: &TestServer, till: &str, want: &str, agent_log: &Path) {
+    let row = format!("table#tills tr[data-till=\"{till}\"]");
+    let r = b.wait_until(
+        &format!("{till} online = {want}"),
+        Duration::from_secs(30),
+        |b| {
+            b.goto(&url(server, "/admin/tills"))?;
+            let now = b.find(&row)?.attribute("data-online")?;
+            if now.as_deref() == Some(want) {
+                return Ok(true);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+            Ok(false)
+        },
+    );
+    if let Err(e) = r {
+        panic!(
+            "{e}\n--- agent log\n{}",
+            std::fs::read_to_string(agent_log).unwrap_or_default()
+        );
+    }
+}
+
+/// Stop a till's synchroniser: the supervisor shows it offline; start it
+/// again: online. Online = last call within 2 × ping timeout + sync
+/// interval (docs/admin-pages.md), here 3 s.
+#[test]
+fn admin_supervisor_sees_a_stopped_till_offline_then_back() {
+    let server = admin_server();
+    let Some(b) = browser::for_test("browser::admin_supervisor", server.root.path()) else {
+        return;
+    };
+    let mut cfg = server.config();
+    cfg.set("till.sync_interval_ms", "1000").unwrap();
+    cfg.set("till.ping_timeout_ms", "1000").unwrap();
+    cfg.save(server.dir()).unwrap();
+    server.export();
+    let till: PathBuf = server.install_till("T001");
+    let log = till.join("agent.log");
+
+    log_in(&b, &server);
+    let agent = TillAgent::start(&till);
+    wait_online(&b, &server, "T001", "yes", &log);
+    let row = b.find("table#tills tr[data-till=\"T001\"]").unwrap();
+    assert!(
+        !row.text().unwrap().contains("never"),
+        "{}",
+        row.text().unwrap()
+    );
+
+    agent.stop();
+    wait_online(&b, &server, "T001", "no", &log);
+
+    let _agent = TillAgent::start(&till);
+    wait_online(&b, &server, "T001", "yes", &log);
 }
