@@ -5,6 +5,7 @@ mod util;
 
 mod admin;
 mod browser;
+mod cashier;
 mod cli;
 mod customers;
 mod down;

@@ -483,6 +483,8 @@ fn till_run_pushes_within_a_few_intervals_through_an_outage_and_stops_on_sigterm
             s(&till),
             "--pull-interval-ms",
             "500",
+            "--listen",
+            "127.0.0.1:0",
         ])
         .current_dir(&till)
         .env_remove("TILLSYNC_TILL_DATA")
