@@ -3,8 +3,10 @@
 //! folder and browser. Skipped (with a notice) when Chromium or chromedriver
 //! is missing, unless `TILLSYNC_REQUIRE_BROWSER=1`.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tillsync_server::admin::auth;
@@ -428,36 +430,64 @@ fn admin_sync_table_added_is_listed_and_exported() {
     assert_eq!(n, 2);
 }
 
-/// `tillsync till run` for the till in `dir`, pulling every 250 ms (each
-/// pull is a call the server counts as contact). Killed when dropped.
-struct TillAgent(Child);
+/// `tillsync --json till run` for the till in `dir`: the cashier page on a
+/// free loopback port, a pull every 250 ms (each pull is a call the server
+/// counts as contact). Its log goes to `dir/agent.log`; killed when dropped.
+struct TillAgent {
+    child: Child,
+    /// The cashier page, as `till run` printed it.
+    url: String,
+}
 
 impl TillAgent {
     fn start(dir: &Path) -> Self {
         let log = std::fs::File::create(dir.join("agent.log")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_tillsync"))
-            .args(["till", "run", "--pull-interval-ms", "250", "--data"])
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tillsync"))
+            .args(["--json", "till", "run", "--pull-interval-ms", "250"])
+            .args(["--listen", "127.0.0.1:0", "--data"])
             .arg(dir)
             .env_remove("TILLSYNC_TILL_DATA")
             .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
+            .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
             .expect("run tillsync till run");
-        TillAgent(child)
+        // The first line is the page's URL; the rest is read and dropped so
+        // that the agent never blocks on a full pipe.
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            if let Some(Ok(first)) = lines.next() {
+                let _ = tx.send(first);
+            }
+            for _ in lines {}
+        });
+        let first = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "till run printed no cashier URL\n--- agent log\n{}",
+                    std::fs::read_to_string(dir.join("agent.log")).unwrap_or_default()
+                )
+            });
+        let v: serde_json::Value = serde_json::from_str(&first)
+            .unwrap_or_else(|e| panic!("first line of till run is not JSON ({e}): {first}"));
+        let url = v["cashier_url"].as_str().expect("cashier_url").to_string();
+        TillAgent { child, url }
     }
 
     /// Stop it at once, as a till switched off.
     fn stop(mut self) {
-        self.0.kill().unwrap();
-        self.0.wait().unwrap();
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
     }
 }
 
 impl Drop for TillAgent {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -518,4 +548,102 @@ fn admin_supervisor_sees_a_stopped_till_offline_then_back() {
 
     let _agent = TillAgent::start(&till);
     wait_online(&b, &server, "T001", "yes", &log);
+}
+
+/// Ring up a sale on the cashier page (search, add twice, pay by card,
+/// receipt); the synchroniser sends it up, and the server's tills page shows
+/// it under that till.
+#[test]
+fn cashier_sale_shows_under_its_till_on_the_server() {
+    let server = admin_server();
+    let Some(b) = browser::for_test("browser::cashier_sale", server.root.path()) else {
+        return;
+    };
+    server.export();
+    let till = server.install_till("T001");
+    tillsync_testkit::pull(&till).expect("first load");
+    let mut cfg = tillsync_core::TillConfig::load(&till).unwrap();
+    cfg.sync.sync_interval_ms = 200;
+    cfg.sync.retry_interval_ms = 200;
+    cfg.till.language = "en".parse().unwrap();
+    cfg.save(&till).unwrap();
+    let (code, price): (String, i64) =
+        rusqlite::Connection::open(till.join(tillsync_till::DB_FILE))
+            .unwrap()
+            .query_row(
+                "SELECT code, price_cents FROM ART WHERE code LIKE 'ART%' ORDER BY code LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+
+    let agent = TillAgent::start(&till);
+    b.goto(&agent.url).unwrap();
+    b.wait_for("#connection[data-online=\"yes\"]", WAIT)
+        .unwrap();
+    b.find("form#search input[name=q]")
+        .unwrap()
+        .type_text(&code)
+        .unwrap();
+    b.find("button#search-submit").unwrap().click().unwrap();
+    let row = format!("table#items tr[data-code=\"{code}\"]");
+    let item = b.wait_for(&row, WAIT).unwrap();
+    item.find("input[name=quantity]")
+        .unwrap()
+        .type_text("2")
+        .unwrap();
+    item.find("button.add").unwrap().click().unwrap();
+    let line = b
+        .wait_for(&format!("table#ticket tr.line[data-code=\"{code}\"]"), WAIT)
+        .unwrap();
+    assert_eq!(line.find("td.qty").unwrap().text().unwrap().trim(), "2");
+    let total = b.find("#total").unwrap().attribute("data-cents").unwrap();
+    assert_eq!(total, Some((2 * price).to_string()));
+    b.find("form#pay select[name=method]")
+        .unwrap()
+        .select_by_value("card")
+        .unwrap();
+    b.find("button#pay-submit").unwrap().click().unwrap();
+    let receipt = b.wait_for("#receipt", WAIT).unwrap();
+    assert_eq!(
+        receipt.attribute("data-ticket").unwrap().as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        b.find(".ticket-number").unwrap().text().unwrap().trim(),
+        "1"
+    );
+    let short = b.find(".signature").unwrap().text().unwrap();
+    assert_eq!(short.trim().len(), 8, "{short}");
+
+    // The synchroniser sends it up: the outbox empties (the page's script
+    // refreshes the count) and the server has it.
+    b.find("a#new-sale").unwrap().click().unwrap();
+    b.wait_until("no ticket waiting in the outbox", WAIT, |b| {
+        Ok(b.find("#outbox-count")?.text()?.trim() == "0")
+    })
+    .unwrap();
+
+    log_in(&b, &server);
+    let tickets = "table#tills tr[data-till=\"T001\"] td.tickets";
+    b.wait_until("T001 with 1 ticket on the tills page", WAIT, |b| {
+        b.goto(&url(&server, "/admin/tills"))?;
+        if b.find(tickets)?.text()?.trim() == "1" {
+            return Ok(true);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        Ok(false)
+    })
+    .unwrap();
+    let on_server: i64 = server
+        .db()
+        .conn()
+        .query_row(
+            "SELECT total_cents FROM TICKET WHERE till_id = 'T001' AND number = 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(on_server, 2 * price);
+    drop(agent);
 }
