@@ -46,7 +46,11 @@ pub const CHROMIUM_FLAGS: &[&str] = &[
     "--disable-sync",
     "--disable-dev-shm-usage",
     "--window-size=1366,768",
+    "--hide-scrollbars",
 ];
+
+/// The page's viewport, in CSS pixels (a 1366×768 screen).
+pub const VIEWPORT: (u32, u32) = (1366, 768);
 
 /// How long polling waits between two looks.
 const POLL: Duration = Duration::from_millis(50);
@@ -332,6 +336,18 @@ impl Browser {
             "/timeouts",
             Some(json!({"implicit": 0, "pageLoad": 60_000, "script": 30_000})),
         )?;
+        // The window's size includes the browser's frame: make the page's
+        // viewport itself 1366×768, the screen the pages are laid out for.
+        self.post(
+            "/goog/cdp/execute",
+            json!({
+                "cmd": "Emulation.setDeviceMetricsOverride",
+                "params": {
+                    "width": VIEWPORT.0, "height": VIEWPORT.1,
+                    "deviceScaleFactor": 1, "mobile": false,
+                },
+            }),
+        )?;
         Ok(())
     }
 
@@ -491,7 +507,7 @@ impl Browser {
         }
     }
 
-    /// Save a PNG of the window (1366×768) to `path`.
+    /// Save a PNG of the viewport ([`VIEWPORT`]) to `path`.
     pub fn screenshot(&self, path: &Path) -> Result<()> {
         let v = self.get("/screenshot")?;
         self.write_png(&v, path)

@@ -77,6 +77,14 @@ fn harness_reads_a_served_page() {
     b.screenshot(&png).unwrap();
     let bytes = std::fs::read(&png).unwrap();
     assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    // The viewport is the 1366×768 screen the pages are laid out for, and
+    // the screenshot has its size (IHDR: width and height, big-endian).
+    let size = b
+        .execute("return [window.innerWidth, window.innerHeight];", vec![])
+        .unwrap();
+    assert_eq!(size, serde_json::json!([1366, 768]));
+    let dim = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    assert_eq!((dim(16), dim(20)), browser::VIEWPORT);
 }
 
 /// The harness's form controls, waits and cookies on a page of its own
@@ -645,5 +653,150 @@ fn cashier_sale_shows_under_its_till_on_the_server() {
         )
         .unwrap();
     assert_eq!(on_server, 2 * price);
+    drop(agent);
+}
+
+/// A PNG of every admin page and of the cashier pages, over a server with
+/// two tills (T001 running, with a sale; T002 loaded once, not running). Saved under
+/// `$TILLSYNC_SCREENSHOTS` (relative to the workspace root; the README's
+/// command uses `docs/screenshots`), else in the test's temp folder.
+#[test]
+fn screenshots_of_every_page() {
+    let server = admin_server();
+    let Some(b) = browser::for_test("browser::screenshots", server.root.path()) else {
+        return;
+    };
+    let out = match std::env::var_os("TILLSYNC_SCREENSHOTS") {
+        Some(d) => Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(d),
+        None => server.root.path().join("screenshots"),
+    };
+    std::fs::create_dir_all(&out).unwrap();
+    let shot = |name: &str| {
+        let path = out.join(format!("{name}.png"));
+        b.screenshot_full_page(&path).unwrap();
+        let png = std::fs::read(&path).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is not a PNG");
+        eprintln!("saved {}", path.display());
+    };
+    // "Test connection" reads test.txt from the folder the FTP server serves.
+    std::fs::write(server.share_dir().join("test.txt"), "tillsync\n").unwrap();
+    server.export();
+    let t1 = server.install_till("T001");
+    let t2 = server.install_till("T002");
+    for t in [&t1, &t2] {
+        tillsync_testkit::pull(t).expect("first load");
+        let mut cfg = tillsync_core::TillConfig::load(t).unwrap();
+        cfg.sync.sync_interval_ms = 200;
+        cfg.till.language = "en".parse().unwrap();
+        cfg.save(t).unwrap();
+    }
+    let agent = TillAgent::start(&t1);
+
+    // The cashier: a search, a ticket of two lines, paid; then a ticket
+    // being built for the sale page's picture.
+    b.goto(&agent.url).unwrap();
+    b.wait_for("#connection[data-online=\"yes\"]", WAIT)
+        .unwrap();
+    let codes: Vec<String> = {
+        let db = rusqlite::Connection::open(t1.join(tillsync_till::DB_FILE)).unwrap();
+        let mut st = db
+            .prepare("SELECT code FROM ART WHERE code LIKE 'ART%' ORDER BY code LIMIT 3")
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let add = |code: &str, qty: &str| {
+        b.find("form#search input[name=q]")
+            .unwrap()
+            .type_text(code)
+            .unwrap();
+        b.find("button#search-submit").unwrap().click().unwrap();
+        let item = b
+            .wait_for(&format!("table#items tr[data-code=\"{code}\"]"), WAIT)
+            .unwrap();
+        item.find("input[name=quantity]")
+            .unwrap()
+            .type_text(qty)
+            .unwrap();
+        item.find("button.add").unwrap().click().unwrap();
+        b.wait_for(&format!("table#ticket tr.line[data-code=\"{code}\"]"), WAIT)
+            .unwrap();
+    };
+    add(&codes[0], "2");
+    add(&codes[1], "1");
+    b.find("button#pay-submit").unwrap().click().unwrap();
+    b.wait_for("#receipt", WAIT).unwrap();
+    shot("cashier-receipt");
+    b.find("a#new-sale").unwrap().click().unwrap();
+    add(&codes[2], "3");
+    add(&codes[0], "1");
+    b.find("form#search input[name=q]")
+        .unwrap()
+        .type_text("ART00000")
+        .unwrap();
+    b.find("button#search-submit").unwrap().click().unwrap();
+    b.wait_for("table#items tr[data-code]", WAIT).unwrap();
+    shot("cashier-sale");
+    b.goto(&format!("{}customers", agent.url)).unwrap();
+    b.wait_for("form#customer-create", WAIT).unwrap();
+    shot("cashier-customers");
+
+    // The admin pages.
+    b.goto(&url(&server, "/admin/login")).unwrap();
+    b.wait_for("form#login-form", WAIT).unwrap();
+    shot("admin-login");
+    log_in(&b, &server);
+    b.wait_until("T001 with its ticket on the server", WAIT, |b| {
+        b.goto(&url(&server, "/admin/tills"))?;
+        let row = b.find("table#tills tr[data-till=\"T001\"]")?;
+        if row.find("td.tickets")?.text()?.trim() == "1"
+            && row.attribute("data-online")?.as_deref() == Some("yes")
+        {
+            return Ok(true);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        Ok(false)
+    })
+    .unwrap();
+    shot("admin-tills");
+    for tab in ["server", "db", "ftp", "till"] {
+        b.goto(&url(&server, &format!("/admin/folder?tab={tab}")))
+            .unwrap();
+        b.wait_for("form#folder-form", WAIT).unwrap();
+        if tab == "db" || tab == "ftp" {
+            b.find(&format!("button#test-{tab}"))
+                .unwrap()
+                .click()
+                .unwrap();
+            b.wait_for("#test-result.ok", WAIT).unwrap();
+        }
+        shot(&format!("admin-folder-{tab}"));
+    }
+    b.goto(&url(&server, "/admin/tables")).unwrap();
+    b.wait_for("table#sync-tables", WAIT).unwrap();
+    shot("admin-tables");
+    b.goto(&url(&server, "/admin/journal")).unwrap();
+    b.wait_for("table#journal", WAIT).unwrap();
+    shot("admin-journal");
+    b.goto(&url(&server, "/admin/export")).unwrap();
+    b.find("form#export-form select[name=mode]")
+        .unwrap()
+        .select_by_value("incremental")
+        .unwrap();
+    b.find("button#export-now").unwrap().click().unwrap();
+    b.wait_until("the export done", Duration::from_secs(60), |b| {
+        if b.current_url()?.contains("/admin/export")
+            && let Some(s) = b.try_find("#export-status")?
+            && s.attribute("data-state")?.as_deref() == Some("done")
+        {
+            return Ok(true);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        Ok(false)
+    })
+    .unwrap();
+    shot("admin-export");
     drop(agent);
 }
