@@ -800,3 +800,102 @@ fn screenshots_of_every_page() {
     shot("admin-export");
     drop(agent);
 }
+
+/// `tillsync demo --serve`: after its summary it prints the admin URL, the
+/// login (a generated password) and each till's cashier URL, and keeps them
+/// running: the printed password opens the admin pages, the cashier pages
+/// answer; SIGTERM stops everything and it exits 0.
+#[test]
+fn demo_serve_prints_working_urls_and_login_until_stopped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tillsync"))
+        .args(["demo", "--serve", "--rows", "300", "--dir"])
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run tillsync demo --serve");
+    struct Kill<'a>(&'a mut Child);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stdout = child.stdout.take().unwrap();
+    let child = Kill(&mut child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut printed = String::new();
+    let (mut admin, mut login, mut cashiers) = (None, None, Vec::new());
+    while cashiers.len() < 2 {
+        let line = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("demo --serve printed no URLs\n{printed}"));
+        printed.push_str(&line);
+        printed.push('\n');
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["admin", "pages", url] => admin = Some(url.to_string()),
+            ["admin", "login", "user", user, "password", pw, ..] => {
+                login = Some((user.trim_end_matches(',').to_string(), pw.to_string()))
+            }
+            ["cashier", till, url] => cashiers.push((till.to_string(), url.to_string())),
+            _ => {}
+        }
+    }
+    assert!(printed.contains("the tills match the server"), "{printed}");
+    let admin = admin.unwrap_or_else(|| panic!("no admin URL\n{printed}"));
+    let (user, password) = login.unwrap_or_else(|| panic!("no login\n{printed}"));
+    assert_eq!(user, "admin");
+    assert!(password.len() >= 12, "{printed}");
+    let tills: Vec<&str> = cashiers.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(tills, ["T001", "T002"]);
+    // Stored as an argon2 hash, never in clear.
+    let stored = std::fs::read_to_string(dir.join("server").join(auth::PASSWORD_FILE)).unwrap();
+    assert!(stored.starts_with("$argon2") && !stored.contains(&password));
+
+    if let Some(b) = browser::for_test("browser::demo_serve", tmp.path()) {
+        b.goto(&admin).unwrap();
+        b.find("form#login-form input[name=password]")
+            .unwrap()
+            .type_text(&password)
+            .unwrap();
+        b.find("button#login").unwrap().click().unwrap();
+        b.wait_for("table#tills tr[data-till=\"T001\"]", WAIT)
+            .unwrap();
+        for (till, url) in &cashiers {
+            b.goto(url).unwrap();
+            b.wait_for("#connection", WAIT).unwrap();
+            let head = b.page_text().unwrap();
+            assert!(head.contains(till.as_str()), "{url}: {head}");
+        }
+    }
+
+    let term = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = child.0.wait().unwrap();
+    let mut rest = String::new();
+    while let Ok(l) = rx.recv_timeout(Duration::from_secs(10)) {
+        rest.push_str(&l);
+        rest.push('\n');
+    }
+    assert!(
+        status.success(),
+        "demo --serve exited with {status}\n{rest}"
+    );
+    assert!(rest.contains("demo stopped"), "{rest}");
+    assert!(!rest.contains(&password));
+}
