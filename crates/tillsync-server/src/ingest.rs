@@ -8,11 +8,11 @@
 //!    use the database). A ticket naming another till refuses the whole
 //!    request (403 `foreign-ticket`, nothing stored): a till posts only its
 //!    own tickets.
-//! 2. with the database, in one `BEGIN IMMEDIATE` transaction: per item, the
+//! 2. with the database, in one transaction
+//!    ([`tillsync_store::ServerStore::ingest_batch`]): per item, the
 //!    idempotency record (`tillsync_received`), then the ticket filed in
-//!    `TICKET` or quarantine ([`tillsync_store::server_up::store_ticket`]),
-//!    or any other kind handed to [`crate::upitems::apply`]; the journal line
-//!    of the push.
+//!    `TICKET` or quarantine, or any other kind (customer changes, up-table
+//!    rows) applied; the journal line of the push.
 //! 3. commit (`synchronous=FULL`), then answer one result per item.
 
 use std::collections::HashMap;
@@ -25,12 +25,12 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
-use rusqlite::TransactionBehavior;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use tillsync_core::ticket::{ChainError, Ticket};
-use tillsync_store::server_up::{self, Outcome};
-use tillsync_store::{ServerDb, StoreError};
+use tillsync_store::server_up;
+use tillsync_store::store::BatchItem;
+use tillsync_store::{ServerStore, StoreError};
 use tillsync_wire::api::{ItemResult, ItemStatus, OutboxItem, OutboxKind, OutboxResponse};
 
 use crate::web::{AppState, HttpError, Till};
@@ -57,7 +57,7 @@ impl KeyCache {
             .cloned()
     }
 
-    fn load(&self, db: &ServerDb, till: &str) -> Result<Arc<Vec<VerifyingKey>>, StoreError> {
+    fn load(&self, db: &dyn ServerStore, till: &str) -> Result<Arc<Vec<VerifyingKey>>, StoreError> {
         let keys: Vec<VerifyingKey> = db
             .till_ticket_keys(till)?
             .iter()
@@ -107,24 +107,6 @@ enum Prepared<'a> {
         item: OutboxItem,
         fingerprint: String,
     },
-}
-
-impl Prepared<'_> {
-    fn key(&self) -> &str {
-        match self {
-            Prepared::Ticket { key, .. } | Prepared::Unreadable { key, .. } => key,
-            Prepared::Other { item, .. } => &item.key,
-        }
-    }
-
-    fn fingerprint(&self) -> &str {
-        match self {
-            Prepared::Ticket { ticket, .. } => &ticket.hash,
-            Prepared::Unreadable { fingerprint, .. } | Prepared::Other { fingerprint, .. } => {
-                fingerprint
-            }
-        }
-    }
 }
 
 /// `POST /api/v1/outbox`.
@@ -226,7 +208,7 @@ fn ingest(state: &AppState, till: &Till, body: &[u8]) -> Result<OutboxResponse, 
         }
     };
     let mut db = lock(state);
-    let resp = store(&mut db, till, &prepared).map_err(HttpError::from)?;
+    let resp = store(db.as_mut(), till, &prepared).map_err(HttpError::from)?;
     drop(db);
     // Committed: count the batch and its tickets for `GET /metrics`.
     if !prepared.is_empty() {
@@ -241,7 +223,7 @@ fn ingest(state: &AppState, till: &Till, body: &[u8]) -> Result<OutboxResponse, 
     Ok(resp)
 }
 
-fn lock(state: &AppState) -> std::sync::MutexGuard<'_, ServerDb> {
+fn lock(state: &AppState) -> std::sync::MutexGuard<'_, Box<dyn ServerStore>> {
     state.db.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -365,7 +347,7 @@ fn verify_signatures(
     let cache = &state.ticket_keys;
     let mut keys = match cache.get(&till.id) {
         Some(k) => k,
-        None => cache.load(&lock(state), &till.id)?,
+        None => cache.load(lock(state).as_ref(), &till.id)?,
     };
     if let Some(newest) = keys.first() {
         let messages: Vec<&[u8]> = signed.iter().map(|(_, d, _)| &d[..]).collect();
@@ -382,7 +364,7 @@ fn verify_signatures(
         if !ok && !refreshed {
             // A key issued since the cache was filled: read them again.
             refreshed = true;
-            keys = cache.load(&lock(state), &till.id)?;
+            keys = cache.load(lock(state).as_ref(), &till.id)?;
             ok = verified(&keys);
         }
         if !ok && let Prepared::Ticket { ticket, check, .. } = &mut out[*i] {
@@ -392,105 +374,40 @@ fn verify_signatures(
     Ok(())
 }
 
-/// Steps 2 and 3: one transaction for the whole batch, answered after commit.
+/// Steps 2 and 3: one transaction for the whole batch
+/// ([`tillsync_store::ServerStore::ingest_batch`]), answered after commit.
 fn store(
-    db: &mut ServerDb,
+    db: &mut dyn ServerStore,
     till: &Till,
     items: &[Prepared<'_>],
 ) -> Result<OutboxResponse, StoreError> {
-    if items.is_empty() {
-        return Ok(OutboxResponse { results: vec![] });
-    }
-    db.conn().set_prepared_statement_cache_capacity(64);
-    let tx = db
-        .conn_mut()
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let at = tillsync_store::now_rfc3339();
-    let id = till.id.as_str();
-    let mut results = Vec::with_capacity(items.len());
-    let mut counts = [0usize; 4];
-    for p in items {
-        let key = p.key();
-        let fingerprint = p.fingerprint();
-        let earlier = server_up::received(&tx, id, key)?;
-        let reused = match &earlier {
-            Some(r) if r.fingerprint.as_deref().is_none_or(|f| f == fingerprint) => {
-                // A resend: the first answer again, nothing changes.
-                let o = r.resend_outcome();
-                count(&mut counts, o.status);
-                results.push(ItemResult {
-                    key: key.to_string(),
-                    status: o.status,
-                    reason: o.reason,
-                });
-                continue;
-            }
-            Some(_) => true,
-            None => false,
-        };
-        let outcome = match p {
+    let batch: Vec<BatchItem<'_>> = items
+        .iter()
+        .map(|p| match p {
             Prepared::Ticket {
                 key,
                 ticket,
                 payload,
                 check,
-            } => server_up::store_ticket(&tx, id, key, ticket, payload, check.clone(), &at)?,
+            } => BatchItem::Ticket {
+                key,
+                ticket,
+                payload,
+                check: check.clone(),
+            },
             Prepared::Unreadable {
                 key,
                 payload,
                 reason,
-                ..
-            } => server_up::quarantine_unreadable(&tx, id, key, payload, reason, &at)?,
-            Prepared::Other { item, .. } if reused => Outcome {
-                status: ItemStatus::Rejected,
-                reason: Some(format!(
-                    "the key {} was already used for an item with other content",
-                    item.key
-                )),
+                fingerprint,
+            } => BatchItem::Unreadable {
+                key,
+                payload,
+                reason,
+                fingerprint,
             },
-            Prepared::Other { item, .. } => {
-                let r = crate::upitems::apply(&tx, till, item)?;
-                Outcome {
-                    status: r.status,
-                    reason: r.reason,
-                }
-            }
-        };
-        // The first answer for a key stays recorded (a key reused with
-        // other content keeps its first answer).
-        server_up::record_received(&tx, id, key, &outcome, fingerprint, &at)?;
-        count(&mut counts, outcome.status);
-        results.push(ItemResult {
-            key: key.to_string(),
-            status: outcome.status,
-            reason: outcome.reason,
-        });
-    }
-    let [accepted, duplicate, quarantined, rejected] = counts;
-    let result = if quarantined + rejected == 0 {
-        "ok"
-    } else {
-        "partial"
-    };
-    server_up::journal_in(
-        &tx,
-        "push",
-        Some(id),
-        result,
-        &format!(
-            "{} item(s): {accepted} accepted, {duplicate} duplicate, {quarantined} quarantined, {rejected} rejected",
-            items.len()
-        ),
-    )?;
-    tx.commit()?;
-    Ok(OutboxResponse { results })
-}
-
-fn count(counts: &mut [usize; 4], s: ItemStatus) {
-    counts[match s {
-        ItemStatus::Accepted => 0,
-        ItemStatus::Duplicate => 1,
-        ItemStatus::Quarantined => 2,
-        ItemStatus::Rejected => 3,
-    }] += 1;
+            Prepared::Other { item, fingerprint } => BatchItem::Other { item, fingerprint },
+        })
+        .collect();
+    db.ingest_batch(&till.id, &batch)
 }

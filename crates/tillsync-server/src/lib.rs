@@ -8,7 +8,6 @@
 //! - [`web`]: the HTTP web service under `/api/v1`.
 //! - [`ingest`]: `POST /api/v1/outbox` (tickets and other outbox items, one transaction per batch) and `GET /api/v1/noop`.
 //! - [`metrics`]: `GET /metrics` (Prometheus text format).
-//! - `upitems`: outbox items other than tickets (customer changes, up-table rows).
 //! - `customers`: `POST /api/v1/customers`, customer creation from the template customer.
 //! - [`check`]: "Test connection" for the database and the FTP server.
 //! - [`deploy`]: deployment packages that install a till.
@@ -25,7 +24,6 @@ pub mod export;
 pub mod ingest;
 pub mod metrics;
 pub mod run;
-mod upitems;
 pub mod verify;
 pub mod web;
 

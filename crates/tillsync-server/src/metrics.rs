@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tillsync_store::{ServerDb, StoreError};
+use tillsync_store::{ServerStore, StoreError};
 use tillsync_wire::api::ItemStatus;
 
 use crate::web::{AppState, HttpError};
@@ -131,11 +131,9 @@ pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Result<Respon
 
 /// The figures read from the database: packages, table versions, per-till
 /// lag, contact and tickets.
-fn db_figures(db: &ServerDb) -> Result<String, StoreError> {
-    let conn = db.conn();
+fn db_figures(db: &dyn ServerStore) -> Result<String, StoreError> {
     let mut out = String::new();
-    let published: i64 =
-        conn.query_row("SELECT COUNT(*) FROM tillsync_packages", [], |r| r.get(0))?;
+    let published = db.published()?.len();
     header(
         &mut out,
         "tillsync_packages_published",
@@ -144,15 +142,11 @@ fn db_figures(db: &ServerDb) -> Result<String, StoreError> {
     );
     let _ = writeln!(out, "tillsync_packages_published {published}");
 
-    let mut versions = BTreeMap::new();
-    {
-        let mut stmt =
-            conn.prepare("SELECT tbl, version FROM tillsync_table_state ORDER BY tbl")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            versions.insert(r.get::<_, String>(0)?, r.get::<_, i64>(1)?);
-        }
-    }
+    let versions: BTreeMap<String, i64> = db
+        .table_states()?
+        .into_iter()
+        .map(|s| (s.table, i64::try_from(s.version).unwrap_or(i64::MAX)))
+        .collect();
     header(
         &mut out,
         "tillsync_table_version",

@@ -200,7 +200,7 @@ fn scheduled_export(data: &DataDir) -> Result<(), ServerError> {
             Ok(())
         }
         Err(e) => {
-            if let Ok(db) = data.open_db_with(&cfg) {
+            if let Ok(db) = data.open_store_with(&cfg) {
                 let _ = db.journal("export", None, "error", &e.to_string());
             }
             Err(e)

@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use tillsync_core::Direction;
 use tillsync_store::server::AuthFailure;
-use tillsync_store::{ServerDb, StoreError};
+use tillsync_store::{ServerStore, StoreError};
 use tillsync_wire::api::{ApiError, AvailableRequest, AvailableResponse, Ping};
 
 use crate::{DataDir, ServerError};
@@ -25,8 +25,9 @@ pub struct AppState {
     pub data: DataDir,
     /// POS folder name.
     pub folder: String,
-    /// The server database (one connection; calls run on blocking threads).
-    pub db: Mutex<ServerDb>,
+    /// The server database (one connection, SQLite or PostgreSQL; calls run
+    /// on blocking threads).
+    pub db: Mutex<Box<dyn ServerStore>>,
     /// Ticket public keys per till (`POST /api/v1/outbox`).
     pub ticket_keys: crate::ingest::KeyCache,
     /// Counters of `GET /metrics`.
@@ -37,7 +38,7 @@ impl AppState {
     /// Open the database of `data`.
     pub fn open(data: DataDir) -> Result<Arc<Self>, ServerError> {
         let cfg = data.config()?;
-        let db = data.open_db_with(&cfg)?;
+        let db = data.open_store_with(&cfg)?;
         Ok(Arc::new(AppState {
             data,
             folder: cfg.folder.name,
@@ -49,12 +50,12 @@ impl AppState {
 
     pub(crate) async fn with_db<T: Send + 'static>(
         self: &Arc<Self>,
-        f: impl FnOnce(&mut ServerDb) -> Result<T, HttpError> + Send + 'static,
+        f: impl FnOnce(&mut dyn ServerStore) -> Result<T, HttpError> + Send + 'static,
     ) -> Result<T, HttpError> {
         let state = self.clone();
         tokio::task::spawn_blocking(move || {
             let mut db = state.db.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut db)
+            f(db.as_mut())
         })
         .await
         .map_err(|e| HttpError::internal(format!("worker failed: {e}")))?

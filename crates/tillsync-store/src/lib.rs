@@ -14,6 +14,9 @@
 //! - [`till`]: [`TillDb`], the till database.
 //! - [`till_up`]: till side of the up path (tickets, outbox, error list).
 //! - [`till_customers`]: till side of customers and up-direction tables.
+//! - [`store`]: [`ServerStore`], the server's storage interface, and [`open_server_store`].
+//! - [`sqlite_store`]: [`ServerStore`] over SQLite ([`ServerDb`]).
+//! - [`ingest`]: the up path's batch loop, the same for every backend.
 //! - [`digest`]: row count and content hash of a table, to compare till and server.
 //! - [`demo`]: realistic demo business data.
 
@@ -21,18 +24,22 @@ pub mod capture;
 pub mod demo;
 pub mod digest;
 pub mod error;
+pub mod ingest;
 pub mod introspect;
 pub mod server;
 pub mod server_admin;
 pub mod server_customers;
 pub mod server_up;
 pub mod sql;
+pub mod sqlite_store;
+pub mod store;
 pub mod till;
 pub mod till_customers;
 pub mod till_up;
 
 pub use error::StoreError;
 pub use server::ServerDb;
+pub use store::{Backend, ServerStore, open_server_store};
 pub use till::TillDb;
 
 /// The tables that hold the tills' sales (fiscal records): they go up from

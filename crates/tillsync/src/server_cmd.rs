@@ -237,7 +237,7 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
             let report = match result {
                 Ok(r) => r,
                 Err(e) => {
-                    if let Ok(db) = dir.open_db_with(&cfg) {
+                    if let Ok(db) = dir.open_store_with(&cfg) {
                         let _ = db.journal("export", None, "error", &e.to_string());
                     }
                     return Err(e.into());
@@ -273,7 +273,7 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
             let dir = DataDir::open(&data.data)?;
             let r = check::check_db(&dir)?;
             out.emit(&r, || {
-                println!("database OK: {} {} ({})", r.kind, r.version, r.location);
+                println!("database OK: {} {} ({})", r.engine, r.version, r.location);
                 if r.sync_tables.is_empty() {
                     println!("no sync tables yet");
                 }
@@ -317,12 +317,12 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
         }
         ServerCmd::Tills(TillsCmd::List(data)) => {
             let dir = DataDir::open(&data.data)?;
-            let tills = dir.open_db()?.till_overview()?;
+            let tills = dir.open_store()?.till_overview()?;
             out.emit(&tills, || print_tills(&tills));
         }
         ServerCmd::Tickets { data, till } => {
             let dir = DataDir::open(&data.data)?;
-            let db = dir.open_db()?;
+            let db = dir.open_store()?;
             let list = db.ticket_list(till.as_deref())?;
             let state = db.ticket_state(till.as_deref())?;
             out.emit(&list, || print_tickets(&list, &state));
@@ -359,7 +359,7 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
         }
         ServerCmd::Tills(TillsCmd::Revoke { till, data }) => {
             let dir = DataDir::open(&data.data)?;
-            dir.open_db()?.revoke_till(&till)?;
+            dir.open_store()?.revoke_till(&till)?;
             out.emit(&serde_json::json!({"revoked": till}), || {
                 println!("till {till} revoked: its calls are refused until a new deployment package is generated")
             });
@@ -550,7 +550,7 @@ fn tables(cmd: TablesCmd, out: &Out) -> Result<()> {
     match cmd {
         TablesCmd::List(data) => {
             let dir = DataDir::open(&data.data)?;
-            let db = dir.open_db()?;
+            let db = dir.open_store()?;
             let list = db.sync_tables()?;
             let policies = db.conflict_policies()?;
             // The conflict policy of an up table (down tables have none).
@@ -603,7 +603,7 @@ fn tables(cmd: TablesCmd, out: &Out) -> Result<()> {
         } => {
             let dir = DataDir::open(&data.data)?;
             let t = SyncTable::new(table, sync_type, direction, filter)?;
-            let mut db = dir.open_db()?;
+            let mut db = dir.open_store()?;
             let layout = db.add_sync_table_with_policy(&t, conflict)?;
             let policy = (t.direction == Direction::Up).then(|| conflict.unwrap_or_default());
             let mut json = serde_json::to_value(&t).expect("sync table serializes");
@@ -635,7 +635,7 @@ fn tables(cmd: TablesCmd, out: &Out) -> Result<()> {
             direction,
         } => {
             let dir = DataDir::open(&data.data)?;
-            let mut db = dir.open_db()?;
+            let mut db = dir.open_store()?;
             db.remove_sync_table(&table, direction)?;
             out.emit(
                 &serde_json::json!({"removed": table, "direction": direction}),

@@ -415,8 +415,8 @@ fn config_masks_the_password_and_refuses_bad_values_without_touching_the_file() 
         ),
         (
             "db.url",
-            "postgres://erp:dbsecret@db.example.com/pos",
-            &["db.url", "PostgreSQL is not supported yet"][..],
+            "postgres://erp:dbsecret@db.example.com",
+            &["db.url", "names no database"][..],
         ),
         (
             "ftp.address",
@@ -774,7 +774,7 @@ fn check_db_reports_engine_and_sync_tables() {
     server_init(tmp.path(), &dir, Some(20));
     let run = tillsync(&dir, &["server", "check", "db", "--data", arg(&dir)]).ok();
     let out = run.stdout();
-    assert!(out.contains("sqlite 3."), "kind and version: {out}");
+    assert!(out.contains("SQLite 3."), "kind and version: {out}");
     for t in [
         "ART (down, incremental)",
         "CLI (down, incremental, filter store)",
