@@ -28,6 +28,7 @@ use std::fmt;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -217,6 +218,37 @@ pub struct Cookie {
     pub expiry: Option<u64>,
 }
 
+/// Browsers that may run at once in one test process (each Chromium is a
+/// handful of processes; the test machine has 2 cores).
+const MAX_BROWSERS: usize = 3;
+
+/// Counts running browsers; [`Slot`] waits for a free one.
+static RUNNING: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
+
+/// One of the [`MAX_BROWSERS`] places, given back when dropped.
+struct Slot;
+
+impl Slot {
+    fn take() -> Slot {
+        let (count, freed) = &RUNNING;
+        let mut n = count.lock().unwrap_or_else(|p| p.into_inner());
+        while *n >= MAX_BROWSERS {
+            n = freed.wait(n).unwrap_or_else(|p| p.into_inner());
+        }
+        *n += 1;
+        Slot
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let (count, freed) = &RUNNING;
+        let mut n = count.lock().unwrap_or_else(|p| p.into_inner());
+        *n -= 1;
+        freed.notify_one();
+    }
+}
+
 /// A headless Chromium session driven through its own `chromedriver`.
 pub struct Browser {
     http: reqwest::blocking::Client,
@@ -224,14 +256,19 @@ pub struct Browser {
     session: String,
     driver: Child,
     log: PathBuf,
+    /// Dropped last: the place is free once Chromium is gone.
+    _slot: Slot,
 }
 
 impl Browser {
     /// Start chromedriver and a headless Chromium whose profile and
     /// chromedriver log live in a new folder under `dir`.
+    /// At most [`MAX_BROWSERS`] run at once in a process: this waits for a
+    /// place first.
     pub fn start(dir: &Path) -> Result<Self> {
         let driver_bin = chromedriver_path()?;
         let chromium = chromium_path()?;
+        let slot = Slot::take();
         let work = tempfile::Builder::new()
             .prefix("browser-")
             .tempdir_in(dir)
@@ -284,6 +321,7 @@ impl Browser {
                         session: String::new(),
                         driver,
                         log,
+                        _slot: slot,
                     };
                     b.new_session(&base, &chromium, &profile)?;
                     return Ok(b);
