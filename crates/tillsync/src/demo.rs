@@ -310,7 +310,10 @@ fn serve(
         let tdir = dir.join(till);
         let (stop, tx) = (stop.clone(), tx.clone());
         let opts = AgentOptions {
-            pull_interval: std::time::Duration::from_secs(10),
+            // Pulls are what the server counts as contact when there is
+            // nothing to push: often enough to stay "online" in the
+            // supervisor (2 × ping timeout + sync interval, 11 s by default).
+            pull_interval: std::time::Duration::from_secs(5),
             cashier: Some(CashierOptions {
                 listen: Some("127.0.0.1:0".parse().expect("address")),
                 allow_remote: false,
