@@ -12,8 +12,10 @@
 //! ```
 //!
 //! [`proxy::FaultProxy`] is a fault-injecting TCP proxy to put between a till
-//! and the server.
+//! and the server; [`browser::Browser`] drives headless Chromium through
+//! chromedriver for tests of the web pages.
 
+pub mod browser;
 pub mod proxy;
 
 use std::net::SocketAddr;

@@ -4,6 +4,7 @@
 mod util;
 
 mod admin;
+mod browser;
 mod cashier;
 mod cli;
 mod customers;

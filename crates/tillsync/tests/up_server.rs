@@ -686,3 +686,51 @@ fn bad_signature_and_broken_chain_answer_422_with_a_json_reason() {
     // Only the good ticket is among the verified ones.
     assert_eq!(count(&server, "SELECT COUNT(*) FROM TICKET"), 1);
 }
+
+/// The last contact the server recorded for `till`.
+fn last_contact(server: &TestServer, till: &str) -> Option<String> {
+    server
+        .db()
+        .tills()
+        .expect("tills")
+        .into_iter()
+        .find(|t| t.till_id == till)
+        .and_then(|t| t.last_contact)
+}
+
+#[test]
+fn a_ping_with_credentials_counts_as_contact_and_a_ping_without_still_answers() {
+    let server = TestServer::start(20);
+    let seller = Seller::install(&server, "T001");
+    let addr = server.web_addr;
+    assert_eq!(last_contact(&server, "T001"), None, "no contact yet");
+
+    // Anonymous and wrongly authenticated pings answer and record nothing.
+    let (status, body) = raw(
+        addr,
+        &format!("GET /api/v1/ping HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        b"",
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = raw(
+        addr,
+        &format!(
+            "GET /api/v1/ping HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer T001:wrong\r\nConnection: close\r\n\r\n"
+        ),
+        b"",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        last_contact(&server, "T001"),
+        None,
+        "a bad token is no contact"
+    );
+
+    // The till's own ping (it sends its credentials) is a contact.
+    let ping = seller.client().ping().expect("ping");
+    assert_eq!(ping.status, "ok");
+    assert!(
+        last_contact(&server, "T001").is_some(),
+        "an authenticated ping records the till's contact"
+    );
+}
