@@ -21,6 +21,7 @@ pub mod demo;
 pub mod digest;
 pub mod error;
 pub mod introspect;
+pub mod pg_up;
 pub mod server;
 pub mod server_customers;
 pub mod server_up;
