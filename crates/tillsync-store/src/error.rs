@@ -96,6 +96,9 @@ pub enum StoreError {
     /// Data that should be in our own tables is not.
     #[error("inconsistent tillsync data: {0}")]
     Inconsistent(String),
+    /// PostgreSQL said no (or could not be reached).
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] postgres::Error),
 }
 
 impl StoreError {

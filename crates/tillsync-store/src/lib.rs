@@ -25,6 +25,7 @@ pub mod digest;
 pub mod error;
 pub mod ingest;
 pub mod introspect;
+pub mod pg_up;
 pub mod server;
 pub mod server_customers;
 pub mod server_up;
