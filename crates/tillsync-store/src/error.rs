@@ -16,6 +16,10 @@ pub enum StoreError {
         /// Why.
         source: rusqlite::Error,
     },
+    /// The server database cannot be reached or refuses the connection
+    /// (PostgreSQL: refused, bad password, missing database), in plain words.
+    #[error("{0}")]
+    Connect(String),
     /// Not a plain identifier.
     #[error("{0}")]
     Ident(String),

@@ -288,10 +288,7 @@ pub trait ServerStore: Send {
 /// `postgresql://…` opens PostgreSQL; anything else is a SQLite file path.
 pub fn open_server_store(url: &str) -> Result<Box<dyn ServerStore>, StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Err(StoreError::Invalid(format!(
-            "PostgreSQL server databases are not available in this build ({})",
-            url.split('@').next_back().unwrap_or("")
-        )))
+        Ok(Box::new(crate::pg::PgServerDb::open(url)?))
     } else {
         let path = url.strip_prefix("sqlite://").unwrap_or(url);
         Ok(Box::new(crate::ServerDb::open(std::path::Path::new(path))?))
