@@ -236,6 +236,18 @@ pub fn connect(url: &str) -> Result<Client, StoreError> {
     })
 }
 
+/// `url` with its database replaced by `db` (tests, tools).
+pub fn url_with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path = base[scheme_end..].find('/').map(|i| i + scheme_end);
+    let host = &base[..path.unwrap_or(base.len())];
+    format!("{host}/{db}{query}")
+}
+
 fn migrate(client: &mut Client) -> Result<(), StoreError> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK])?;
@@ -777,7 +789,19 @@ fn customers_missing() -> StoreError {
 /// when PostgreSQL closed it (a restart), at the next call.
 pub struct PgServerDb {
     url: String,
-    client: RefCell<Client>,
+    /// Always `Some` but in `drop`.
+    client: RefCell<Option<Client>>,
+}
+
+impl Drop for PgServerDb {
+    fn drop(&mut self) {
+        // Closing the connection blocks on its own runtime, which must not
+        // happen on a thread that drives another one (the web service
+        // drops its state there): close it on a thread of its own.
+        if let Some(c) = self.client.get_mut().take() {
+            let _ = std::thread::spawn(move || drop(c)).join();
+        }
+    }
 }
 
 impl PgServerDb {
@@ -787,22 +811,28 @@ impl PgServerDb {
         migrate(&mut client)?;
         Ok(PgServerDb {
             url: url.to_string(),
-            client: RefCell::new(client),
+            client: RefCell::new(Some(client)),
         })
     }
 
-    /// The connection, opened again if PostgreSQL closed it.
+    /// The connection, opened again if it was closed (PostgreSQL restarted
+    /// or ended it: the call that met the closed connection failed, and the
+    /// caller, a till, retries).
     fn c(&self) -> Result<RefMut<'_, Client>, StoreError> {
-        let mut c = self.client.borrow_mut();
-        if c.is_closed() || c.is_valid(Duration::from_secs(5)).is_err() {
-            *c = connect(&self.url)?;
+        let mut slot = self.client.borrow_mut();
+        let alive = slot.as_mut().is_some_and(|c| !c.is_closed());
+        if !alive {
+            let old = slot.replace(connect(&self.url)?);
+            if let Some(old) = old {
+                let _ = std::thread::spawn(move || drop(old)).join();
+            }
         }
-        Ok(c)
+        Ok(RefMut::map(slot, |c| c.as_mut().expect("connection present")))
     }
 
     fn cm(&mut self) -> Result<&mut Client, StoreError> {
         drop(self.c()?);
-        Ok(self.client.get_mut())
+        Ok(self.client.get_mut().as_mut().expect("connection present"))
     }
 }
 
@@ -1390,25 +1420,34 @@ impl ServerStore for PgServerDb {
         self.cm()?.batch_execute(sql)?;
         Ok(())
     }
-    fn query_text(&mut self, sql: &str) -> Result<Option<String>, StoreError> {
-        let Some(r) = self.cm()?.query_opt(sql, &[])? else {
-            return Ok(None);
-        };
-        Ok(if let Ok(v) = r.try_get::<_, Option<String>>(0) {
-            v
-        } else if let Ok(v) = r.try_get::<_, Option<i64>>(0) {
-            v.map(|v| v.to_string())
-        } else if let Ok(v) = r.try_get::<_, Option<i32>>(0) {
-            v.map(|v| v.to_string())
-        } else if let Ok(v) = r.try_get::<_, Option<f64>>(0) {
-            v.map(|v| v.to_string())
-        } else if let Ok(v) = r.try_get::<_, Option<bool>>(0) {
-            v.map(|v| i32::from(v).to_string())
-        } else {
-            return Err(StoreError::Invalid(format!(
-                "the first column of {sql:?} is not text or a number"
-            )));
-        })
+    fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, StoreError> {
+        let rows = self.cm()?.query(sql, &[])?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut row = Vec::with_capacity(r.len());
+            for i in 0..r.len() {
+                row.push(if let Ok(v) = r.try_get::<_, Option<String>>(i) {
+                    v
+                } else if let Ok(v) = r.try_get::<_, Option<i64>>(i) {
+                    v.map(|v| v.to_string())
+                } else if let Ok(v) = r.try_get::<_, Option<i32>>(i) {
+                    v.map(|v| v.to_string())
+                } else if let Ok(v) = r.try_get::<_, Option<f64>>(i) {
+                    v.map(|v| v.to_string())
+                } else if let Ok(v) = r.try_get::<_, Option<bool>>(i) {
+                    v.map(|v| i32::from(v).to_string())
+                } else if let Ok(v) = r.try_get::<_, Option<Vec<u8>>>(i) {
+                    v.map(hex::encode)
+                } else {
+                    return Err(StoreError::Invalid(format!(
+                        "column {} of {sql:?} is not text, a number or bytes (cast it to text)",
+                        i + 1
+                    )));
+                });
+            }
+            out.push(row);
+        }
+        Ok(out)
     }
 }
 
@@ -1546,17 +1585,7 @@ pub(crate) mod tests {
         }
     }
 
-    /// `url` with its database replaced by `db`.
-    pub fn with_db(url: &str, db: &str) -> String {
-        let (base, query) = match url.split_once('?') {
-            Some((b, q)) => (b, format!("?{q}")),
-            None => (url, String::new()),
-        };
-        let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-        let path = base[scheme_end..].find('/').map(|i| i + scheme_end);
-        let host = &base[..path.unwrap_or(base.len())];
-        format!("{host}/{db}{query}")
-    }
+    use super::url_with_database as with_db;
 
     fn art() -> SyncTable {
         SyncTable {

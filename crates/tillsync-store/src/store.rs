@@ -280,8 +280,18 @@ pub trait ServerStore: Send {
     /// Run SQL as another writer of the business tables would (the ERP,
     /// tests, the demo): several statements, no result.
     fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError>;
-    /// The first column of the first row of `sql`, as text (NULL: `None`).
-    fn query_text(&mut self, sql: &str) -> Result<Option<String>, StoreError>;
+    /// Every row of `sql`, each value as text (NULL: `None`; numbers in
+    /// decimal; a boolean as 0 or 1).
+    fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, StoreError>;
+    /// The first column of the first row of `sql`, as text (NULL or no row: `None`).
+    fn query_text(&mut self, sql: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .query_rows(sql)?
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next())
+            .flatten())
+    }
 }
 
 /// Open the server database named by `url`: `postgres://…` or
