@@ -13,7 +13,7 @@
 //!   transaction must be READ COMMITTED, PostgreSQL's default) and answers
 //!   `duplicate`. The unique keys of `TICKET` and `tillsync_received` (with
 //!   `ON CONFLICT DO NOTHING`) back this up: a ticket is stored once.
-//! - Customer codes: `customers::create_customer` locks the prefix's row
+//! - Customer codes: [`customers::create_customer`] locks the prefix's row
 //!   of `tillsync_customer_codes` (`SELECT … FOR UPDATE`) while it picks
 //!   the next code, so concurrent creations get distinct codes.
 //!
@@ -24,6 +24,7 @@
 //! `tillsync_changes(seq, tbl, op, k1, k2, k3, k4 TEXT, at BIGINT Unix
 //! seconds)`: see `test_support.sql` for the shapes the tests create.
 
+pub mod customers;
 pub mod tickets;
 
 use postgres::GenericClient;
