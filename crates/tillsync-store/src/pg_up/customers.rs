@@ -1415,4 +1415,58 @@ mod tests {
             assert_eq!(b.join().unwrap()["code"], "CLI000231");
         });
     }
+
+    /// Two server processes receive the same batch (a customer edit that
+    /// meets a server change) at once: it is applied once, one conflict is
+    /// audited, and the second answers the first's answer.
+    #[test]
+    fn two_connections_racing_the_same_edit_apply_it_once() {
+        let Some((db, mut c)) = db() else { return };
+        c.batch_execute(r#"UPDATE "CLI" SET city = 'ERP' WHERE code = 'CLI000001'"#)
+            .unwrap();
+        let barrier = std::sync::Barrier::new(2);
+        let run = || -> (UpOutcome, bool) {
+            let mut c = db.client();
+            barrier.wait();
+            let mut tx = c.transaction().unwrap();
+            let key = "edit:1";
+            if let Some(r) = super::super::tickets::received(&mut tx, "T001", key).unwrap() {
+                tx.commit().unwrap();
+                return (UpOutcome::Applied(r.reason), true);
+            }
+            let o = apply_customer_edit(
+                &mut tx,
+                "T001",
+                &CustomerEdit {
+                    code: "CLI000001".into(),
+                    fields: serde_json::from_value(serde_json::json!({"city": "Till"})).unwrap(),
+                    base_version: Some(1),
+                    edited_at: crate::now_rfc3339(),
+                },
+            )
+            .unwrap();
+            let UpOutcome::Applied(note) = &o else {
+                panic!("{o:?}")
+            };
+            let out = crate::server_up::Outcome {
+                status: tillsync_wire::api::ItemStatus::Accepted,
+                reason: note.clone(),
+            };
+            super::super::tickets::record_received(&mut tx, "T001", key, &out, "f", "now").unwrap();
+            tx.commit().unwrap();
+            (o, false)
+        };
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(run);
+            let b = s.spawn(run);
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        assert!(
+            a.1 != b.1,
+            "one applies, the other answers a resend: {a:?} {b:?}"
+        );
+        assert_eq!(a.0, b.0);
+        assert_eq!(conflicts(&mut c).unwrap().len(), 1);
+        assert_eq!(city(&mut c), "ERP");
+    }
 }

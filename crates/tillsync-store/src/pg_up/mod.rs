@@ -6,13 +6,18 @@
 //! result types; every function works inside the caller's transaction.
 //!
 //! # Several server processes on one PostgreSQL
-//! - Tickets: [`tickets::store_ticket`] and [`tickets::quarantine_unreadable`]
-//!   take a per-till transaction-scoped advisory lock ([`lock_till`]) before
-//!   they read, so two processes filing the same batch of one till run one
-//!   after the other; the second sees the first's committed tickets (the
-//!   transaction must be READ COMMITTED, PostgreSQL's default) and answers
-//!   `duplicate`. The unique keys of `TICKET` and `tillsync_received` (with
+//! - Outbox batches: [`tickets::received`] (the first thing the web service
+//!   asks of each item), [`tickets::store_ticket`] and
+//!   [`tickets::quarantine_unreadable`] take a per-till transaction-scoped
+//!   advisory lock ([`lock_till`]) before they read, so two processes filing
+//!   the same batch of one till run one after the other; the second sees
+//!   the first's committed idempotency records and tickets (the transaction
+//!   must be READ COMMITTED, PostgreSQL's default) and answers as to a
+//!   resend. The unique keys of `TICKET` and `tillsync_received` (with
 //!   `ON CONFLICT DO NOTHING`) back this up: a ticket is stored once.
+//! - A batch transaction cut by a PostgreSQL restart or a lost connection
+//!   is rolled back whole; [`is_retryable`] tells the web service to answer
+//!   "try again" (the till keeps its outbox and resends).
 //! - Customer codes: [`customers::create_customer`] locks the prefix's row
 //!   of `tillsync_customer_codes` (`SELECT … FOR UPDATE`) while it picks
 //!   the next code, so concurrent creations get distinct codes.
@@ -49,6 +54,30 @@ pub fn lock_till(client: &mut impl GenericClient, till: &str) -> Result<(), Stor
         &[&till],
     )?;
     Ok(())
+}
+
+/// True when the error is PostgreSQL being unreachable, restarting or
+/// shutting down, the connection lost, or a transaction aborted by a
+/// serialization failure or deadlock: nothing was committed and the same
+/// request may simply be sent again.
+pub fn is_retryable(e: &StoreError) -> bool {
+    let StoreError::Postgres(e) = e else {
+        return false;
+    };
+    if e.is_closed() {
+        return true;
+    }
+    match e.code() {
+        // 08: connection exception; 57P01-57P03: admin shutdown, crash
+        // shutdown, cannot connect now; 40001, 40P01: serialization
+        // failure, deadlock.
+        Some(c) => {
+            let c = c.code();
+            c.starts_with("08") || ["57P01", "57P02", "57P03", "40001", "40P01"].contains(&c)
+        }
+        // No SQLSTATE: retryable when the connection itself failed (I/O).
+        None => std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()),
+    }
 }
 
 /// Errors caused by the data itself (SQLSTATE class 22, data exception, and
