@@ -39,6 +39,9 @@ use crate::StoreError;
 /// DDL of the up-path tables (idempotent: `CREATE … IF NOT EXISTS`).
 pub const SCHEMA: &str = include_str!("up_schema.sql");
 
+/// DDL of the demo customers table `CLI` (the SQLite demo's columns).
+pub const DEMO_CUSTOMERS: &str = include_str!("demo_customers.sql");
+
 /// Create the up-path tables that do not exist yet.
 pub fn create_tables(client: &mut impl GenericClient) -> Result<(), StoreError> {
     client.batch_execute(SCHEMA)?;
@@ -127,6 +130,7 @@ pub(crate) mod testpg {
             let db = TestDb { admin, cfg, name };
             let mut c = db.client();
             super::create_tables(&mut c).unwrap();
+            c.batch_execute(super::DEMO_CUSTOMERS).unwrap();
             c.batch_execute(SUPPORT).unwrap();
             Some(db)
         }
@@ -146,5 +150,40 @@ pub(crate) mod testpg {
                 ));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_can_be_created_again_and_errors_are_classified() {
+        let Some(db) = testpg::TestDb::new() else {
+            return;
+        };
+        let mut c = db.client();
+        create_tables(&mut c).unwrap();
+        let n: i64 = c
+            .query_one(
+                "SELECT COUNT(*) FROM information_schema.tables
+                 WHERE table_schema = current_schema()
+                   AND (table_name LIKE 'TICKET%' OR table_name LIKE 'tillsync_%')",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        // 4 ticket tables, 9 up-path tables, 3 support tables of the tests.
+        assert_eq!(n, 16);
+        let dup = c
+            .execute(
+                "INSERT INTO tillsync_customer_codes VALUES ('A', 1), ('A', 2)",
+                &[],
+            )
+            .unwrap_err();
+        assert!(is_data_error(&dup));
+        assert!(!is_retryable(&StoreError::Postgres(dup)));
+        let syntax = c.execute("SELEC 1", &[]).unwrap_err();
+        assert!(!is_data_error(&syntax));
     }
 }
