@@ -540,10 +540,12 @@ fn in_savepoint(
 ) -> Result<UpOutcome, StoreError> {
     let mut sp = tx.transaction()?;
     let result = f(&mut sp);
-    if matches!(result, Ok(UpOutcome::Applied(_))) {
-        sp.commit()?;
-    } else {
-        sp.rollback()?;
+    match &result {
+        Ok(UpOutcome::Applied(_)) => sp.commit()?,
+        Ok(UpOutcome::Rejected(_)) => sp.rollback()?,
+        // The first error is the one to report (a lost connection fails
+        // the rollback too).
+        Err(_) => drop(sp.rollback()),
     }
     match result {
         Err(StoreError::Postgres(e)) if is_data_error(&e) => Ok(UpOutcome::Rejected(format!(
@@ -769,30 +771,15 @@ fn tickets_using(tx: &mut Transaction<'_>, code: &str) -> Result<Option<i64>, St
     let Some(table) = table_name(tx, "TICKET")? else {
         return Ok(None);
     };
-    let layout = match layout(tx, &table) {
-        Ok(l) => l,
-        Err(StoreError::NoPrimaryKey(_)) => {
-            // No key is fine here: only the customer column matters.
-            Layout {
-                columns: tx
-                    .query(
-                        "SELECT attname::text FROM pg_attribute WHERE attrelid = $1::text::regclass
-                           AND attnum > 0 AND NOT attisdropped",
-                        &[&q(&table)],
-                    )?
-                    .into_iter()
-                    .map(|r| Column {
-                        name: r.get(0),
-                        decl_type: String::new(),
-                        not_null: false,
-                    })
-                    .collect(),
-                key: vec![],
-            }
-        }
-        Err(e) => return Err(e),
-    };
-    let Some(col) = find_column(&layout, "customer") else {
+    let column: Option<String> = tx
+        .query_opt(
+            "SELECT attname::text FROM pg_attribute WHERE attrelid = $1::text::regclass
+               AND attnum > 0 AND NOT attisdropped AND lower(attname) = 'customer'
+             ORDER BY attname = 'customer' DESC LIMIT 1",
+            &[&q(&table)],
+        )?
+        .map(|r| r.get(0));
+    let Some(column) = column else {
         return Ok(None);
     };
     let n: i64 = tx
@@ -800,7 +787,7 @@ fn tickets_using(tx: &mut Transaction<'_>, code: &str) -> Result<Option<i64>, St
             &format!(
                 "SELECT COUNT(*) FROM {} WHERE {}::text = $1",
                 q(&table),
-                q(&col.name)
+                q(&column)
             ),
             &[&code],
         )?
