@@ -6,14 +6,19 @@
 //! result types; every function works inside the caller's transaction.
 //!
 //! # Several server processes on one PostgreSQL
-//! - Tickets: [`tickets::store_ticket`] and [`tickets::quarantine_unreadable`]
-//!   take a per-till transaction-scoped advisory lock ([`lock_till`]) before
-//!   they read, so two processes filing the same batch of one till run one
-//!   after the other; the second sees the first's committed tickets (the
-//!   transaction must be READ COMMITTED, PostgreSQL's default) and answers
-//!   `duplicate`. The unique keys of `TICKET` and `tillsync_received` (with
+//! - Outbox batches: [`tickets::received`] (the first thing the web service
+//!   asks of each item), [`tickets::store_ticket`] and
+//!   [`tickets::quarantine_unreadable`] take a per-till transaction-scoped
+//!   advisory lock ([`lock_till`]) before they read, so two processes filing
+//!   the same batch of one till run one after the other; the second sees
+//!   the first's committed idempotency records and tickets (the transaction
+//!   must be READ COMMITTED, PostgreSQL's default) and answers as to a
+//!   resend. The unique keys of `TICKET` and `tillsync_received` (with
 //!   `ON CONFLICT DO NOTHING`) back this up: a ticket is stored once.
-//! - Customer codes: `customers::create_customer` locks the prefix's row
+//! - A batch transaction cut by a PostgreSQL restart or a lost connection
+//!   is rolled back whole; [`is_retryable`] tells the web service to answer
+//!   "try again" (the till keeps its outbox and resends).
+//! - Customer codes: [`customers::create_customer`] locks the prefix's row
 //!   of `tillsync_customer_codes` (`SELECT … FOR UPDATE`) while it picks
 //!   the next code, so concurrent creations get distinct codes.
 //!
@@ -24,6 +29,7 @@
 //! `tillsync_changes(seq, tbl, op, k1, k2, k3, k4 TEXT, at BIGINT Unix
 //! seconds)`: see `test_support.sql` for the shapes the tests create.
 
+pub mod customers;
 pub mod tickets;
 
 use postgres::GenericClient;
@@ -32,6 +38,9 @@ use crate::StoreError;
 
 /// DDL of the up-path tables (idempotent: `CREATE … IF NOT EXISTS`).
 pub const SCHEMA: &str = include_str!("up_schema.sql");
+
+/// DDL of the demo customers table `CLI` (the SQLite demo's columns).
+pub const DEMO_CUSTOMERS: &str = include_str!("demo_customers.sql");
 
 /// Create the up-path tables that do not exist yet.
 pub fn create_tables(client: &mut impl GenericClient) -> Result<(), StoreError> {
@@ -48,6 +57,30 @@ pub fn lock_till(client: &mut impl GenericClient, till: &str) -> Result<(), Stor
         &[&till],
     )?;
     Ok(())
+}
+
+/// True when the error is PostgreSQL being unreachable, restarting or
+/// shutting down, the connection lost, or a transaction aborted by a
+/// serialization failure or deadlock: nothing was committed and the same
+/// request may simply be sent again.
+pub fn is_retryable(e: &StoreError) -> bool {
+    let StoreError::Postgres(e) = e else {
+        return false;
+    };
+    if e.is_closed() {
+        return true;
+    }
+    match e.code() {
+        // 08: connection exception; 57P01-57P03: admin shutdown, crash
+        // shutdown, cannot connect now; 40001, 40P01: serialization
+        // failure, deadlock.
+        Some(c) => {
+            let c = c.code();
+            c.starts_with("08") || ["57P01", "57P02", "57P03", "40001", "40P01"].contains(&c)
+        }
+        // No SQLSTATE: retryable when the connection itself failed (I/O).
+        None => std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()),
+    }
 }
 
 /// Errors caused by the data itself (SQLSTATE class 22, data exception, and
@@ -97,6 +130,7 @@ pub(crate) mod testpg {
             let db = TestDb { admin, cfg, name };
             let mut c = db.client();
             super::create_tables(&mut c).unwrap();
+            c.batch_execute(super::DEMO_CUSTOMERS).unwrap();
             c.batch_execute(SUPPORT).unwrap();
             Some(db)
         }
@@ -116,5 +150,40 @@ pub(crate) mod testpg {
                 ));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_can_be_created_again_and_errors_are_classified() {
+        let Some(db) = testpg::TestDb::new() else {
+            return;
+        };
+        let mut c = db.client();
+        create_tables(&mut c).unwrap();
+        let n: i64 = c
+            .query_one(
+                "SELECT COUNT(*) FROM information_schema.tables
+                 WHERE table_schema = current_schema()
+                   AND (table_name LIKE 'TICKET%' OR table_name LIKE 'tillsync_%')",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        // 4 ticket tables, 9 up-path tables, 3 support tables of the tests.
+        assert_eq!(n, 16);
+        let dup = c
+            .execute(
+                "INSERT INTO tillsync_customer_codes VALUES ('A', 1), ('A', 2)",
+                &[],
+            )
+            .unwrap_err();
+        assert!(is_data_error(&dup));
+        assert!(!is_retryable(&StoreError::Postgres(dup)));
+        let syntax = c.execute("SELEC 1", &[]).unwrap_err();
+        assert!(!is_data_error(&syntax));
     }
 }

@@ -1,7 +1,7 @@
 -- Tests only: the tables of the PostgreSQL server that the up path reads
 -- but does not own (journal, sync tables with their conflict policy, change
--- log and its capture on CLI), in the shape the up path expects, and the
--- demo customers table (as crates/tillsync-store/src/demo.rs creates it on SQLite).
+-- log and its capture on CLI), in the shape the up path expects. Runs
+-- after demo_customers.sql.
 CREATE TABLE IF NOT EXISTS tillsync_journal(
     id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, till TEXT,
     result TEXT NOT NULL, detail TEXT NOT NULL);
@@ -14,15 +14,6 @@ CREATE TABLE IF NOT EXISTS tillsync_changes(
     seq BIGSERIAL PRIMARY KEY, tbl TEXT NOT NULL, op TEXT NOT NULL,
     k1 TEXT, k2 TEXT, k3 TEXT, k4 TEXT,
     at BIGINT NOT NULL DEFAULT (EXTRACT(EPOCH FROM now())::BIGINT));
-CREATE TABLE IF NOT EXISTS "CLI" (
-    code TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    email TEXT,
-    city TEXT,
-    store TEXT,
-    phone TEXT,
-    loyalty_points INTEGER NOT NULL DEFAULT 0
-);
 CREATE OR REPLACE FUNCTION tillsync_test_capture_cli() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN

@@ -56,12 +56,17 @@ fn u(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-/// The item received from `till` under `key`, if any.
+/// The item received from `till` under `key`, if any. Takes the till's
+/// lock first ([`super::lock_till`]): a batch that another server process
+/// is filing for the same till is committed before this looks, so a batch
+/// received twice at once is filed once and answered as a resend the
+/// second time (whatever its items: tickets, customer changes, rows).
 pub fn received(
     tx: &mut Transaction<'_>,
     till: &str,
     key: &str,
 ) -> Result<Option<Received>, StoreError> {
+    super::lock_till(tx, till)?;
     let row = tx.query_opt(
         "SELECT status, reason, fingerprint FROM tillsync_received
          WHERE till_id = $1 AND key = $2",
@@ -1007,5 +1012,54 @@ mod tests {
             (s.verified, s.highest_contiguous, s.links_pending),
             (40, 40, 0)
         );
+    }
+
+    /// What a PostgreSQL restart does to a batch in flight: the server
+    /// ends the connection; the transaction is gone whole, the error says
+    /// "retry", and the till's resend is filed once (a second resend, after
+    /// an answer lost on the way back, is answered as duplicates).
+    #[test]
+    fn a_connection_cut_mid_batch_leaves_nothing_and_the_resend_files_each_once() {
+        let Some(db) = TestDb::new() else { return };
+        let t = chain(10);
+        let file = |tx: &mut Transaction<'_>, tk: &Ticket| -> Result<ItemStatus, StoreError> {
+            let key = format!("ticket:{}", tk.number);
+            if let Some(r) = received(tx, "T001", &key)? {
+                return Ok(r.resend_outcome().status);
+            }
+            let payload = serde_json::to_string(tk).unwrap();
+            let o = store_ticket(tx, "T001", &key, tk, &payload, Ok(()), "now")?;
+            record_received(tx, "T001", &key, &o, "f", "now")?;
+            Ok(o.status)
+        };
+        let mut c = db.client();
+        let pid: i32 = c.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+        let mut tx = c.transaction().unwrap();
+        for tk in &t[..5] {
+            assert_eq!(file(&mut tx, tk).unwrap(), ItemStatus::Accepted);
+        }
+        let mut admin = db.client();
+        admin
+            .execute("SELECT pg_terminate_backend($1)", &[&pid])
+            .unwrap();
+        let e = file(&mut tx, &t[5]).unwrap_err();
+        assert!(super::super::is_retryable(&e), "{e}");
+        assert!(tx.commit().is_err());
+        drop(c);
+        let mut c = db.client();
+        assert_eq!(count(&mut c, r#"SELECT COUNT(*) FROM "TICKET""#), 0);
+        assert_eq!(count(&mut c, "SELECT COUNT(*) FROM tillsync_received"), 0);
+        for expected in [ItemStatus::Accepted, ItemStatus::Duplicate] {
+            let mut tx = c.transaction().unwrap();
+            for tk in &t {
+                assert_eq!(file(&mut tx, tk).unwrap(), expected);
+            }
+            tx.commit().unwrap();
+        }
+        assert_eq!(count(&mut c, r#"SELECT COUNT(*) FROM "TICKET""#), 10);
+        assert_eq!(count(&mut c, r#"SELECT COUNT(*) FROM "TICKET_LINE""#), 20);
+        // Data errors are not worth a retry.
+        let e = StoreError::Postgres(c.execute("SELECT 1 / 0", &[]).unwrap_err());
+        assert!(!super::super::is_retryable(&e));
     }
 }
