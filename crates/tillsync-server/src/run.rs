@@ -12,10 +12,10 @@ use tillsync_transport::{EmbeddedFtp, EmbeddedFtpHandle};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use tillsync_store::StoreError;
 use crate::export::{ExportOptions, export};
 use crate::web::{AppState, router};
 use crate::{DataDir, ServerError};
+use tillsync_store::StoreError;
 
 /// How to start the server; the defaults follow the configuration.
 #[derive(Debug, Default)]
@@ -50,9 +50,7 @@ pub async fn start(data: DataDir, opts: RunOptions) -> Result<RunningServer, Ser
     let opening = data.clone();
     let state = tokio::task::spawn_blocking(move || AppState::open(opening))
         .await
-        .map_err(|e| {
-            StoreError::Connect(format!("cannot open the server database: {e}"))
-        })??;
+        .map_err(|e| StoreError::Connect(format!("cannot open the server database: {e}")))??;
     let listener = match opts.web_listener {
         Some(l) => l,
         None => tokio::net::TcpListener::bind(cfg.server.listen)

@@ -751,18 +751,18 @@ impl BatchTx for PgBatch<'_, '_> {
     ) -> Result<Outcome, StoreError> {
         pg_up::tickets::quarantine_unreadable(self.0, till, key, payload, reason, at)
     }
-    fn customer_edit(&mut self, _till: &str, _e: &CustomerEdit) -> Result<UpOutcome, StoreError> {
-        Err(customers_missing())
+    fn customer_edit(&mut self, till: &str, e: &CustomerEdit) -> Result<UpOutcome, StoreError> {
+        pg_up::customers::apply_customer_edit(self.0, till, e)
     }
     fn customer_abandon(
         &mut self,
-        _till: &str,
-        _a: &CustomerAbandon,
+        till: &str,
+        a: &CustomerAbandon,
     ) -> Result<UpOutcome, StoreError> {
-        Err(customers_missing())
+        pg_up::customers::apply_customer_abandon(self.0, till, a)
     }
-    fn row_change(&mut self, _till: &str, _r: &RowChange) -> Result<UpOutcome, StoreError> {
-        Err(customers_missing())
+    fn row_change(&mut self, till: &str, r: &RowChange) -> Result<UpOutcome, StoreError> {
+        pg_up::customers::apply_row_change(self.0, till, r)
     }
     fn journal(
         &mut self,
@@ -773,13 +773,6 @@ impl BatchTx for PgBatch<'_, '_> {
     ) -> Result<(), StoreError> {
         pg_up::tickets::journal_in(self.0, kind, till, result, detail)
     }
-}
-
-fn customers_missing() -> StoreError {
-    StoreError::Invalid(
-        "customer changes and up-table rows are not yet handled on a PostgreSQL server database"
-            .into(),
-    )
 }
 
 // ---------------------------------------------------------------------------
@@ -827,7 +820,9 @@ impl PgServerDb {
                 let _ = std::thread::spawn(move || drop(old)).join();
             }
         }
-        Ok(RefMut::map(slot, |c| c.as_mut().expect("connection present")))
+        Ok(RefMut::map(slot, |c| {
+            c.as_mut().expect("connection present")
+        }))
     }
 
     fn cm(&mut self) -> Result<&mut Client, StoreError> {
@@ -1341,12 +1336,12 @@ impl ServerStore for PgServerDb {
     }
     fn create_customer(
         &mut self,
-        _till_id: &str,
-        _store: &str,
-        _template: &str,
-        _req: &CustomerCreate,
+        till_id: &str,
+        store: &str,
+        template: &str,
+        req: &CustomerCreate,
     ) -> Result<CustomerRecord, StoreError> {
-        Err(customers_missing())
+        pg_up::customers::create_customer(self.cm()?, till_id, store, template, req)
     }
     fn customer_origin(&self, code: &str) -> Result<Option<CustomerOrigin>, StoreError> {
         Ok(self
@@ -1421,31 +1416,13 @@ impl ServerStore for PgServerDb {
         Ok(())
     }
     fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, StoreError> {
-        let rows = self.cm()?.query(sql, &[])?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let mut row = Vec::with_capacity(r.len());
-            for i in 0..r.len() {
-                row.push(if let Ok(v) = r.try_get::<_, Option<String>>(i) {
-                    v
-                } else if let Ok(v) = r.try_get::<_, Option<i64>>(i) {
-                    v.map(|v| v.to_string())
-                } else if let Ok(v) = r.try_get::<_, Option<i32>>(i) {
-                    v.map(|v| v.to_string())
-                } else if let Ok(v) = r.try_get::<_, Option<f64>>(i) {
-                    v.map(|v| v.to_string())
-                } else if let Ok(v) = r.try_get::<_, Option<bool>>(i) {
-                    v.map(|v| i32::from(v).to_string())
-                } else if let Ok(v) = r.try_get::<_, Option<Vec<u8>>>(i) {
-                    v.map(hex::encode)
-                } else {
-                    return Err(StoreError::Invalid(format!(
-                        "column {} of {sql:?} is not text, a number or bytes (cast it to text)",
-                        i + 1
-                    )));
-                });
+        // The text protocol: every value as PostgreSQL writes it (numbers
+        // of any type in decimal; a boolean as `t` or `f`).
+        let mut out = Vec::new();
+        for m in self.cm()?.simple_query(sql)? {
+            if let postgres::SimpleQueryMessage::Row(r) = m {
+                out.push((0..r.len()).map(|i| r.get(i).map(str::to_string)).collect());
             }
-            out.push(row);
         }
         Ok(out)
     }

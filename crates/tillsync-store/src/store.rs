@@ -281,7 +281,7 @@ pub trait ServerStore: Send {
     /// tests, the demo): several statements, no result.
     fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError>;
     /// Every row of `sql`, each value as text (NULL: `None`; numbers in
-    /// decimal; a boolean as 0 or 1).
+    /// decimal).
     fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, StoreError>;
     /// The first column of the first row of `sql`, as text (NULL or no row: `None`).
     fn query_text(&mut self, sql: &str) -> Result<Option<String>, StoreError> {

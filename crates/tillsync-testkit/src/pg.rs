@@ -10,8 +10,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub const ENV: &str = "TILLSYNC_TEST_PG_URL";
 
 /// The PostgreSQL URL of the test run, if the suite runs against PostgreSQL.
+/// With `TILLSYNC_REQUIRE_PG=1` (CI's PostgreSQL run) a missing URL is an
+/// error rather than a silent SQLite run.
 pub fn test_url() -> Option<String> {
-    std::env::var(ENV).ok().filter(|u| !u.trim().is_empty())
+    let url = std::env::var(ENV).ok().filter(|u| !u.trim().is_empty());
+    assert!(
+        url.is_some() || std::env::var("TILLSYNC_REQUIRE_PG").as_deref() != Ok("1"),
+        "TILLSYNC_REQUIRE_PG=1 but {ENV} is not set"
+    );
+    url
 }
 
 /// A database created for one test, dropped (connections closed) on drop.
@@ -35,7 +42,8 @@ impl PgDatabase {
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
         );
-        let mut c = tillsync_store::pg::connect(admin_url).expect("connect to TILLSYNC_TEST_PG_URL");
+        let mut c =
+            tillsync_store::pg::connect(admin_url).expect("connect to TILLSYNC_TEST_PG_URL");
         c.batch_execute(&format!("CREATE DATABASE {name}"))
             .expect("create the test database");
         PgDatabase {
@@ -81,7 +89,9 @@ pub fn quote_demo_tables(sql: &str) -> String {
         let c = b[i];
         if c == b'\'' || c == b'"' {
             // Copy a literal or a quoted name whole.
-            let end = sql[i + 1..].find(c as char).map_or(b.len(), |j| i + 1 + j + 1);
+            let end = sql[i + 1..]
+                .find(c as char)
+                .map_or(b.len(), |j| i + 1 + j + 1);
             out.push_str(&sql[i..end]);
             i = end;
             continue;

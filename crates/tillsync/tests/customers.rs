@@ -87,8 +87,9 @@ fn create_copies_the_template_and_codes_stay_unique_under_concurrent_creations()
     let (server, dirs) = setup(&["T001", "T003"]);
     let (t1, t3) = (&dirs[0], &dirs[1]);
     // The template gets a value the new customer must inherit.
-    server
-        .erp("UPDATE CLI SET loyalty_points = 7, phone = '04 00 00 00 00' WHERE code = 'CLI000000'");
+    server.erp(
+        "UPDATE CLI SET loyalty_points = 7, phone = '04 00 00 00 00' WHERE code = 'CLI000000'",
+    );
     let before = server_count(&server, "SELECT COUNT(*) FROM CLI");
 
     // Through the CLI: the record as JSON, with its code.
@@ -635,11 +636,10 @@ fn abandon_deletes_only_the_creators_unused_customer() {
 #[test]
 fn changes_of_an_up_table_at_the_till_reach_the_server() {
     let server = TestServer::start(50);
-    server
-        .erp(
-            "CREATE TABLE TILL_PARAM(till_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT,
+    server.erp(
+        "CREATE TABLE TILL_PARAM(till_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT,
                PRIMARY KEY (till_id, key))",
-        );
+    );
     let add = tillsync(
         server.dir(),
         &[

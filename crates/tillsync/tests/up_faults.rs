@@ -188,13 +188,13 @@ fn assert_exactly_once(server_db: &ServerSide, tdir: &Path, till: &str, expected
             sold.len()
         );
     }
-    let q = server_db.count(
-        &format!("SELECT COUNT(*) FROM tillsync_ticket_quarantine WHERE till_id = '{till}'"),
-    );
+    let q = server_db.count(&format!(
+        "SELECT COUNT(*) FROM tillsync_ticket_quarantine WHERE till_id = '{till}'"
+    ));
     assert_eq!(q, 0, "tickets in quarantine");
-    let p = server_db.count(
-        &format!("SELECT COUNT(*) FROM tillsync_ticket_link_pending WHERE till_id = '{till}'"),
-    );
+    let p = server_db.count(&format!(
+        "SELECT COUNT(*) FROM tillsync_ticket_link_pending WHERE till_id = '{till}'"
+    ));
     assert_eq!(p, 0, "chain links still pending");
     assert!(
         pending_keys(tdir).is_empty(),

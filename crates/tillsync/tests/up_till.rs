@@ -85,7 +85,11 @@ fn till_counts(till: &Path) -> (i64, i64, i64) {
 fn server_numbers(server: &TestServer, till: &str) -> Vec<u64> {
     // Insertion order: SQLite's rowid, PostgreSQL's physical order of an
     // insert-only table.
-    let order = if server.is_postgres() { "ctid" } else { "rowid" };
+    let order = if server.is_postgres() {
+        "ctid"
+    } else {
+        "rowid"
+    };
     server
         .rows(&format!(
             r#"SELECT "number" FROM "TICKET" WHERE "till_id" = '{till}' ORDER BY {order}"#
