@@ -31,7 +31,7 @@ fn s(p: &Path) -> &str {
 }
 
 /// Point the till at `url` (the proxy).
-fn point_till_at(tdir: &Path, url: &str, ws_timeout_ms: u64) {
+pub(crate) fn point_till_at(tdir: &Path, url: &str, ws_timeout_ms: u64) {
     let mut c = TillConfig::load(tdir).expect("till config");
     c.server.webservice_url = url.parse().expect("url");
     c.sync.ws_timeout_ms = ws_timeout_ms;
@@ -39,7 +39,7 @@ fn point_till_at(tdir: &Path, url: &str, ws_timeout_ms: u64) {
 }
 
 /// Sell `n` tickets on the till (library API, no network), items from its ART.
-fn sell(tdir: &Path, n: usize) {
+pub(crate) fn sell(tdir: &Path, n: usize) {
     let items: Vec<String> = {
         let c = Connection::open(tdir.join(tillsync_till::DB_FILE)).expect("till db");
         let mut st = c
@@ -215,7 +215,7 @@ fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
