@@ -444,3 +444,43 @@ fn postgresql_restarted_during_an_export_then_the_export_reruns_cleanly() {
         0
     );
 }
+
+#[test]
+fn server_init_with_a_postgresql_url_creates_the_demo_there() {
+    let Some(admin) = tillsync_testkit::pg::test_url() else {
+        eprintln!("SKIPPED: set TILLSYNC_TEST_PG_URL to run the PostgreSQL tests");
+        return;
+    };
+    let db = tillsync_testkit::pg::PgDatabase::create(&admin);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("srv");
+    tillsync(
+        tmp.path(),
+        &[
+            "server",
+            "init",
+            "--data",
+            s(&dir),
+            "--demo",
+            "--demo-rows",
+            "40",
+            "--db-url",
+            &db.url,
+        ],
+    )
+    .ok();
+    let out = tillsync(tmp.path(), &["server", "check", "db", "--data", s(&dir)])
+        .ok()
+        .stdout();
+    assert!(out.contains("database OK: PostgreSQL"), "{out}");
+    assert!(out.contains("sync table CLI (up, incremental)"), "{out}");
+    let mut store = tillsync_store::open_server_store(&db.url).unwrap();
+    assert_eq!(
+        store.query_text(r#"SELECT COUNT(*) FROM "ART""#).unwrap(),
+        Some("40".into())
+    );
+    assert!(
+        !fs::exists(dir.join("server.db")).unwrap(),
+        "no SQLite file"
+    );
+}
