@@ -46,6 +46,6 @@ chown -R postgres:postgres "$DIR"
 su postgres -c "$BIN/initdb -D $DIR/data -U postgres --pwfile=$DIR/pwfile \
     --auth-local=trust --auth-host=scram-sha-256 --no-locale -E UTF8 --no-sync" >/dev/null
 su postgres -c "$BIN/pg_ctl -D $DIR/data -l $DIR/log -w \
-    -o '-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c max_connections=300 -c fsync=off'" start
+    -o '-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c max_connections=300 -c fsync=off' start"
 log "PostgreSQL $("$BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT"
 echo "export TILLSYNC_TEST_PG_URL=postgres://postgres:$PASSWORD@127.0.0.1:$PORT/postgres" >&3

@@ -108,7 +108,12 @@ fn check_db_reports_the_version_or_names_bad_password_and_missing_database() {
     .ok()
     .json();
     assert_eq!(json["kind"], "postgres", "{json}");
-    assert!(!json["location"].as_str().unwrap().contains("tillsync-ci"));
+    let password = url.rsplit_once('@').unwrap().0.rsplit_once(':').unwrap().1;
+    let location = json["location"].as_str().unwrap();
+    assert!(
+        location.contains(":********@") && !location.contains(&format!(":{password}@")),
+        "the password is masked: {location}"
+    );
 
     set(&dir, "db.url", &with_password(&url, "not-the-password"));
     both_refuse(
