@@ -784,6 +784,8 @@ pub struct PgServerDb {
     url: String,
     /// Always `Some` but in `drop`.
     client: RefCell<Option<Client>>,
+    /// Whether this connection holds the export lock (lost with it).
+    export_locked: std::cell::Cell<bool>,
 }
 
 impl Drop for PgServerDb {
@@ -805,6 +807,7 @@ impl PgServerDb {
         Ok(PgServerDb {
             url: url.to_string(),
             client: RefCell::new(Some(client)),
+            export_locked: std::cell::Cell::new(false),
         })
     }
 
@@ -814,6 +817,14 @@ impl PgServerDb {
     fn c(&self) -> Result<RefMut<'_, Client>, StoreError> {
         let mut slot = self.client.borrow_mut();
         let alive = slot.as_mut().is_some_and(|c| !c.is_closed());
+        if !alive && self.export_locked.replace(false) {
+            // A new connection would not hold the lock: the export stops.
+            return Err(StoreError::Connect(
+                "the connection to PostgreSQL was lost during the export (the export lock went \
+                 with it); nothing was recorded, run the export again"
+                    .into(),
+            ));
+        }
         if !alive {
             let old = slot.replace(connect(&self.url)?);
             if let Some(old) = old {
@@ -1071,14 +1082,17 @@ impl ServerStore for PgServerDb {
             .collect())
     }
     fn try_lock_export(&mut self) -> Result<bool, StoreError> {
-        Ok(self
+        let locked: bool = self
             .cm()?
             .query_one("SELECT pg_try_advisory_lock($1)", &[&EXPORT_LOCK])?
-            .get(0))
+            .get(0);
+        self.export_locked.set(locked);
+        Ok(locked)
     }
     fn unlock_export(&mut self) -> Result<(), StoreError> {
         self.cm()?
             .execute("SELECT pg_advisory_unlock($1)", &[&EXPORT_LOCK])?;
+        self.export_locked.set(false);
         Ok(())
     }
     fn snapshot(&mut self) -> Result<Box<dyn ExportSnapshot + '_>, StoreError> {
@@ -1773,6 +1787,37 @@ pub(crate) mod tests {
             assert!(std::time::Instant::now() < deadline, "lock not released");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// PostgreSQL restarted: the store reconnects at the next call, except
+    /// while it holds the export lock (a new connection would not hold it).
+    #[test]
+    fn reconnects_after_the_connection_ends_but_not_inside_an_export() {
+        let Some(fresh) = FreshDb::new() else { return };
+        let mut db = setup(&fresh.url);
+        let mut admin = connect(&fresh.url).unwrap();
+        let end_others = |admin: &mut Client| {
+            admin
+                .batch_execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                )
+                .unwrap();
+            // The backends end right after the signal.
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        end_others(&mut admin);
+        // The call that meets the ended connection fails; the next reconnects.
+        assert!(db.sync_tables().is_err());
+        assert_eq!(db.sync_tables().unwrap().len(), 1);
+        assert!(db.try_lock_export().unwrap());
+        end_others(&mut admin);
+        let _ = db.table_state("ART");
+        let e = db.snapshot().err().expect("no export without its lock");
+        assert!(e.to_string().contains("run the export again"), "{e}");
+        // The next export takes the lock again on a new connection.
+        assert!(db.try_lock_export().unwrap());
+        assert!(db.snapshot().is_ok());
     }
 
     #[test]
