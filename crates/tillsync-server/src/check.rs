@@ -22,6 +22,25 @@ pub struct DbReport {
     pub sync_tables: Vec<String>,
 }
 
+impl std::fmt::Display for DbReport {
+    /// The text `tillsync server check db` prints and the admin pages'
+    /// "Test connection" button shows: one wording for both.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "database OK: {} {} ({})",
+            self.engine, self.version, self.location
+        )?;
+        if self.sync_tables.is_empty() {
+            write!(f, "\nno sync tables yet")?;
+        }
+        for t in &self.sync_tables {
+            write!(f, "\n  sync table {t}")?;
+        }
+        Ok(())
+    }
+}
+
 /// Connect to the server database and list the sync tables.
 pub fn check_db(data: &DataDir) -> Result<DbReport, ServerError> {
     let cfg = data.config()?;

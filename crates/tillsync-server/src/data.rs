@@ -51,10 +51,24 @@ impl DataDir {
         folder_name: &str,
         demo_rows: Option<usize>,
     ) -> Result<(DataDir, InitReport), ServerError> {
+        Self::init_with_db(dir, folder_name, demo_rows, None)
+    }
+
+    /// `server init` with the server database at `db_url` (`db.url`; the
+    /// default SQLite file when `None`).
+    pub fn init_with_db(
+        dir: &Path,
+        folder_name: &str,
+        demo_rows: Option<usize>,
+        db_url: Option<&str>,
+    ) -> Result<(DataDir, InitReport), ServerError> {
         if ServerConfig::path(dir).exists() {
             return Err(ServerError::AlreadyInitialised(dir.display().to_string()));
         }
-        let cfg = ServerConfig::new_default(folder_name)?;
+        let mut cfg = ServerConfig::new_default(folder_name)?;
+        if let Some(url) = db_url {
+            cfg.set("db.url", url)?;
+        }
         let existed = dir.exists();
         std::fs::create_dir_all(dir).map_err(|e| ServerError::io("cannot create", dir, e))?;
         let result = Self::init_in(dir, cfg, demo_rows);

@@ -62,7 +62,9 @@ pub enum ServerError {
         source: std::io::Error,
     },
     /// An export is already running for this data folder.
-    #[error("another export is running for this data folder; try again when it is done")]
+    #[error(
+        "another export is running for this data folder or server database; try again when it is done"
+    )]
     ExportBusy,
     /// The data folder is already initialised.
     #[error("{0} already holds a tillsync server (tillsync.toml exists); choose another folder")]

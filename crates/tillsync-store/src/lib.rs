@@ -18,6 +18,7 @@
 //! - [`store`]: [`ServerStore`], the server's storage interface, and [`open_server_store`].
 //! - [`sqlite_store`]: [`ServerStore`] over SQLite ([`ServerDb`]).
 //! - [`ingest`]: the up path's batch loop, the same for every backend.
+//! - [`pg`]: [`ServerStore`] over PostgreSQL (capture triggers, export views, the export lock).
 //! - [`digest`]: row count and content hash of a table, to compare till and server.
 //! - [`demo`]: realistic demo business data.
 
@@ -27,6 +28,8 @@ pub mod digest;
 pub mod error;
 pub mod ingest;
 pub mod introspect;
+pub mod pg;
+pub mod pg_up;
 pub mod server;
 pub mod server_admin;
 pub mod server_customers;

@@ -97,6 +97,38 @@ fn uint(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
+/// A report from the columns of [`SELECT_REPORTS`], in order: the same for
+/// every backend.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn report_from_row(
+    till_id: String,
+    outbox_tickets: i64,
+    outbox_other: i64,
+    oldest_queued_at: Option<String>,
+    oldest_age_secs: Option<i64>,
+    errors: i64,
+    last_error: Option<String>,
+    reported_at: String,
+) -> OutboxReport {
+    OutboxReport {
+        till_id,
+        outbox_tickets: uint(outbox_tickets),
+        outbox_other: uint(outbox_other),
+        oldest_queued_at,
+        oldest_age_secs: oldest_age_secs.map(uint),
+        errors: uint(errors),
+        last_error,
+        reported_at,
+    }
+}
+
+/// [`UPSERT_REPORT`] with PostgreSQL's `$N` placeholders.
+pub(crate) fn upsert_report_pg() -> String {
+    (1..=8).rev().fold(UPSERT_REPORT.to_string(), |s, i| {
+        s.replace(&format!("?{i}"), &format!("${i}"))
+    })
+}
+
 /// The values [`UPSERT_REPORT`] binds after the till id (`?2`..`?7`), the
 /// error text cut to [`REPORT_ERROR_MAX_CHARS`]: the same for every backend.
 pub fn report_values(
@@ -140,16 +172,16 @@ impl ServerDb {
     pub fn till_reports(&self) -> Result<Vec<OutboxReport>, StoreError> {
         let mut stmt = self.conn().prepare_cached(SELECT_REPORTS)?;
         let rows = stmt.query_map([], |r| {
-            Ok(OutboxReport {
-                till_id: r.get(0)?,
-                outbox_tickets: uint(r.get(1)?),
-                outbox_other: uint(r.get(2)?),
-                oldest_queued_at: r.get(3)?,
-                oldest_age_secs: r.get::<_, Option<i64>>(4)?.map(uint),
-                errors: uint(r.get(5)?),
-                last_error: r.get(6)?,
-                reported_at: r.get(7)?,
-            })
+            Ok(report_from_row(
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -1,7 +1,7 @@
 //! [`ServerStore`] over SQLite: [`ServerDb`]'s own methods, the export view
 //! over a read transaction, and the batch steps over a rusqlite transaction.
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 use tillsync_core::sync_table::{Direction, SyncTable};
 use tillsync_core::ticket::Ticket;
 use tillsync_wire::api::{
@@ -321,15 +321,24 @@ impl ServerStore for ServerDb {
     fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError> {
         Ok(self.conn().execute_batch(sql)?)
     }
-    fn query_text(&mut self, sql: &str) -> Result<Option<String>, StoreError> {
-        let v: Option<rusqlite::types::Value> =
-            self.conn().query_row(sql, [], |r| r.get(0)).optional()?;
-        Ok(match v {
-            None | Some(rusqlite::types::Value::Null) => None,
-            Some(rusqlite::types::Value::Integer(i)) => Some(i.to_string()),
-            Some(rusqlite::types::Value::Real(f)) => Some(f.to_string()),
-            Some(rusqlite::types::Value::Text(s)) => Some(s),
-            Some(rusqlite::types::Value::Blob(b)) => Some(hex::encode(b)),
-        })
+    fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, StoreError> {
+        let mut stmt = self.conn().prepare(sql)?;
+        let n = stmt.column_count();
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let mut row = Vec::with_capacity(n);
+            for i in 0..n {
+                row.push(match r.get::<_, rusqlite::types::Value>(i)? {
+                    rusqlite::types::Value::Null => None,
+                    rusqlite::types::Value::Integer(i) => Some(i.to_string()),
+                    rusqlite::types::Value::Real(f) => Some(f.to_string()),
+                    rusqlite::types::Value::Text(s) => Some(s),
+                    rusqlite::types::Value::Blob(b) => Some(hex::encode(b)),
+                });
+            }
+            out.push(row);
+        }
+        Ok(out)
     }
 }

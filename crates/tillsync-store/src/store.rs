@@ -304,18 +304,25 @@ pub trait ServerStore: Send {
     /// Run SQL as another writer of the business tables would (the ERP,
     /// tests, the demo): several statements, no result.
     fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError>;
-    /// The first column of the first row of `sql`, as text (NULL: `None`).
-    fn query_text(&mut self, sql: &str) -> Result<Option<String>, StoreError>;
+    /// Every row of `sql`, each value as text (NULL: `None`; numbers in
+    /// decimal).
+    fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, StoreError>;
+    /// The first column of the first row of `sql`, as text (NULL or no row: `None`).
+    fn query_text(&mut self, sql: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .query_rows(sql)?
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next())
+            .flatten())
+    }
 }
 
 /// Open the server database named by `url`: `postgres://…` or
 /// `postgresql://…` opens PostgreSQL; anything else is a SQLite file path.
 pub fn open_server_store(url: &str) -> Result<Box<dyn ServerStore>, StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Err(StoreError::Invalid(format!(
-            "PostgreSQL server databases are not available in this build ({})",
-            url.split('@').next_back().unwrap_or("")
-        )))
+        Ok(Box::new(crate::pg::PgServerDb::open(url)?))
     } else {
         let path = url.strip_prefix("sqlite://").unwrap_or(url);
         Ok(Box::new(crate::ServerDb::open(std::path::Path::new(path))?))

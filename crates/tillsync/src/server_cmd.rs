@@ -37,6 +37,10 @@ pub enum ServerCmd {
         /// Items in the demo ART table.
         #[arg(long, default_value_t = 10_000)]
         demo_rows: usize,
+        /// The server database (`db.url`): `sqlite://PATH` (default
+        /// `sqlite://server.db`) or `postgres://USER:PASSWORD@HOST:PORT/DB`.
+        #[arg(long, env = "TILLSYNC_DB_URL", hide_env_values = true)]
+        db_url: Option<String>,
     },
     /// Read or change the POS folder configuration.
     #[command(subcommand)]
@@ -201,9 +205,15 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
             folder,
             demo,
             demo_rows,
+            db_url,
         } => {
             let pb = out.spinner("creating the server data folder");
-            let (_, report) = DataDir::init(&data.data, &folder, demo.then_some(demo_rows))?;
+            let (_, report) = DataDir::init_with_db(
+                &data.data,
+                &folder,
+                demo.then_some(demo_rows),
+                db_url.as_deref(),
+            )?;
             pb.finish_and_clear();
             let json = serde_json::json!({
                 "data": report.dir,
@@ -272,15 +282,7 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
         ServerCmd::Check(CheckCmd::Db(data)) => {
             let dir = DataDir::open(&data.data)?;
             let r = check::check_db(&dir)?;
-            out.emit(&r, || {
-                println!("database OK: {} {} ({})", r.engine, r.version, r.location);
-                if r.sync_tables.is_empty() {
-                    println!("no sync tables yet");
-                }
-                for t in &r.sync_tables {
-                    println!("  sync table {t}");
-                }
-            });
+            out.emit(&r, || println!("{r}"));
         }
         ServerCmd::Check(CheckCmd::Ftp(data)) => {
             let dir = DataDir::open(&data.data)?;

@@ -256,7 +256,7 @@ fn no_session_expired_session_and_missing_csrf_change_nothing() {
     server.install_till("T001");
     let revoked = |server: &TestServer| {
         server
-            .db()
+            .store()
             .tills()
             .unwrap()
             .into_iter()
@@ -266,7 +266,7 @@ fn no_session_expired_session_and_missing_csrf_change_nothing() {
             .is_some()
     };
     let before = config_bytes(&server);
-    let tables_before = server.db().sync_tables().unwrap();
+    let tables_before = server.store().sync_tables().unwrap();
 
     // No session: pages go to the login, forms are refused.
     let mut anon = Browser::new(&server);
@@ -351,7 +351,7 @@ fn no_session_expired_session_and_missing_csrf_change_nothing() {
     }
     assert!(!revoked(&server));
     assert_eq!(config_bytes(&server), before);
-    assert_eq!(server.db().sync_tables().unwrap(), tables_before);
+    assert_eq!(server.store().sync_tables().unwrap(), tables_before);
     // No export ran.
     b.get("/admin/export").has("data-state=\"idle\"");
 }
@@ -414,7 +414,11 @@ fn settings_are_saved_and_the_password_is_write_only() {
         &[("csrf", &csrf), ("what", "db")],
     );
     p.has("id=\"test-result\" class=\"ok\"")
-        .has("database OK: sqlite");
+        .has(if server.is_postgres() {
+            "database OK: PostgreSQL"
+        } else {
+            "database OK: SQLite"
+        });
     // FTP with a wrong password now: a failed diagnosis, as the CLI words it.
     let p = b.post(
         "/admin/folder/test?tab=ftp",
@@ -458,7 +462,7 @@ fn sync_tables_are_added_edited_and_removed_and_bad_ones_refused() {
         .has("till-wins");
     // The CLI's refusals: a policy on a down table, a tillsync table, a
     // missing filter column, an unknown direction.
-    let before = server.db().sync_tables().unwrap();
+    let before = server.store().sync_tables().unwrap();
     for (table, dir, filter, conflict) in [
         ("ART", "up", "", "newest-wins"),
         ("T012", "down", "", "till-wins"),
@@ -485,7 +489,7 @@ fn sync_tables_are_added_edited_and_removed_and_bad_ones_refused() {
         assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{table} {dir}");
         p.has("class=\"error\"");
     }
-    let after = server.db().sync_tables().unwrap();
+    let after = server.store().sync_tables().unwrap();
     assert_eq!(after.len(), before.len() + 1);
     // Edit: CLI down gets a filter column, T012 up a new policy.
     let p = b.post(
@@ -501,7 +505,7 @@ fn sync_tables_are_added_edited_and_removed_and_bad_ones_refused() {
     );
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     let policy = server
-        .db()
+        .store()
         .conflict_policies()
         .unwrap()
         .into_iter()
@@ -530,7 +534,7 @@ fn sync_tables_are_added_edited_and_removed_and_bad_ones_refused() {
     assert_eq!(p.status, StatusCode::OK);
     assert!(
         !server
-            .db()
+            .store()
             .sync_tables()
             .unwrap()
             .iter()
@@ -655,7 +659,7 @@ fn export_now_runs_and_reports_and_a_busy_folder_fails_cleanly() {
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     let p = wait_export(&mut b);
     p.has("data-state=\"done\"").has("ART").has("published");
-    assert!(server.db().table_state("ART").unwrap().is_some());
+    assert!(server.store().table_state("ART").unwrap().is_some());
     // Another export holds the folder's lock: this one fails and says why.
     let lock = std::fs::File::create(server.dir().join("export.lock")).unwrap();
     lock.try_lock().unwrap();
@@ -713,7 +717,7 @@ fn the_till_supervisor_shows_the_reported_outbox_backlog() {
     }
     drop(reg);
     pull(&till).expect("pull with a backlog");
-    let overview = server.db().till_overview().unwrap();
+    let overview = server.store().till_overview().unwrap();
     let t1 = overview.iter().find(|o| o.till.till_id == "T001").unwrap();
     let r = t1.outbox.as_ref().expect("T001 reported its outbox");
     assert_eq!((r.outbox_tickets, r.outbox_other, r.errors), (3, 0, 0));
@@ -789,7 +793,7 @@ fn the_till_supervisor_shows_the_reported_outbox_backlog() {
     tillsync_till::push::push(&till, Default::default()).expect("push");
     pull(&till).expect("pull after the push");
     b.get("/admin/tills").has("data-backlog=\"0\"");
-    let overview = server.db().till_overview().unwrap();
+    let overview = server.store().till_overview().unwrap();
     let t1 = overview.iter().find(|o| o.till.till_id == "T001").unwrap();
     assert_eq!(t1.outbox.as_ref().unwrap().backlog(), 0);
     assert_eq!(t1.tickets.tickets_received, 3);
@@ -801,7 +805,7 @@ fn an_old_backlog_is_highlighted() {
     use tillsync_wire::api::TillReport;
 
     let server = server();
-    let mut db = server.db();
+    let mut db = server.store();
     db.record_till_report(
         "T002",
         &TillReport {

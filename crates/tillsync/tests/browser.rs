@@ -365,14 +365,10 @@ fn admin_sync_table_added_is_listed_and_exported() {
     let Some(b) = browser::for_test("browser::admin_sync_table", server.root.path()) else {
         return;
     };
-    server
-        .db()
-        .conn()
-        .execute_batch(
-            "CREATE TABLE PROMO(code TEXT PRIMARY KEY, label TEXT NOT NULL, percent INTEGER NOT NULL);
-             INSERT INTO PROMO VALUES ('P1', 'Soldes d''hiver', 30), ('P2', 'Fête des mères', 10);",
-        )
-        .unwrap();
+    server.erp(
+        "CREATE TABLE \"PROMO\"(code TEXT PRIMARY KEY, label TEXT NOT NULL, percent INTEGER NOT NULL);
+         INSERT INTO \"PROMO\" VALUES ('P1', 'Soldes d''hiver', 30), ('P2', 'Fête des mères', 10);",
+    );
     log_in(&b, &server);
     b.goto(&url(&server, "/admin/tables")).unwrap();
     let row = "table#sync-tables tr[data-table=\"PROMO\"][data-direction=\"down\"]";
@@ -419,7 +415,7 @@ fn admin_sync_table_added_is_listed_and_exported() {
     assert!(text.contains("PROMO") && text.contains("full"), "{text}");
     assert!(
         server
-            .db()
+            .store()
             .sync_tables()
             .unwrap()
             .iter()
@@ -643,15 +639,8 @@ fn cashier_sale_shows_under_its_till_on_the_server() {
         Ok(false)
     })
     .unwrap();
-    let on_server: i64 = server
-        .db()
-        .conn()
-        .query_row(
-            "SELECT total_cents FROM TICKET WHERE till_id = 'T001' AND number = 1",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let on_server: i64 =
+        server.count("SELECT total_cents FROM TICKET WHERE till_id = 'T001' AND number = 1");
     assert_eq!(on_server, 2 * price);
     drop(agent);
 }

@@ -203,11 +203,7 @@ fn encode(s: &str) -> String {
 }
 
 fn server_count(server: &TestServer, sql: &str) -> i64 {
-    server
-        .db()
-        .conn()
-        .query_row(sql, [], |r| r.get(0))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    server.count(sql)
 }
 
 #[test]
@@ -270,14 +266,8 @@ fn a_sale_through_the_cashier_page_reaches_the_server() {
         ) == 1
     });
     let sig: String = server
-        .db()
-        .conn()
-        .query_row(
-            "SELECT signature FROM TICKET WHERE till_id = 'T001' AND number = 1",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+        .query("SELECT signature FROM TICKET WHERE till_id = 'T001' AND number = 1")
+        .expect("the ticket's signature on the server");
     assert!(
         receipt.body.contains(&format!(">{}</span>", &sig[..8])),
         "the receipt shows the short signature {}: {}",

@@ -1027,12 +1027,10 @@ fn export_and_till_sync_json() {
     assert_eq!(till_versions(&tdir), versions);
 
     // ERP changes, incremental export and load.
-    erp(dir)
-        .execute_batch(
-            "UPDATE ART SET price_cents = price_cents + 1 WHERE code <= 'ART0000010';
-             DELETE FROM ART WHERE code = 'ART0000020';",
-        )
-        .unwrap();
+    server.erp(
+        "UPDATE ART SET price_cents = price_cents + 1 WHERE code <= 'ART0000010';
+         DELETE FROM ART WHERE code = 'ART0000020';",
+    );
     let second = export();
     let o2 = outcomes(&second);
     let art = o2.iter().find(|t| t.0 == "ART").unwrap();
@@ -1453,12 +1451,7 @@ fn vsftpd_put_mode_export_and_till_sync() {
     server.assert_till_matches(&tdir);
 
     // An incremental round through vsftpd (renames over the index).
-    erp(dir)
-        .execute(
-            "UPDATE ART SET price_cents = 1 WHERE code = 'ART0000003'",
-            [],
-        )
-        .unwrap();
+    server.erp("UPDATE ART SET price_cents = 1 WHERE code = 'ART0000003'");
     let report = tillsync(dir, &["server", "export", "--data", arg(dir), "--json"])
         .ok()
         .json();

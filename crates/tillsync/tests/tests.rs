@@ -11,6 +11,7 @@ mod customers;
 mod down;
 mod faults;
 mod metrics;
+mod postgres;
 mod tls;
 mod up_faults;
 mod up_server;

@@ -217,16 +217,7 @@ pub(crate) async fn folder_save(ctx: Ctx, Query(q): Query<TabQuery>, form: FormD
 pub(crate) fn check_text(data: &crate::DataDir, what: &str) -> (bool, String) {
     match what {
         "db" => match crate::check::check_db(data) {
-            Ok(r) => {
-                let mut s = format!("database OK: {} {} ({})", r.kind, r.version, r.location);
-                if r.sync_tables.is_empty() {
-                    s.push_str("\nno sync tables yet");
-                }
-                for t in &r.sync_tables {
-                    s.push_str(&format!("\n  sync table {t}"));
-                }
-                (true, s)
-            }
+            Ok(r) => (true, r.to_string()),
             Err(e) => (false, format!("database check failed: {e}")),
         },
         _ => match crate::check::check_ftp_server(data) {

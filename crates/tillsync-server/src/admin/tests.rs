@@ -360,7 +360,7 @@ async fn test_connection_gives_the_cli_diagnosis() {
         "{}",
         a.body
     );
-    assert!(a.body.contains("database OK: sqlite"));
+    assert!(a.body.contains("database OK: SQLite"));
     assert!(a.body.contains("sync table ART (down, incremental)"));
 }
 
