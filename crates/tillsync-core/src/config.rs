@@ -56,7 +56,7 @@ pub const KEYS: &[(&str, &str, bool)] = &[
     ),
     (
         "db.url",
-        "server database: sqlite://PATH, relative to the data folder (default sqlite://server.db)",
+        "server database: sqlite://PATH, relative to the data folder (default sqlite://server.db), or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE",
         false,
     ),
     (
@@ -134,6 +134,11 @@ pub const KEYS: &[(&str, &str, bool)] = &[
         "incremental packages kept per table on the FTP server, at least 1 (default 10)",
         false,
     ),
+    (
+        "ui.language",
+        "language of the admin web pages: fr or en (default fr)",
+        false,
+    ),
 ];
 
 /// Why a configuration file or value was refused.
@@ -204,14 +209,14 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
-    /// `db.url` names a PostgreSQL database, which this release does not
-    /// support. (The URL is not repeated: it may hold a password.)
-    #[error(
-        "{key}: PostgreSQL is not supported yet (comes in a later release); use sqlite://… (for example sqlite://server.db)"
-    )]
-    PostgresNotSupported {
+    /// `db.url` names a PostgreSQL database in a form that cannot be read.
+    /// (The URL is not repeated: it may hold a password.)
+    #[error("{key}: {reason}")]
+    BadPostgresUrl {
         /// The key (`db.url`).
         key: String,
+        /// What is wrong.
+        reason: String,
     },
     /// The configuration could not be turned into TOML.
     #[error("cannot encode the configuration as TOML: {0}")]
@@ -283,19 +288,55 @@ impl FromStr for FtpMode {
 pub enum DbUrl {
     /// A SQLite file; a relative path is relative to the data folder.
     Sqlite(PathBuf),
+    /// A PostgreSQL database: the URL as written (it may hold a password:
+    /// show it with [`redact_db_url`]).
+    Postgres(String),
+}
+
+/// A database URL fit to show: the password of a PostgreSQL URL replaced
+/// by `********`.
+pub fn redact_db_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (auth, host) = match rest.rsplit_once('@') {
+        Some(x) => x,
+        None => return url.to_string(),
+    };
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:{MASK}@{host}"),
+        None => url.to_string(),
+    }
 }
 
 impl DbUrl {
-    /// Parses `sqlite://PATH`. PostgreSQL URLs get
-    /// [`ConfigError::PostgresNotSupported`]; anything else is refused.
+    /// Parses `sqlite://PATH` or `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`
+    /// (also `postgresql://`); anything else is refused.
     pub fn parse(value: &str) -> Result<Self, ConfigError> {
         const KEY: &str = "db.url";
         let v = value.trim();
         let lower = v.to_ascii_lowercase();
         if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-            return Err(ConfigError::PostgresNotSupported {
+            let bad = |reason: &str| ConfigError::BadPostgresUrl {
                 key: KEY.to_string(),
-            });
+                reason: format!(
+                    "{reason}; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+                ),
+            };
+            let rest = &v[v.find("://").map(|i| i + 3).unwrap_or(0)..];
+            let after_auth = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
+            let (host, db) = after_auth.split_once('/').unwrap_or((after_auth, ""));
+            if host.is_empty() {
+                return Err(bad("the PostgreSQL URL names no host"));
+            }
+            let db = db.split('?').next().unwrap_or("");
+            if db.is_empty() {
+                return Err(bad("the PostgreSQL URL names no database"));
+            }
+            if v.chars().any(char::is_control) || v.contains(char::is_whitespace) {
+                return Err(bad("the PostgreSQL URL holds spaces or control characters"));
+            }
+            return Ok(DbUrl::Postgres(v.to_string()));
         }
         if !lower.starts_with("sqlite://") {
             return Err(ConfigError::invalid(
@@ -478,6 +519,14 @@ impl ExportSection {
     }
 }
 
+/// The web pages.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiSection {
+    /// `ui.language`: language of the admin web pages (French first).
+    pub language: crate::Lang,
+}
+
 /// The POS folder configuration (`tillsync.toml`). `Debug` masks the FTP password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -498,6 +547,9 @@ pub struct ServerConfig {
     /// Export schedule.
     #[serde(default)]
     pub export: ExportSection,
+    /// Web pages.
+    #[serde(default)]
+    pub ui: UiSection,
 }
 
 const HEADER: &str = "# tillsync POS folder configuration. It holds the FTP password: keep it private (mode 0600).\n\n";
@@ -525,6 +577,7 @@ impl ServerConfig {
             },
             till: TillSection::default(),
             export: ExportSection::default(),
+            ui: UiSection::default(),
         })
     }
 
@@ -612,7 +665,7 @@ impl ServerConfig {
             "server.listen" => self.server.listen.to_string(),
             "server.tls_cert" => opt_path(&self.server.tls_cert),
             "server.tls_key" => opt_path(&self.server.tls_key),
-            "db.url" => self.db.url.clone(),
+            "db.url" => redact_db_url(&self.db.url),
             "ftp.mode" => self.ftp.mode.to_string(),
             "ftp.share_dir" => self.ftp.share_dir.display().to_string(),
             "ftp.address" => self.ftp.address.to_string(),
@@ -628,6 +681,7 @@ impl ServerConfig {
             "till.template_customer" => self.till.template_customer.clone(),
             "export.interval_ms" => self.export.interval_ms.to_string(),
             "export.retention" => self.export.retention.to_string(),
+            "ui.language" => self.ui.language.to_string(),
             _ => return Err(unknown_key(key)),
         })
     }
@@ -692,6 +746,11 @@ impl ServerConfig {
                 }
                 next.export.retention = n;
             }
+            "ui.language" => {
+                next.ui.language = value
+                    .parse()
+                    .map_err(|_| ConfigError::invalid(key, value, "expected fr or en"))?;
+            }
             _ => return Err(unknown_key(key)),
         }
         next.validate()?;
@@ -704,6 +763,7 @@ impl ServerConfig {
     pub fn db_path(&self, dir: &Path) -> Option<PathBuf> {
         match DbUrl::parse(&self.db.url).ok()? {
             DbUrl::Sqlite(p) => Some(resolve(dir, &p)),
+            DbUrl::Postgres(_) => None,
         }
     }
 
@@ -1183,11 +1243,9 @@ mod tests {
             "{e}"
         );
 
-        write(&format!(
-            "{base}[db]\nurl = \"postgres://u:secretpw@db/pos\"\n"
-        ));
+        write(&format!("{base}[db]\nurl = \"postgres://u:secretpw@db\"\n"));
         let e = ServerConfig::load(dir.path()).unwrap_err().to_string();
-        assert!(e.contains("PostgreSQL is not supported yet"), "{e}");
+        assert!(e.contains("names no database"), "{e}");
         assert!(!e.contains("secretpw"), "{e}");
 
         write(&format!("{base}[ftp.x]\n"));
@@ -1231,20 +1289,24 @@ mod tests {
     }
 
     #[test]
-    fn postgres_is_a_distinct_refusal() {
+    fn postgres_urls_are_read_and_never_shown_with_their_password() {
         let mut c = cfg();
-        for url in ["postgres://u:pw@h/db", "postgresql://h/db", "POSTGRES://h"] {
+        for url in ["postgres://u:pw@h/db", "postgresql://h:5433/db"] {
+            c.set("db.url", url).unwrap();
+            assert_eq!(DbUrl::parse(url).unwrap(), DbUrl::Postgres(url.into()));
+        }
+        c.set("db.url", "postgres://u:pw@h/db").unwrap();
+        assert_eq!(c.get("db.url").unwrap(), "postgres://u:********@h/db");
+        for url in [
+            "POSTGRES://u:pw@",
+            "postgres://u:pw@h",
+            "postgres://u:pw@h/",
+        ] {
             let e = c.set("db.url", url).unwrap_err();
-            assert!(matches!(e, ConfigError::PostgresNotSupported { .. }), "{e}");
+            assert!(matches!(e, ConfigError::BadPostgresUrl { .. }), "{e}");
             let msg = e.to_string();
             assert!(msg.contains("db.url"), "{msg}");
-            assert!(
-                msg.contains(
-                    "PostgreSQL is not supported yet (comes in a later release); use sqlite://…"
-                ),
-                "{msg}"
-            );
-            assert!(!msg.contains("pw@"), "{msg}");
+            assert!(!msg.contains("pw"), "{msg}");
         }
     }
 

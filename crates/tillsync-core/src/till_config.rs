@@ -1,6 +1,7 @@
 //! The till's own configuration file: `TDIR/till.toml` (identity, server,
 //! FTP access, synchroniser timings).
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use crate::config::{
 use crate::fsio;
 use crate::ftp_address::FtpAddress;
 use crate::keys;
+use crate::lang::Lang;
 use crate::secret::Secret;
 
 /// File name of the till configuration inside a till data folder.
@@ -93,6 +95,47 @@ pub struct TillIdentity {
     pub id: String,
     /// `till.store`: the store code, e.g. `S01`.
     pub store: String,
+    /// `till.listen`: where `till run` serves the cashier page (default
+    /// `127.0.0.1:8090`; port 0 picks a free port). The page has no login:
+    /// `till run` refuses a non-loopback address unless told otherwise.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// `till.language`: the cashier page's language, `fr` (default) or `en`.
+    #[serde(default)]
+    pub language: Lang,
+}
+
+/// Default of `till.listen`: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8090";
+
+fn default_listen() -> String {
+    DEFAULT_LISTEN.to_string()
+}
+
+impl TillIdentity {
+    /// Till `id` of `store`, with the cashier page's defaults.
+    pub fn new(id: &str, store: &str) -> Self {
+        TillIdentity {
+            id: id.to_string(),
+            store: store.to_string(),
+            listen: default_listen(),
+            language: Lang::default(),
+        }
+    }
+
+    /// `till.listen` as a socket address.
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        parse_listen("till.listen", &self.listen)
+    }
+}
+
+/// Parse a cashier page address (`IP:PORT`), naming `key` in the error.
+pub fn parse_listen(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
+    value.trim().parse().map_err(|_| ConfigError::Invalid {
+        key: key.to_string(),
+        value: value.to_string(),
+        reason: "expected IP:PORT, e.g. 127.0.0.1:8090 (port 0 picks a free port)".to_string(),
+    })
 }
 
 /// `[folder]`: the POS folder the till belongs to.
@@ -191,10 +234,7 @@ impl TillConfig {
         auth: TillAuth,
     ) -> Result<Self, ConfigError> {
         let cfg = TillConfig {
-            till: TillIdentity {
-                id: till_id.to_string(),
-                store: store.to_string(),
-            },
+            till: TillIdentity::new(till_id, store),
             folder: TillFolder {
                 name: server.folder.name.clone(),
             },
@@ -260,6 +300,7 @@ impl TillConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         validate_code("till.id", &self.till.id)?;
         validate_code("till.store", &self.till.store)?;
+        self.till.listen_addr()?;
         validate_folder_name("folder.name", &self.folder.name)?;
         let url = &self.server.webservice_url;
         config::check_http_url("server.webservice_url", url.as_str(), url)?;
@@ -390,6 +431,52 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         let e = TillConfig::load(dir.path()).unwrap_err();
         assert!(matches!(e, ConfigError::NotFound { .. }), "{e}");
+    }
+
+    #[test]
+    fn cashier_page_keys_default_and_are_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = till();
+        assert_eq!(t.till.listen, DEFAULT_LISTEN);
+        assert_eq!(t.till.language, Lang::Fr);
+        // A till.toml written before the keys existed still loads, with the defaults.
+        let text = t.to_toml().unwrap();
+        let old: String = text
+            .lines()
+            .filter(|l| !l.starts_with("listen") && !l.starts_with("language"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(!old.contains("listen"), "{old}");
+        std::fs::write(TillConfig::path(dir.path()), &old).unwrap();
+        let back = TillConfig::load(dir.path()).unwrap();
+        assert_eq!(
+            back.till.listen_addr().unwrap().to_string(),
+            "127.0.0.1:8090"
+        );
+        assert_eq!(back.till.language, Lang::Fr);
+        // Set, saved, read back.
+        let mut t = back;
+        t.till.listen = "127.0.0.1:0".into();
+        t.till.language = Lang::En;
+        t.save(dir.path()).unwrap();
+        let back = TillConfig::load(dir.path()).unwrap();
+        assert_eq!(back.till.listen_addr().unwrap().port(), 0);
+        assert_eq!(back.till.language, Lang::En);
+        // Bad values name the key.
+        let text = back.to_toml().unwrap();
+        for (from, to, needle) in [
+            (
+                "listen = \"127.0.0.1:0\"",
+                "listen = \"localhost\"",
+                "till.listen",
+            ),
+            ("language = \"en\"", "language = \"de\"", "language"),
+        ] {
+            assert!(text.contains(from), "{from} not in {text}");
+            std::fs::write(TillConfig::path(dir.path()), text.replace(from, to)).unwrap();
+            let e = TillConfig::load(dir.path()).unwrap_err().to_string();
+            assert!(e.contains(needle), "{to}: {e}");
+        }
     }
 
     #[test]

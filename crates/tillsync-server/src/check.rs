@@ -10,25 +10,42 @@ use crate::{DataDir, ServerError};
 /// What the database check found.
 #[derive(Debug, Clone, Serialize)]
 pub struct DbReport {
-    /// `sqlite`.
+    /// `sqlite` or `postgres`.
     pub kind: String,
-    /// Engine version.
+    /// Engine version (`3.50.4`, `15.14`).
     pub version: String,
-    /// Where.
+    /// `SQLite` or `PostgreSQL`.
+    pub engine: String,
+    /// Where (a PostgreSQL password is masked).
     pub location: String,
     /// Sync tables registered, as `TABLE (direction, type[, filter COL])`.
     pub sync_tables: Vec<String>,
 }
 
+impl std::fmt::Display for DbReport {
+    /// The text `tillsync server check db` prints and the admin pages'
+    /// "Test connection" button shows: one wording for both.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "database OK: {} {} ({})",
+            self.engine, self.version, self.location
+        )?;
+        if self.sync_tables.is_empty() {
+            write!(f, "\nno sync tables yet")?;
+        }
+        for t in &self.sync_tables {
+            write!(f, "\n  sync table {t}")?;
+        }
+        Ok(())
+    }
+}
+
 /// Connect to the server database and list the sync tables.
 pub fn check_db(data: &DataDir) -> Result<DbReport, ServerError> {
     let cfg = data.config()?;
-    let db = data.open_db_with(&cfg)?;
-    db.conn()
-        .query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .map_err(tillsync_store::StoreError::from)?;
+    let db = data.open_store_with(&cfg)?;
+    let version = db.engine_version()?;
     let sync_tables = db
         .sync_tables()?
         .into_iter()
@@ -42,9 +59,10 @@ pub fn check_db(data: &DataDir) -> Result<DbReport, ServerError> {
         })
         .collect();
     Ok(DbReport {
-        kind: "sqlite".into(),
-        version: db.engine_version(),
-        location: cfg.db.url.clone(),
+        kind: db.backend().as_str().into(),
+        version,
+        engine: db.backend().engine_name().into(),
+        location: tillsync_core::config::redact_db_url(&cfg.db.url),
         sync_tables,
     })
 }

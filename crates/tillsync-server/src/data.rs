@@ -7,7 +7,7 @@ use std::time::Duration;
 use ed25519_dalek::SigningKey;
 use tillsync_core::config::DbUrl;
 use tillsync_core::{Direction, ServerConfig, SyncTable, SyncType, keys};
-use tillsync_store::ServerDb;
+use tillsync_store::{ServerDb, ServerStore};
 use tillsync_transport::{FtpStore, PackageStore, ShareFolder};
 
 use crate::ServerError;
@@ -51,10 +51,24 @@ impl DataDir {
         folder_name: &str,
         demo_rows: Option<usize>,
     ) -> Result<(DataDir, InitReport), ServerError> {
+        Self::init_with_db(dir, folder_name, demo_rows, None)
+    }
+
+    /// `server init` with the server database at `db_url` (`db.url`; the
+    /// default SQLite file when `None`).
+    pub fn init_with_db(
+        dir: &Path,
+        folder_name: &str,
+        demo_rows: Option<usize>,
+        db_url: Option<&str>,
+    ) -> Result<(DataDir, InitReport), ServerError> {
         if ServerConfig::path(dir).exists() {
             return Err(ServerError::AlreadyInitialised(dir.display().to_string()));
         }
-        let cfg = ServerConfig::new_default(folder_name)?;
+        let mut cfg = ServerConfig::new_default(folder_name)?;
+        if let Some(url) = db_url {
+            cfg.set("db.url", url)?;
+        }
         let existed = dir.exists();
         std::fs::create_dir_all(dir).map_err(|e| ServerError::io("cannot create", dir, e))?;
         let result = Self::init_in(dir, cfg, demo_rows);
@@ -79,11 +93,10 @@ impl DataDir {
         };
         std::fs::create_dir_all(cfg.share_dir(dir))
             .map_err(|e| ServerError::io("cannot create", &cfg.share_dir(dir), e))?;
-        let mut db = data.open_db_with(&cfg)?;
+        let mut db = data.open_store_with(&cfg)?;
         let demo = match demo_rows {
             Some(n) => {
-                let counts = tillsync_store::demo::create_demo_tables(db.conn(), n, 20261128)
-                    .map_err(tillsync_store::StoreError::from)?;
+                let counts = db.create_demo_tables(n, 20261128)?;
                 for (table, sync_type, direction, filter) in [
                     ("ART", SyncType::Incremental, Direction::Down, None),
                     (
@@ -136,18 +149,42 @@ impl DataDir {
         Ok(keys::load_signing_key(&self.dir.join(KEY_FILE))?)
     }
 
-    /// Open the server database named by the configuration.
+    /// Open the server database named by the configuration, whatever its
+    /// backend.
+    pub fn open_store(&self) -> Result<Box<dyn ServerStore>, ServerError> {
+        self.open_store_with(&self.config()?)
+    }
+
+    /// Open the server database named by `cfg`, whatever its backend.
+    pub fn open_store_with(&self, cfg: &ServerConfig) -> Result<Box<dyn ServerStore>, ServerError> {
+        match DbUrl::parse(&cfg.db.url)? {
+            DbUrl::Sqlite(p) => {
+                let path = if p.is_absolute() { p } else { self.dir.join(p) };
+                Ok(Box::new(ServerDb::open(&path)?))
+            }
+            DbUrl::Postgres(url) => Ok(tillsync_store::open_server_store(&url)?),
+        }
+    }
+
+    /// Open the server database as SQLite, for the tools that work on the
+    /// SQLite file itself (benchmarks, the demo); a PostgreSQL
+    /// configuration is refused by name.
     pub fn open_db(&self) -> Result<ServerDb, ServerError> {
         self.open_db_with(&self.config()?)
     }
 
-    /// Open the server database named by `cfg`.
+    /// Open the SQLite server database named by `cfg` (see [`DataDir::open_db`]).
     pub fn open_db_with(&self, cfg: &ServerConfig) -> Result<ServerDb, ServerError> {
         match DbUrl::parse(&cfg.db.url)? {
             DbUrl::Sqlite(p) => {
                 let path = if p.is_absolute() { p } else { self.dir.join(p) };
                 Ok(ServerDb::open(&path)?)
             }
+            DbUrl::Postgres(_) => Err(tillsync_store::StoreError::Invalid(
+                "this command works on a SQLite server database; db.url names a PostgreSQL database"
+                    .into(),
+            )
+            .into()),
         }
     }
 

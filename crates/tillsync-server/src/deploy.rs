@@ -17,7 +17,7 @@ use crate::{DataDir, ServerError};
 /// with an older key still verify).
 pub fn build(data: &DataDir, till_id: &str) -> Result<DeploymentPackage, ServerError> {
     let cfg = data.config()?;
-    let mut db = data.open_db_with(&cfg)?;
+    let mut db = data.open_store_with(&cfg)?;
     let store = db.till_store(till_id)?;
     let key = data.signing_key()?;
     let mut token_bytes = [0u8; 32];

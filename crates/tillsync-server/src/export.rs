@@ -10,6 +10,7 @@ use std::time::Instant;
 use serde::Serialize;
 use tillsync_core::{Direction, SyncTable, SyncType};
 use tillsync_store::server::{TableExport, TableState};
+use tillsync_store::store::ExportSnapshot;
 use tillsync_transport::PackageStore;
 use tillsync_wire::index::{INDEX_FILE, IndexBody, IndexEntry};
 use tillsync_wire::package::{PackageKind, PackageMeta, PackageWriter};
@@ -92,7 +93,12 @@ pub fn export(
     }
     let cfg = data.config()?;
     let key = data.signing_key()?;
-    let mut db = data.open_db_with(&cfg)?;
+    let mut db = data.open_store_with(&cfg)?;
+    // Several server processes may share one database: its own lock keeps
+    // their exports apart (the lock file above covers one data folder).
+    if !db.try_lock_export()? {
+        return Err(ServerError::ExportBusy);
+    }
     let retention = cfg.export.retention.max(1);
 
     let tables: Vec<SyncTable> = db
@@ -121,7 +127,8 @@ pub fn export(
     let mut exports: Vec<TableExport> = Vec::new();
     let mut reports: Vec<TableReport> = Vec::new();
     {
-        let snap = db.snapshot()?;
+        let mut snap = db.snapshot()?;
+        let max_seq = snap.max_seq();
         for (ti, t) in tables.iter().enumerate() {
             progress(&format!("reading {}", t.table));
             let layout = snap.layout(&t.table)?;
@@ -143,8 +150,10 @@ pub fn export(
                 to_version: to,
                 created_at: now.clone(),
             };
-            let read_full_into = |writers: &mut Vec<PackageWriter>| -> Result<u64, ServerError> {
-                Ok(snap.read_full(&t.table, &layout, filter, |row, fv| {
+            let read_full_into = |snap: &mut dyn ExportSnapshot,
+                                  writers: &mut Vec<PackageWriter>|
+             -> Result<u64, ServerError> {
+                Ok(snap.read_full(&t.table, &layout, filter, &mut |row, fv| {
                     for (w, s) in writers.iter_mut().zip(&subsets) {
                         if s.as_deref().is_none_or(|s| matches_store(fv, s)) {
                             w.upsert(row).map_err(|e| {
@@ -167,7 +176,7 @@ pub fn export(
             match t.sync_type {
                 SyncType::Incremental => {
                     let last_seq = state.as_ref().map(|s| s.last_seq).unwrap_or(0);
-                    let changed = snap.has_changes(&t.table, last_seq, snap.max_seq)?;
+                    let changed = snap.has_changes(&t.table, last_seq, max_seq)?;
                     let full_reason = if state.is_none() {
                         Some("first export of this table")
                     } else if layout_changed {
@@ -201,8 +210,8 @@ pub fn export(
                             &layout,
                             filter,
                             last_seq,
-                            snap.max_seq,
-                            |c| {
+                            max_seq,
+                            &mut |c| {
                                 for (w, s) in writers.iter_mut().zip(&subsets) {
                                     let r = match c.row {
                                         Some(row)
@@ -236,7 +245,7 @@ pub fn export(
                             .iter()
                             .map(|_| PackageWriter::new(layout.clone()))
                             .collect();
-                        report.rows = read_full_into(&mut writers)?;
+                        report.rows = read_full_into(snap.as_mut(), &mut writers)?;
                         for (w, s) in writers.into_iter().zip(&subsets) {
                             pending.push((
                                 ti,
@@ -255,7 +264,7 @@ pub fn export(
                         state: TableState {
                             table: t.table.clone(),
                             version: new_v,
-                            last_seq: snap.max_seq,
+                            last_seq: max_seq,
                             layout_hash: layout_hash.clone(),
                             snapshot_hash: None,
                             full_version: if full_reason.is_some() {
@@ -272,7 +281,7 @@ pub fn export(
                         .iter()
                         .map(|_| PackageWriter::new(layout.clone()))
                         .collect();
-                    report.rows = read_full_into(&mut writers)?;
+                    report.rows = read_full_into(snap.as_mut(), &mut writers)?;
                     let mut h = layout_hash.clone();
                     for w in &writers {
                         h.push_str(&w.content_sha256());
@@ -308,7 +317,7 @@ pub fn export(
                         state: TableState {
                             table: t.table.clone(),
                             version: new_v,
-                            last_seq: snap.max_seq,
+                            last_seq: max_seq,
                             layout_hash: layout_hash.clone(),
                             snapshot_hash: Some(content),
                             full_version: Some(new_v),
@@ -319,9 +328,10 @@ pub fn export(
             }
             reports.push(report);
         }
-        // The read view ends here; a change committed from now on has a
-        // sequence above `max_seq` and goes into the next export.
-        drop(snap);
+        // The read view ends here; a change committed from now on (or
+        // committed late, out of sequence order, on PostgreSQL) is not
+        // covered by `max_seq` and goes into the next export.
+        snap.finish()?;
     }
 
     // Build, sign and publish every package (temporary name, then rename).
@@ -399,6 +409,7 @@ pub fn export(
             summary
         },
     )?;
+    db.unlock_export()?;
     drop(lock);
     Ok(report)
 }

@@ -8,14 +8,15 @@
 //!    use the database). A ticket naming another till refuses the whole
 //!    request (403 `foreign-ticket`, nothing stored): a till posts only its
 //!    own tickets.
-//! 2. with the database, in one `BEGIN IMMEDIATE` transaction: per item, the
+//! 2. with the database, in one transaction
+//!    ([`tillsync_store::ServerStore::ingest_batch`]): per item, the
 //!    idempotency record (`tillsync_received`), then the ticket filed in
-//!    `TICKET` or quarantine ([`tillsync_store::server_up::store_ticket`]),
-//!    or any other kind handed to [`crate::upitems::apply`]; the journal line
-//!    of the push.
-//! 3. commit (`synchronous=FULL`), then answer one result per item. The
-//!    batches waiting meanwhile share one transaction and one commit
-//!    ([`GroupCommit`]).
+//!    `TICKET` or quarantine, or any other kind (customer changes, up-table
+//!    rows) applied; the journal line of the push.
+//! 3. commit (`synchronous=FULL`; on PostgreSQL a normal commit), then answer
+//!    one result per item. The batches waiting meanwhile share one
+//!    transaction and one commit ([`GroupCommit`],
+//!    [`tillsync_store::ServerStore::ingest_batches`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -27,12 +28,12 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
-use rusqlite::TransactionBehavior;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use tillsync_core::ticket::{ChainError, Ticket};
-use tillsync_store::server_up::{self, Outcome};
-use tillsync_store::{ServerDb, StoreError};
+use tillsync_store::server_up;
+use tillsync_store::store::BatchItem;
+use tillsync_store::{ServerStore, StoreError};
 use tillsync_wire::api::{ItemResult, ItemStatus, OutboxItem, OutboxKind, OutboxResponse};
 
 use crate::web::{AppState, HttpError, Till};
@@ -59,7 +60,7 @@ impl KeyCache {
             .cloned()
     }
 
-    fn load(&self, db: &ServerDb, till: &str) -> Result<Arc<Vec<VerifyingKey>>, StoreError> {
+    fn load(&self, db: &dyn ServerStore, till: &str) -> Result<Arc<Vec<VerifyingKey>>, StoreError> {
         let keys: Vec<VerifyingKey> = db
             .till_ticket_keys(till)?
             .iter()
@@ -109,24 +110,6 @@ enum Prepared {
         item: OutboxItem,
         fingerprint: String,
     },
-}
-
-impl Prepared {
-    fn key(&self) -> &str {
-        match self {
-            Prepared::Ticket { key, .. } | Prepared::Unreadable { key, .. } => key,
-            Prepared::Other { item, .. } => &item.key,
-        }
-    }
-
-    fn fingerprint(&self) -> &str {
-        match self {
-            Prepared::Ticket { ticket, .. } => &ticket.hash,
-            Prepared::Unreadable { fingerprint, .. } | Prepared::Other { fingerprint, .. } => {
-                fingerprint
-            }
-        }
-    }
 }
 
 /// `POST /api/v1/outbox`.
@@ -242,7 +225,7 @@ fn ingest(state: &Arc<AppState>, till: Till, body: &[u8]) -> Result<OutboxRespon
     Ok(resp)
 }
 
-fn lock(state: &AppState) -> std::sync::MutexGuard<'_, ServerDb> {
+fn lock(state: &AppState) -> std::sync::MutexGuard<'_, Box<dyn ServerStore>> {
     state.db.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -362,7 +345,7 @@ fn verify_signatures(
     let cache = &state.ticket_keys;
     let mut keys = match cache.get(&till.id) {
         Some(k) => k,
-        None => cache.load(&lock(state), &till.id)?,
+        None => cache.load(lock(state).as_ref(), &till.id)?,
     };
     if let Some(newest) = keys.first() {
         let messages: Vec<&[u8]> = signed.iter().map(|(_, d, _)| &d[..]).collect();
@@ -379,7 +362,7 @@ fn verify_signatures(
         if !ok && !refreshed {
             // A key issued since the cache was filled: read them again.
             refreshed = true;
-            keys = cache.load(&lock(state), &till.id)?;
+            keys = cache.load(lock(state).as_ref(), &till.id)?;
             ok = verified(&keys);
         }
         if !ok && let Prepared::Ticket { ticket, check, .. } = &mut out[*i] {
@@ -389,39 +372,69 @@ fn verify_signatures(
     Ok(())
 }
 
+/// The items of a batch as the store takes them.
+fn batch_items(items: &[Prepared]) -> Vec<BatchItem<'_>> {
+    items
+        .iter()
+        .map(|p| match p {
+            Prepared::Ticket {
+                key,
+                ticket,
+                payload,
+                check,
+            } => BatchItem::Ticket {
+                key,
+                ticket,
+                payload,
+                check: check.clone(),
+            },
+            Prepared::Unreadable {
+                key,
+                payload,
+                reason,
+                fingerprint,
+            } => BatchItem::Unreadable {
+                key,
+                payload,
+                reason,
+                fingerprint,
+            },
+            Prepared::Other { item, fingerprint } => BatchItem::Other { item, fingerprint },
+        })
+        .collect()
+}
+
 /// Most batches stored in one transaction by the group commit.
 const MAX_GROUP: usize = 256;
 
-/// Group commit of outbox batches. Every batch is answered only after its
-/// transaction is durably committed (`synchronous=FULL`), and a commit
-/// costs a disk flush (several ms on a shared disk): one batch per
-/// transaction would cap a server at a few hundred batches per second. So
-/// one thread stores every batch waiting when it is free, in one
-/// transaction, and answers them all after its one commit; the batches that
-/// arrive during that commit make the next group. A database error in a
-/// group rolls it back and its batches are stored again one transaction
-/// each, so that one batch's error is only that batch's.
+/// Group commit of outbox batches (steps 2 and 3). Every batch is answered
+/// only after its transaction is committed, and a durable commit costs a
+/// disk flush (several ms on a shared disk): one batch per transaction would
+/// cap a server at a few hundred batches per second. So one thread stores
+/// every batch waiting when it is free in one transaction
+/// ([`ServerStore::ingest_batches`]) and answers them all after that one
+/// commit; the batches that arrive meanwhile make the next group. If the
+/// group fails, the store rolls it back and stores each batch in its own
+/// transaction, so that one batch's error is only that batch's.
 #[derive(Default)]
 pub struct GroupCommit {
     queue: Mutex<Option<std::sync::mpsc::Sender<Job>>>,
 }
+
+/// What a batch's sender gets back: its items and the answer.
+type Answer = (Vec<Prepared>, Result<OutboxResponse, StoreError>);
 
 /// One batch waiting for the group commit.
 struct Job {
     state: Arc<AppState>,
     till: Till,
     items: Vec<Prepared>,
-    done: std::sync::mpsc::SyncSender<(Vec<Prepared>, Result<OutboxResponse, StoreError>)>,
+    done: std::sync::mpsc::SyncSender<Answer>,
 }
 
 impl GroupCommit {
     /// Store `items` of `till` and wait for the commit (blocking).
-    fn store(
-        &self,
-        state: &Arc<AppState>,
-        till: Till,
-        items: Vec<Prepared>,
-    ) -> (Vec<Prepared>, Result<OutboxResponse, StoreError>) {
+    fn store(&self, state: &Arc<AppState>, till: Till, items: Vec<Prepared>) -> Answer {
         let (done, answer) = std::sync::mpsc::sync_channel(1);
         let job = Job {
             state: state.clone(),
@@ -463,142 +476,19 @@ fn committer(jobs: std::sync::mpsc::Receiver<Job>) {
         }
         let state = group[0].state.clone();
         let results = {
-            let mut db = lock(&state);
-            commit_group(&mut db, &group)
+            let items: Vec<Vec<BatchItem<'_>>> =
+                group.iter().map(|j| batch_items(&j.items)).collect();
+            let batches: Vec<(&str, &[BatchItem<'_>])> = group
+                .iter()
+                .zip(&items)
+                .map(|(j, i)| (j.till.id.as_str(), i.as_slice()))
+                .collect();
+            lock(&state).ingest_batches(&batches)
         };
         for (job, r) in group.into_iter().zip(results) {
             let _ = job.done.send((job.items, r));
         }
     }
-}
-
-/// Store a group in one transaction; on a database error, each batch in its own.
-fn commit_group(db: &mut ServerDb, group: &[Job]) -> Vec<Result<OutboxResponse, StoreError>> {
-    db.conn().set_prepared_statement_cache_capacity(64);
-    let mut all = || -> Result<Vec<OutboxResponse>, StoreError> {
-        let tx = db
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let results = group
-            .iter()
-            .map(|j| store_in(&tx, &j.till, &j.items))
-            .collect::<Result<Vec<_>, _>>()?;
-        tx.commit()?;
-        Ok(results)
-    };
-    match all() {
-        Ok(results) => results.into_iter().map(Ok).collect(),
-        Err(e) if group.len() == 1 => vec![Err(e)],
-        Err(_) => group
-            .iter()
-            .map(|j| {
-                let tx = db
-                    .conn_mut()
-                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let r = store_in(&tx, &j.till, &j.items)?;
-                tx.commit()?;
-                Ok(r)
-            })
-            .collect(),
-    }
-}
-
-/// Step 2: one batch inside the caller's transaction (answered after its commit).
-fn store_in(
-    tx: &rusqlite::Transaction<'_>,
-    till: &Till,
-    items: &[Prepared],
-) -> Result<OutboxResponse, StoreError> {
-    if items.is_empty() {
-        return Ok(OutboxResponse { results: vec![] });
-    }
-    let at = tillsync_store::now_rfc3339();
-    let id = till.id.as_str();
-    let mut results = Vec::with_capacity(items.len());
-    let mut counts = [0usize; 4];
-    for p in items {
-        let key = p.key();
-        let fingerprint = p.fingerprint();
-        let earlier = server_up::received(tx, id, key)?;
-        let reused = match &earlier {
-            Some(r) if r.fingerprint.as_deref().is_none_or(|f| f == fingerprint) => {
-                // A resend: the first answer again, nothing changes.
-                let o = r.resend_outcome();
-                count(&mut counts, o.status);
-                results.push(ItemResult {
-                    key: key.to_string(),
-                    status: o.status,
-                    reason: o.reason,
-                });
-                continue;
-            }
-            Some(_) => true,
-            None => false,
-        };
-        let outcome = match p {
-            Prepared::Ticket {
-                key,
-                ticket,
-                payload,
-                check,
-            } => server_up::store_ticket(tx, id, key, ticket, payload, check.clone(), &at)?,
-            Prepared::Unreadable {
-                key,
-                payload,
-                reason,
-                ..
-            } => server_up::quarantine_unreadable(tx, id, key, payload, reason, &at)?,
-            Prepared::Other { item, .. } if reused => Outcome {
-                status: ItemStatus::Rejected,
-                reason: Some(format!(
-                    "the key {} was already used for an item with other content",
-                    item.key
-                )),
-            },
-            Prepared::Other { item, .. } => {
-                let r = crate::upitems::apply(tx, till, item)?;
-                Outcome {
-                    status: r.status,
-                    reason: r.reason,
-                }
-            }
-        };
-        // The first answer for a key stays recorded (a key reused with
-        // other content keeps its first answer).
-        server_up::record_received(tx, id, key, &outcome, fingerprint, &at)?;
-        count(&mut counts, outcome.status);
-        results.push(ItemResult {
-            key: key.to_string(),
-            status: outcome.status,
-            reason: outcome.reason,
-        });
-    }
-    let [accepted, duplicate, quarantined, rejected] = counts;
-    let result = if quarantined + rejected == 0 {
-        "ok"
-    } else {
-        "partial"
-    };
-    server_up::journal_in(
-        tx,
-        "push",
-        Some(id),
-        result,
-        &format!(
-            "{} item(s): {accepted} accepted, {duplicate} duplicate, {quarantined} quarantined, {rejected} rejected",
-            items.len()
-        ),
-    )?;
-    Ok(OutboxResponse { results })
-}
-
-fn count(counts: &mut [usize; 4], s: ItemStatus) {
-    counts[match s {
-        ItemStatus::Accepted => 0,
-        ItemStatus::Duplicate => 1,
-        ItemStatus::Quarantined => 2,
-        ItemStatus::Rejected => 3,
-    }] += 1;
 }
 
 #[cfg(test)]
@@ -673,32 +563,34 @@ mod tests {
         serde_json::to_vec(&OutboxBatch { items }).unwrap()
     }
 
-    fn tickets(state: &AppState) -> i64 {
+    fn tickets(state: &AppState) -> String {
         lock(state)
-            .conn()
-            .query_row("SELECT COUNT(*) FROM \"TICKET\"", [], |r| r.get(0))
+            .query_text("SELECT COUNT(*) FROM \"TICKET\"")
+            .unwrap()
             .unwrap()
     }
 
     #[test]
-    fn a_group_of_batches_of_several_tills_is_stored_in_one_commit() {
+    fn a_group_of_batches_of_several_tills_is_stored_in_one_call() {
         let dir = tempfile::tempdir().unwrap();
         let (state, tills) = server(dir.path());
-        let mut keep = Vec::new();
-        let mut job = |(till, key): &(Till, SigningKey), n| {
-            let (done, answer) = std::sync::mpsc::sync_channel(1);
-            keep.push(answer);
-            Job {
-                state: state.clone(),
-                till: till.clone(),
-                items: prepare(&state, till, &body(&till.id, key, n)).unwrap_or_else(|_| panic!()),
-                done,
-            }
+        let prep = |(till, key): &(Till, SigningKey), n| {
+            prepare(&state, till, &body(&till.id, key, n)).unwrap_or_else(|_| panic!())
         };
         // T001's batch twice in the same group (a resend racing the first
         // try): the second is answered duplicate, nothing stored twice.
-        let group = vec![job(&tills[0], 3), job(&tills[1], 2), job(&tills[0], 3)];
-        let results = commit_group(&mut lock(&state), &group);
+        let group = [
+            ("T001", prep(&tills[0], 3)),
+            ("T002", prep(&tills[1], 2)),
+            ("T001", prep(&tills[0], 3)),
+        ];
+        let items: Vec<Vec<BatchItem<'_>>> = group.iter().map(|(_, p)| batch_items(p)).collect();
+        let batches: Vec<(&str, &[BatchItem<'_>])> = group
+            .iter()
+            .zip(&items)
+            .map(|((t, _), i)| (*t, i.as_slice()))
+            .collect();
+        let results = lock(&state).ingest_batches(&batches);
         let statuses: Vec<Vec<ItemStatus>> = results
             .into_iter()
             .map(|r| r.unwrap().results.into_iter().map(|i| i.status).collect())
@@ -706,7 +598,7 @@ mod tests {
         assert_eq!(statuses[0], vec![ItemStatus::Accepted; 3]);
         assert_eq!(statuses[1], vec![ItemStatus::Accepted; 2]);
         assert_eq!(statuses[2], vec![ItemStatus::Duplicate; 3]);
-        assert_eq!(tickets(&state), 5);
+        assert_eq!(tickets(&state), "5");
     }
 
     #[test]
@@ -730,6 +622,6 @@ mod tests {
             assert_eq!(r.results.len(), 4);
             assert!(r.results.iter().all(|i| i.status == ItemStatus::Accepted));
         }
-        assert_eq!(tickets(&state), 8);
+        assert_eq!(tickets(&state), "8");
     }
 }

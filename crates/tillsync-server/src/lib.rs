@@ -8,13 +8,14 @@
 //! - [`web`]: the HTTP web service under `/api/v1`.
 //! - [`ingest`]: `POST /api/v1/outbox` (tickets and other outbox items, one transaction per batch) and `GET /api/v1/noop`.
 //! - [`metrics`]: `GET /metrics` (Prometheus text format).
-//! - `upitems`: outbox items other than tickets (customer changes, up-table rows).
 //! - `customers`: `POST /api/v1/customers`, customer creation from the template customer.
 //! - [`check`]: "Test connection" for the database and the FTP server.
 //! - [`deploy`]: deployment packages that install a till.
 //! - [`verify`]: compare a till database with the server (demo, tests, support).
+//! - [`admin`]: the admin web pages at `/admin` (login, POS folder, sync tables, tills, journal, export).
 //! - [`run`]: `server run`: web service, embedded FTP server and export schedule together.
 
+pub mod admin;
 pub mod check;
 mod customers;
 pub mod data;
@@ -23,7 +24,6 @@ pub mod export;
 pub mod ingest;
 pub mod metrics;
 pub mod run;
-mod upitems;
 pub mod verify;
 pub mod web;
 
@@ -62,7 +62,9 @@ pub enum ServerError {
         source: std::io::Error,
     },
     /// An export is already running for this data folder.
-    #[error("another export is running for this data folder; try again when it is done")]
+    #[error(
+        "another export is running for this data folder or server database; try again when it is done"
+    )]
     ExportBusy,
     /// The data folder is already initialised.
     #[error("{0} already holds a tillsync server (tillsync.toml exists); choose another folder")]

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tillsync_store::{ServerDb, StoreError};
+use tillsync_store::{ServerStore, StoreError};
 use tillsync_wire::api::ItemStatus;
 
 use crate::web::{AppState, HttpError};
@@ -150,11 +150,9 @@ pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Result<Respon
 
 /// The figures read from the database: packages, table versions, per-till
 /// lag, contact and tickets.
-fn db_figures(db: &ServerDb) -> Result<String, StoreError> {
-    let conn = db.conn();
+fn db_figures(db: &mut dyn ServerStore) -> Result<String, StoreError> {
     let mut out = String::new();
-    let published: i64 =
-        conn.query_row("SELECT COUNT(*) FROM tillsync_packages", [], |r| r.get(0))?;
+    let published = db.published()?.len();
     header(
         &mut out,
         "tillsync_packages_published",
@@ -165,35 +163,32 @@ fn db_figures(db: &ServerDb) -> Result<String, StoreError> {
 
     let mut versions = BTreeMap::new();
     let mut exported_at = BTreeMap::new();
-    {
-        let mut stmt = conn
-            .prepare("SELECT tbl, version, exported_at FROM tillsync_table_state ORDER BY tbl")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let table = r.get::<_, String>(0)?;
-            if let Some(at) = parse_time(&r.get::<_, String>(2)?) {
-                exported_at.insert(table.clone(), at);
-            }
-            versions.insert(table, r.get::<_, i64>(1)?);
+    for s in db.table_states()? {
+        versions.insert(s.table, i64::try_from(s.version).unwrap_or(i64::MAX));
+    }
+    // When each table's current version was published, and each version
+    // first: (to_version, earliest created_at) per table, by version. Plain
+    // SQL that both backends run alike (every value read as text).
+    for r in db.query_rows("SELECT tbl, exported_at FROM tillsync_table_state")? {
+        if let [Some(table), Some(at)] = r.as_slice()
+            && let Some(at) = parse_time(at)
+        {
+            exported_at.insert(table.clone(), at);
         }
     }
-    // When each version was first published: (to_version, earliest
-    // created_at) per table, by version.
     let mut published_at: BTreeMap<String, Vec<(u64, chrono::DateTime<chrono::Utc>)>> =
         BTreeMap::new();
-    {
-        let mut stmt = conn.prepare(
-            "SELECT tbl, to_version, MIN(created_at) FROM tillsync_packages
-             GROUP BY tbl, to_version ORDER BY tbl, to_version",
-        )?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            if let Some(at) = parse_time(&r.get::<_, String>(2)?) {
-                published_at
-                    .entry(r.get(0)?)
-                    .or_default()
-                    .push((r.get::<_, i64>(1)?.max(0) as u64, at));
-            }
+    for r in db.query_rows(
+        "SELECT tbl, to_version, MIN(created_at) FROM tillsync_packages
+         GROUP BY tbl, to_version ORDER BY tbl, to_version",
+    )? {
+        if let [Some(table), Some(version), Some(at)] = r.as_slice()
+            && let (Ok(version), Some(at)) = (version.parse::<u64>(), parse_time(at))
+        {
+            published_at
+                .entry(table.clone())
+                .or_default()
+                .push((version, at));
         }
     }
     header(
@@ -314,6 +309,50 @@ fn db_figures(db: &ServerDb) -> Result<String, StoreError> {
             "tillsync_till_quarantined_tickets{{till=\"{}\"}} {}",
             escape(&t.till_id),
             t.quarantined
+        );
+    }
+
+    let reports = db.till_reports()?;
+    header(
+        &mut out,
+        "tillsync_till_outbox_backlog",
+        "gauge",
+        "Items waiting in the till's outbox as it last reported (with its package request).",
+    );
+    for r in &reports {
+        let _ = writeln!(
+            out,
+            "tillsync_till_outbox_backlog{{till=\"{}\"}} {}",
+            escape(&r.till_id),
+            r.backlog()
+        );
+    }
+    header(
+        &mut out,
+        "tillsync_till_outbox_oldest_seconds",
+        "gauge",
+        "Age of the oldest item waiting in the till's outbox (0 when empty).",
+    );
+    for r in &reports {
+        let _ = writeln!(
+            out,
+            "tillsync_till_outbox_oldest_seconds{{till=\"{}\"}} {}",
+            escape(&r.till_id),
+            r.oldest_age_at(now).unwrap_or(0)
+        );
+    }
+    header(
+        &mut out,
+        "tillsync_till_error_list",
+        "gauge",
+        "Items in the till's error list (refused or quarantined) as it last reported.",
+    );
+    for r in &reports {
+        let _ = writeln!(
+            out,
+            "tillsync_till_error_list{{till=\"{}\"}} {}",
+            escape(&r.till_id),
+            r.errors
         );
     }
     Ok(out)

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use crate::export::{ExportOptions, export};
 use crate::web::{AppState, router};
 use crate::{DataDir, ServerError};
+use tillsync_store::StoreError;
 
 /// How to start the server; the defaults follow the configuration.
 #[derive(Debug, Default)]
@@ -44,7 +45,12 @@ pub struct RunningServer {
 /// Start everything the configuration asks for.
 pub async fn start(data: DataDir, opts: RunOptions) -> Result<RunningServer, ServerError> {
     let cfg = data.config()?;
-    let state = AppState::open(data.clone())?;
+    // Opening the database may block (a PostgreSQL connection): not on the
+    // runtime's own threads.
+    let opening = data.clone();
+    let state = tokio::task::spawn_blocking(move || AppState::open(opening))
+        .await
+        .map_err(|e| StoreError::Connect(format!("cannot open the server database: {e}")))??;
     let listener = match opts.web_listener {
         Some(l) => l,
         None => tokio::net::TcpListener::bind(cfg.server.listen)
@@ -201,7 +207,7 @@ fn scheduled_export(data: &DataDir) -> Result<u64, ServerError> {
             Ok(0)
         }
         Err(e) => {
-            if let Ok(db) = data.open_db_with(&cfg) {
+            if let Ok(db) = data.open_store_with(&cfg) {
                 let _ = db.journal("export", None, "error", &e.to_string());
             }
             Err(e)

@@ -5,8 +5,6 @@
 use rusqlite::Connection;
 use serde::Serialize;
 use tillsync_core::Direction;
-use tillsync_store::digest::table_digest;
-use tillsync_store::introspect;
 
 use crate::{DataDir, ServerError};
 
@@ -35,22 +33,18 @@ pub fn compare_with_till(
     till: &Connection,
     store: &str,
 ) -> Result<Vec<TableMatch>, ServerError> {
-    let db = data.open_db()?;
+    let db = data.open_store()?;
     let mut out = Vec::new();
     for t in db
         .sync_tables()?
         .into_iter()
         .filter(|t| t.direction == Direction::Down)
     {
-        let layout = introspect::layout(db.conn(), &t.table)?;
+        let layout = db.layout(&t.table)?;
         let server_version = db.table_state(&t.table)?.map(|s| s.version).unwrap_or(0);
-        let all = table_digest(db.conn(), &t.table, &layout, None)?;
-        let expected = table_digest(
-            db.conn(),
-            &t.table,
-            &layout,
-            t.filter.as_deref().map(|f| (f, store)),
-        )?;
+        let all = db.table_digest(&t.table, &layout, None)?;
+        let expected =
+            db.table_digest(&t.table, &layout, t.filter.as_deref().map(|f| (f, store)))?;
         let till_version: Option<i64> = till
             .query_row(
                 "SELECT version FROM tillsync_table_version WHERE tbl = ?1",
@@ -59,7 +53,9 @@ pub fn compare_with_till(
             )
             .ok();
         let got = match till_version {
-            Some(_) => Some(table_digest(till, &t.table, &layout, None)?),
+            Some(_) => Some(tillsync_store::digest::table_digest(
+                till, &t.table, &layout, None,
+            )?),
             None => None,
         };
         out.push(TableMatch {

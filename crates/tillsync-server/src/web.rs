@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use tillsync_core::Direction;
 use tillsync_store::server::AuthFailure;
-use tillsync_store::{ServerDb, StoreError};
+use tillsync_store::{Backend, Bookkeeping, ServerStore, StoreError};
 use tillsync_wire::api::{ApiError, AvailableRequest, AvailableResponse, Ping};
 
 use crate::{DataDir, ServerError};
@@ -28,12 +28,15 @@ pub struct AppState {
     pub data: DataDir,
     /// POS folder name.
     pub folder: String,
-    /// The server database (one connection; calls run on blocking threads).
-    pub db: Mutex<ServerDb>,
+    /// Which engine holds the server database.
+    pub backend: Backend,
+    /// The server database (the write connection, SQLite or PostgreSQL;
+    /// calls run on blocking threads).
+    pub db: Mutex<Box<dyn ServerStore>>,
     /// Connections for the reads of the polling path (credentials,
-    /// available packages, `/metrics`): in WAL mode they read the last
-    /// commit without waiting for the writer, whose commits wait for the disk.
-    pub read_dbs: Vec<Mutex<ServerDb>>,
+    /// available packages, `/metrics`): they read the last commit without
+    /// waiting for the writer, whose commits wait for the disk.
+    pub read_dbs: Vec<Mutex<Box<dyn ServerStore>>>,
     /// One permit per read connection: a read waits here, as a cheap task,
     /// rather than as a blocking thread parked on a mutex (thousands of
     /// polling tills would otherwise fill the blocking pool with hundreds of
@@ -53,14 +56,27 @@ pub struct AppState {
     pub reports: WriteThrottle,
     /// When each till's "packages-asked" journal line was last written.
     pub asked: WriteThrottle,
-    /// Refreshes of that bookkeeping, for the deferred writer.
-    pub deferred: Mutex<HashMap<String, Deferred>>,
+    /// Refreshes of that bookkeeping, for the deferred writer, per till
+    /// (the latest of each kind wins).
+    pub deferred: Mutex<HashMap<String, Bookkeeping>>,
 }
 
 /// `last_contact` is written at most this often per till (and per server
 /// process): a till polling every few seconds would otherwise cost a
-/// durable write on every call.
+/// write on every call. Shorter when the supervisor's online window is
+/// shorter ([`contact_write_every`]).
 pub const CONTACT_WRITE_EVERY: Duration = Duration::from_secs(30);
+
+/// How often a till's `last_contact` is written: [`CONTACT_WRITE_EVERY`],
+/// or the supervisor's online window `2 × till.ping_timeout_ms +
+/// till.sync_interval_ms` when that is shorter (11 s by default), so that
+/// the write throttle at most doubles that window (the admin pages add it,
+/// plus [`DEFERRED_EVERY`]: `crate::admin::pages::online_window_ms`).
+pub fn contact_write_every(cfg: &tillsync_core::ServerConfig) -> Duration {
+    CONTACT_WRITE_EVERY.min(Duration::from_millis(
+        2 * cfg.till.ping_timeout_ms + cfg.till.sync_interval_ms,
+    ))
+}
 /// The table versions a till reports are written when they change, and at
 /// least this often (their `reported_at`).
 pub const REPORT_WRITE_EVERY: Duration = Duration::from_secs(60);
@@ -77,17 +93,8 @@ pub enum Due {
     /// that what the server shows follows the till at once.
     Changed,
     /// Unchanged but older than the period: refresh it, deferred
-    /// ([`Deferred`]), the till does not wait.
+    /// ([`AppState::deferred`]), the till does not wait.
     Refresh,
-}
-
-/// Bookkeeping refreshes waiting for the deferred writer, per till (the
-/// latest of each kind wins).
-#[derive(Default)]
-pub struct Deferred {
-    contact: bool,
-    report: Option<Vec<tillsync_wire::api::TillTable>>,
-    asked: Option<String>,
 }
 
 /// Read connections of the polling path (one per core of the target machine).
@@ -95,50 +102,27 @@ const READ_CONNECTIONS: usize = 2;
 
 /// How often the deferred writer runs, and how many tills it writes per
 /// hold of the write connection (so that a ticket batch waits little).
-const DEFERRED_EVERY: Duration = Duration::from_secs(1);
+pub const DEFERRED_EVERY: Duration = Duration::from_secs(1);
 const DEFERRED_CHUNK: usize = 200;
 
 /// The deferred writer: every DEFERRED_EVERY, the refreshes queued in
-/// [`AppState::deferred`], with `synchronous = NORMAL`; ends with the state.
+/// [`AppState::deferred`], without waiting for the disk
+/// ([`ServerStore::write_bookkeeping`]); ends with the state.
 fn deferred_writer(state: std::sync::Weak<AppState>) {
     loop {
         std::thread::sleep(DEFERRED_EVERY);
         let Some(state) = state.upgrade() else { return };
-        let pending: Vec<(String, Deferred)> =
+        let pending: Vec<Bookkeeping> =
             std::mem::take(&mut *state.deferred.lock().unwrap_or_else(|p| p.into_inner()))
-                .into_iter()
+                .into_values()
                 .collect();
         for chunk in pending.chunks(DEFERRED_CHUNK) {
             let mut db = state.db.lock().unwrap_or_else(|p| p.into_inner());
-            if let Err(e) = write_deferred(&mut db, chunk) {
+            if let Err(e) = db.write_bookkeeping(chunk) {
                 tracing::warn!(error = %e, "deferred bookkeeping write failed");
             }
         }
     }
-}
-
-fn write_deferred(db: &mut ServerDb, chunk: &[(String, Deferred)]) -> Result<(), StoreError> {
-    db.conn().pragma_update(None, "synchronous", "NORMAL")?;
-    let mut result = Ok(());
-    for (till, d) in chunk {
-        let r = (|| {
-            if d.contact {
-                db.touch_till(till)?;
-            }
-            if let Some(tables) = &d.report {
-                db.record_till_tables(till, tables)?;
-            }
-            if let Some(detail) = &d.asked {
-                db.journal("packages-asked", Some(till), "ok", detail)?;
-            }
-            Ok::<_, StoreError>(())
-        })();
-        if r.is_err() && result.is_ok() {
-            result = r;
-        }
-    }
-    db.conn().pragma_update(None, "synchronous", "FULL")?;
-    result
 }
 
 /// Per-till memory of the last write of one thing, so that a poll that
@@ -183,6 +167,11 @@ impl WriteThrottle {
         }
     }
 
+    /// The period.
+    pub fn every(&self) -> Duration {
+        self.every
+    }
+
     /// The write of `till` failed: the next call is due.
     pub fn forget(&self, till: &str) {
         self.last
@@ -196,11 +185,13 @@ impl AppState {
     /// Open the database of `data`.
     pub fn open(data: DataDir) -> Result<Arc<Self>, ServerError> {
         let cfg = data.config()?;
-        let db = data.open_db_with(&cfg)?;
+        let db = data.open_store_with(&cfg)?;
+        let contact_every = contact_write_every(&cfg);
         let read_dbs = (0..READ_CONNECTIONS)
-            .map(|_| data.open_db_with(&cfg).map(Mutex::new))
+            .map(|_| data.open_store_with(&cfg).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
         let state = Arc::new(AppState {
+            backend: db.backend(),
             data,
             folder: cfg.folder.name,
             db: Mutex::new(db),
@@ -210,7 +201,7 @@ impl AppState {
             ticket_keys: Default::default(),
             metrics: Default::default(),
             group_commit: Default::default(),
-            contacts: WriteThrottle::new(CONTACT_WRITE_EVERY),
+            contacts: WriteThrottle::new(contact_every),
             reports: WriteThrottle::new(REPORT_WRITE_EVERY),
             asked: WriteThrottle::new(ASKED_JOURNAL_EVERY),
             deferred: Default::default(),
@@ -224,14 +215,17 @@ impl AppState {
     }
 
     /// Queue a bookkeeping refresh for the deferred writer.
-    fn defer(&self, till: &str, f: impl FnOnce(&mut Deferred)) {
+    fn defer(&self, till: &str, f: impl FnOnce(&mut Bookkeeping)) {
         let mut d = self.deferred.lock().unwrap_or_else(|p| p.into_inner());
-        f(d.entry(till.to_string()).or_default());
+        f(d.entry(till.to_string()).or_insert_with(|| Bookkeeping {
+            till: till.to_string(),
+            ..Default::default()
+        }));
     }
 
     pub(crate) async fn with_db<T: Send + 'static>(
         self: &Arc<Self>,
-        f: impl FnOnce(&mut ServerDb) -> Result<T, HttpError> + Send + 'static,
+        f: impl FnOnce(&mut dyn ServerStore) -> Result<T, HttpError> + Send + 'static,
     ) -> Result<T, HttpError> {
         let _permit = self
             .write_permit
@@ -241,61 +235,58 @@ impl AppState {
         let state = self.clone();
         tokio::task::spawn_blocking(move || {
             let mut db = state.db.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut db)
+            f(db.as_mut())
         })
         .await
         .map_err(|e| HttpError::internal(format!("worker failed: {e}")))?
     }
 
-    /// Run `f`, bookkeeping writes of the polling path (last contact,
-    /// reported versions, the "packages-asked" journal line), on the write
-    /// connection with `synchronous = NORMAL`: committed to the WAL without
-    /// waiting for the disk, made durable by the next `synchronous = FULL`
-    /// commit (a ticket batch) or checkpoint. A power cut can lose the last
+    /// Write bookkeeping of the polling path now (last contact, reported
+    /// versions, the "packages-asked" journal line) without waiting for the
+    /// disk ([`ServerStore::write_bookkeeping`]): a crash can lose the last
     /// of this bookkeeping, never a ticket; and a poll does not cost a disk
     /// flush.
-    pub(crate) async fn with_db_relaxed<T: Send + 'static>(
+    pub(crate) async fn write_bookkeeping(
         self: &Arc<Self>,
-        f: impl FnOnce(&mut ServerDb) -> Result<T, HttpError> + Send + 'static,
-    ) -> Result<T, HttpError> {
-        self.with_db(move |db| {
-            db.conn()
-                .pragma_update(None, "synchronous", "NORMAL")
-                .map_err(|e| HttpError::internal(e.to_string()))?;
-            let result = f(db);
-            let restored = db.conn().pragma_update(None, "synchronous", "FULL");
-            let value = result?;
-            restored.map_err(|e| HttpError::internal(e.to_string()))?;
-            Ok(value)
-        })
-        .await
+        b: Bookkeeping,
+    ) -> Result<(), HttpError> {
+        self.with_db(move |db| Ok(db.write_bookkeeping(std::slice::from_ref(&b))?))
+            .await
     }
 
-    /// Run `f`, a short read of the polling path (tens of µs: a lookup by
-    /// key, the small catalog of packages), on a read connection right on
-    /// the async worker: handing it to a blocking thread and back would
-    /// cost more than the read, thousands of times a second.
-    pub(crate) async fn with_read_db_now<T>(
+    /// Run `f`, a short read of the polling path (tens of µs on SQLite: a
+    /// lookup by key, the small catalog of packages), on a read connection.
+    /// On SQLite right on the async worker: handing it to a blocking thread
+    /// and back would cost more than the read, thousands of times a second.
+    /// On PostgreSQL, a network round trip, on a blocking thread.
+    pub(crate) async fn with_read_db_now<T: Send + 'static>(
         self: &Arc<Self>,
-        f: impl FnOnce(&ServerDb) -> Result<T, HttpError>,
+        f: impl FnOnce(&mut dyn ServerStore) -> Result<T, HttpError> + Send + 'static,
     ) -> Result<T, HttpError> {
+        if self.backend != Backend::Sqlite {
+            return self.with_read_db(f).await;
+        }
         let _permit = self
             .read_permits
             .acquire()
             .await
             .map_err(|e| HttpError::internal(e.to_string()))?;
-        let db = self
-            .read_dbs
+        let mut db = self.read_connection();
+        f(db.as_mut())
+    }
+
+    /// A free read connection (the caller holds a permit, so one is free).
+    fn read_connection(&self) -> std::sync::MutexGuard<'_, Box<dyn ServerStore>> {
+        self.read_dbs
             .iter()
             .find_map(|c| c.try_lock().ok())
-            .unwrap_or_else(|| self.read_dbs[0].lock().unwrap_or_else(|p| p.into_inner()));
-        f(&db)
+            .unwrap_or_else(|| self.read_dbs[0].lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Run `f` on a read connection (`f` must not write).
     pub(crate) async fn with_read_db<T: Send + 'static>(
         self: &Arc<Self>,
-        f: impl FnOnce(&ServerDb) -> Result<T, HttpError> + Send + 'static,
+        f: impl FnOnce(&mut dyn ServerStore) -> Result<T, HttpError> + Send + 'static,
     ) -> Result<T, HttpError> {
         let _permit = self
             .read_permits
@@ -304,13 +295,8 @@ impl AppState {
             .map_err(|e| HttpError::internal(e.to_string()))?;
         let state = self.clone();
         tokio::task::spawn_blocking(move || {
-            // With a permit, one of the connections is free.
-            let db = state
-                .read_dbs
-                .iter()
-                .find_map(|c| c.try_lock().ok())
-                .unwrap_or_else(|| state.read_dbs[0].lock().unwrap_or_else(|p| p.into_inner()));
-            f(&db)
+            let mut db = state.read_connection();
+            f(db.as_mut())
         })
         .await
         .map_err(|e| HttpError::internal(format!("worker failed: {e}")))?
@@ -333,6 +319,11 @@ impl HttpError {
                 message: message.into(),
             },
         }
+    }
+
+    /// The error's message.
+    pub(crate) fn message(&self) -> &str {
+        &self.body.message
     }
 
     pub(crate) fn internal(message: String) -> Self {
@@ -416,11 +407,12 @@ impl FromRequestParts<Arc<AppState>> for Till {
             state.defer(&id, |d| d.contact = true);
         }
         if due == Due::Changed {
-            let lookup = id.clone();
-            if let Err(e) = state
-                .with_db_relaxed(move |db| Ok(db.touch_till(&lookup)?))
-                .await
-            {
+            let contact = Bookkeeping {
+                till: id.clone(),
+                contact: true,
+                ..Default::default()
+            };
+            if let Err(e) = state.write_bookkeeping(contact).await {
                 state.contacts.forget(&id);
                 return Err(e);
             }
@@ -454,6 +446,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/noop", get(crate::ingest::noop))
         .route("/metrics", get(crate::metrics::metrics))
+        .merge(crate::admin::router(&state))
         .fallback(|| async {
             HttpError::new(StatusCode::NOT_FOUND, "not-found", "no such API endpoint")
         })
@@ -474,7 +467,12 @@ async fn openapi() -> impl IntoResponse {
     )
 }
 
-async fn ping(State(state): State<Arc<AppState>>) -> Json<Ping> {
+/// `GET /api/v1/ping`: open to anyone (a till checks the connection with
+/// it); when it carries a till's credentials, it counts as that till's
+/// contact, so an idle till with nothing to push stays "online".
+async fn ping(State(state): State<Arc<AppState>>, till: Result<Till, HttpError>) -> Json<Ping> {
+    // Bad or missing credentials do not fail the connection check.
+    drop(till);
     Json(Ping {
         status: "ok".into(),
         folder: state.folder.clone(),
@@ -490,9 +488,22 @@ async fn available(
 ) -> Result<Json<AvailableResponse>, HttpError> {
     let Json(req) =
         body.map_err(|e| HttpError::new(StatusCode::BAD_REQUEST, "bad-request", e.body_text()))?;
+    if let Some(at) = req
+        .report
+        .as_ref()
+        .and_then(|r| r.oldest_queued_at.as_deref())
+        && chrono::DateTime::parse_from_rfc3339(at).is_err()
+    {
+        return Err(HttpError::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "report.oldest_queued_at: expected an RFC 3339 time such as 2026-11-28T10:00:00Z",
+        ));
+    }
     let folder = state.folder.clone();
     let store = till.store.clone();
     let tables = req.tables.clone();
+    let full = req.full;
     let (plans, up_tables) = state
         .with_read_db_now(move |db| {
             let down: Vec<String> = db
@@ -506,7 +517,7 @@ async fn available(
                 .into_iter()
                 .filter(|e| down.contains(&e.table))
                 .collect();
-            let plans = tillsync_core::plan::plan_all(&published, &store, &tables, req.full);
+            let plans = tillsync_core::plan::plan_all(&published, &store, &tables, full);
             let up_tables = db
                 .up_table_layouts()?
                 .into_iter()
@@ -516,19 +527,29 @@ async fn available(
         })
         .await?;
     // The versions the till holds (for `server tills list` and the lag
-    // metrics) are written when they change or every REPORT_WRITE_EVERY;
-    // the journal hears what the till was told when it changes.
+    // metrics) and its outbox report (for the till supervisor) are written
+    // when they change or every REPORT_WRITE_EVERY; the journal hears what
+    // the till was told when it changes.
     let reported: Vec<_> = req
         .tables
         .iter()
         .map(|t| (&t.table, t.version, &t.layout_hash))
         .collect();
-    let report = state.reports.due(&till.id, &reported);
+    let report_text = req
+        .report
+        .as_ref()
+        .map(|r| serde_json::to_string(r).unwrap_or_default());
+    let report = state.reports.due(&till.id, &(reported, &report_text));
     let detail = asked_detail(&plans);
     let asked = state.asked.due(&till.id, &detail);
     if report == Due::Refresh {
-        let tables = req.tables.clone();
-        state.defer(&till.id, |d| d.report = Some(tables));
+        let (tables, outbox) = (req.tables.clone(), req.report.clone());
+        state.defer(&till.id, |d| {
+            d.tables = Some(tables);
+            if outbox.is_some() {
+                d.report = outbox;
+            }
+        });
     }
     if asked == Due::Refresh {
         let detail = detail.clone();
@@ -536,19 +557,14 @@ async fn available(
     }
     let (report, asked) = (report == Due::Changed, asked == Due::Changed);
     if report || asked {
-        let id = till.id.clone();
-        let result = state
-            .with_db_relaxed(move |db| {
-                if report {
-                    db.record_till_tables(&id, &req.tables)?;
-                }
-                if asked {
-                    db.journal("packages-asked", Some(&id), "ok", &detail)?;
-                }
-                Ok(())
-            })
-            .await;
-        if let Err(e) = result {
+        let write = Bookkeeping {
+            till: till.id.clone(),
+            contact: false,
+            tables: report.then(|| req.tables.clone()),
+            report: if report { req.report.clone() } else { None },
+            asked: asked.then_some(detail),
+        };
+        if let Err(e) = state.write_bookkeeping(write).await {
             state.reports.forget(&till.id);
             state.asked.forget(&till.id);
             return Err(e);
@@ -581,24 +597,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn deferred_refreshes_are_written_and_synchronous_is_restored() {
+    fn bookkeeping_is_written_and_synchronous_is_restored() {
         let dir = tempfile::tempdir().unwrap();
         let (data, _) = crate::DataDir::init(&dir.path().join("srv"), "T", Some(20)).unwrap();
-        let mut db = data.open_db().unwrap();
+        let mut db = data.open_store().unwrap();
         db.issue_credentials("T001", "sha", "key").unwrap();
-        let pending = vec![(
-            "T001".to_string(),
-            Deferred {
-                contact: true,
-                report: Some(vec![tillsync_wire::api::TillTable {
-                    table: "ART".into(),
-                    version: Some(3),
-                    layout_hash: None,
-                }]),
-                asked: Some("up to date".into()),
-            },
-        )];
-        write_deferred(&mut db, &pending).unwrap();
+        let pending = [Bookkeeping {
+            till: "T001".to_string(),
+            contact: true,
+            tables: Some(vec![tillsync_wire::api::TillTable {
+                table: "ART".into(),
+                version: Some(3),
+                layout_hash: None,
+            }]),
+            report: None,
+            asked: Some("up to date".into()),
+        }];
+        db.write_bookkeeping(&pending).unwrap();
         let till = db.tills().unwrap();
         let t001 = till.iter().find(|t| t.till_id == "T001").unwrap();
         assert!(t001.last_contact.is_some());
@@ -610,20 +625,15 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![("T001", "ART", Some(3))]
         );
-        let journal: i64 = db
-            .conn()
-            .query_row(
-                "SELECT COUNT(*) FROM tillsync_journal WHERE kind = 'packages-asked' AND till = 'T001'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let journal = db
+            .journal_entries(Some("T001"), 10)
+            .unwrap()
+            .into_iter()
+            .filter(|j| j.kind == "packages-asked")
+            .count();
         assert_eq!(journal, 1);
-        let sync: i64 = db
-            .conn()
-            .pragma_query_value(None, "synchronous", |r| r.get(0))
-            .unwrap();
-        assert_eq!(sync, 2, "back to FULL");
+        let sync = db.query_text("PRAGMA synchronous").unwrap();
+        assert_eq!(sync.as_deref(), Some("2"), "back to FULL");
     }
 
     #[test]

@@ -16,6 +16,10 @@ pub enum StoreError {
         /// Why.
         source: rusqlite::Error,
     },
+    /// The server database cannot be reached or refuses the connection
+    /// (PostgreSQL: refused, bad password, missing database), in plain words.
+    #[error("{0}")]
+    Connect(String),
     /// Not a plain identifier.
     #[error("{0}")]
     Ident(String),
@@ -96,6 +100,9 @@ pub enum StoreError {
     /// Data that should be in our own tables is not.
     #[error("inconsistent tillsync data: {0}")]
     Inconsistent(String),
+    /// PostgreSQL said no (or could not be reached).
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] postgres::Error),
 }
 
 impl StoreError {

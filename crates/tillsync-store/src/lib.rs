@@ -10,9 +10,15 @@
 //! - [`server`]: [`ServerDb`], the server database.
 //! - [`server_up`]: server side of the up path (tickets, quarantine, received items).
 //! - [`server_customers`]: customers created from tills, conflicts, audit.
+//! - [`server_admin`]: what the admin pages need: editing a sync table, reading the journal.
+//! - [`server_report`]: what tills report of their outbox and error list.
 //! - [`till`]: [`TillDb`], the till database.
 //! - [`till_up`]: till side of the up path (tickets, outbox, error list).
 //! - [`till_customers`]: till side of customers and up-direction tables.
+//! - [`store`]: [`ServerStore`], the server's storage interface, and [`open_server_store`].
+//! - [`sqlite_store`]: [`ServerStore`] over SQLite ([`ServerDb`]).
+//! - [`ingest`]: the up path's batch loop, the same for every backend.
+//! - [`pg`]: [`ServerStore`] over PostgreSQL (capture triggers, export views, the export lock).
 //! - [`digest`]: row count and content hash of a table, to compare till and server.
 //! - [`demo`]: realistic demo business data.
 
@@ -20,17 +26,25 @@ pub mod capture;
 pub mod demo;
 pub mod digest;
 pub mod error;
+pub mod ingest;
 pub mod introspect;
+pub mod pg;
+pub mod pg_up;
 pub mod server;
+pub mod server_admin;
 pub mod server_customers;
+pub mod server_report;
 pub mod server_up;
 pub mod sql;
+pub mod sqlite_store;
+pub mod store;
 pub mod till;
 pub mod till_customers;
 pub mod till_up;
 
 pub use error::StoreError;
 pub use server::ServerDb;
+pub use store::{Backend, Bookkeeping, ServerStore, open_server_store};
 pub use till::TillDb;
 
 /// The tables that hold the tills' sales (fiscal records): they go up from

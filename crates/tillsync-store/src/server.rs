@@ -53,6 +53,8 @@ const MIGRATIONS: &[&str] = &[
     crate::server_up::SCHEMA,
     // 4: customers created from tills, conflicts, audit.
     crate::server_customers::SCHEMA,
+    // 5: what tills report of their outbox and error list.
+    crate::server_report::SCHEMA,
 ];
 
 /// Why a till's credentials were refused.
@@ -649,7 +651,7 @@ pub struct TillRow {
     pub last_contact: Option<String>,
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -588,6 +588,9 @@ pub struct TillOverview {
     pub tickets: TillTickets,
     /// Table versions the till last reported.
     pub tables: Vec<ReportedTable>,
+    /// Its outbox and error list as it last reported them (null: never
+    /// reported, e.g. a till older than the report).
+    pub outbox: Option<crate::server_report::OutboxReport>,
 }
 
 fn u(v: i64) -> u64 {
@@ -763,6 +766,11 @@ impl ServerDb {
         for t in self.till_tables()? {
             tables.entry(t.till_id.clone()).or_default().push(t);
         }
+        let mut outbox: BTreeMap<String, crate::server_report::OutboxReport> = self
+            .till_reports()?
+            .into_iter()
+            .map(|r| (r.till_id.clone(), r))
+            .collect();
         Ok(self
             .tills()?
             .into_iter()
@@ -774,6 +782,7 @@ impl ServerDb {
                         ..Default::default()
                     }),
                 tables: tables.remove(&till.till_id).unwrap_or_default(),
+                outbox: outbox.remove(&till.till_id),
                 till,
             })
             .collect())

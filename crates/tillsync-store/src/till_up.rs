@@ -687,6 +687,38 @@ impl TillDb {
         })
     }
 
+    /// What the till reports to the server with each package request:
+    /// tickets and other items waiting, the oldest one's time and age, the
+    /// size of the error list and its newest reason (cut short).
+    pub fn outbox_report(&self) -> Result<tillsync_wire::api::TillReport, StoreError> {
+        let stats = self.outbox_stats()?;
+        let tickets: i64 = self.conn().query_row(
+            r#"SELECT COUNT(*) FROM "tillsync_outbox" WHERE "kind" = ?1"#,
+            [kind_name(OutboxKind::Ticket)],
+            |r| r.get(0),
+        )?;
+        let last_error: Option<String> = self
+            .conn()
+            .query_row(
+                r#"SELECT "status" || ': ' || "reason" FROM "tillsync_outbox_errors"
+                   ORDER BY "id" DESC LIMIT 1"#,
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let tickets = tickets.max(0) as u64;
+        Ok(tillsync_wire::api::TillReport {
+            outbox_tickets: tickets,
+            outbox_other: stats.pending.saturating_sub(tickets),
+            oldest_queued_at: stats.oldest_at,
+            oldest_age_secs: stats.oldest_age_secs,
+            errors: stats.errors,
+            last_error: last_error.map(|e| {
+                tillsync_wire::api::truncate_chars(&e, tillsync_wire::api::REPORT_ERROR_MAX_CHARS)
+            }),
+        })
+    }
+
     /// The error list, oldest first.
     pub fn errors(&self) -> Result<Vec<OutboxError>, StoreError> {
         let mut stmt = self.conn().prepare_cached(
@@ -866,6 +898,47 @@ mod tests {
         assert!(e.to_string().contains("already holds"), "{e}");
         tx.commit().unwrap();
         assert_eq!(db.outbox_stats().unwrap().pending, 1);
+    }
+
+    #[test]
+    fn outbox_report_counts_kinds_and_names_the_newest_error() {
+        let (_d, mut db) = db();
+        let empty = db.outbox_report().unwrap();
+        assert_eq!(empty, tillsync_wire::api::TillReport::default());
+        for i in 1..=3 {
+            sell(&mut db, "A", i).unwrap();
+        }
+        {
+            let tx = db.conn_mut().transaction().unwrap();
+            TillDb::enqueue(&tx, "row:1", OutboxKind::Row, &serde_json::json!({"a": 1})).unwrap();
+            tx.commit().unwrap();
+        }
+        db.settle(&[
+            (
+                "ticket:1".into(),
+                Outcome::SetAside {
+                    status: "rejected".into(),
+                    reason: "first".into(),
+                },
+            ),
+            (
+                "ticket:2".into(),
+                Outcome::SetAside {
+                    status: "quarantined".into(),
+                    reason: "y".repeat(500),
+                },
+            ),
+        ])
+        .unwrap();
+        let r = db.outbox_report().unwrap();
+        assert_eq!((r.outbox_tickets, r.outbox_other, r.errors), (1, 1, 2));
+        assert!(r.oldest_queued_at.is_some() && r.oldest_age_secs.is_some());
+        let e = r.last_error.unwrap();
+        assert!(e.starts_with("quarantined: yyy"), "{e}");
+        assert_eq!(
+            e.chars().count(),
+            tillsync_wire::api::REPORT_ERROR_MAX_CHARS
+        );
     }
 
     #[test]

@@ -12,8 +12,17 @@
 //! ```
 //!
 //! [`proxy::FaultProxy`] is a fault-injecting TCP proxy to put between a till
-//! and the server.
+//! and the server; [`browser::Browser`] drives headless Chromium through
+//! chromedriver for tests of the web pages.
+//!
+//! # Backends
+//! The server database is a SQLite file, or, with `TILLSYNC_TEST_PG_URL`
+//! set, a fresh PostgreSQL database per test server ([`pg`]): the same
+//! tests run against both. Tests that play the ERP use [`TestServer::erp`]
+//! and [`TestServer::query`], which work on both.
 
+pub mod browser;
+pub mod pg;
 pub mod proxy;
 
 use std::net::SocketAddr;
@@ -24,7 +33,7 @@ use tillsync_server::export::{ExportOptions, ExportReport, export};
 use tillsync_server::run::{RunOptions, RunningServer, start};
 use tillsync_server::verify::{TableMatch, compare_with_till};
 use tillsync_server::{DataDir, ServerError, deploy};
-use tillsync_store::{ServerDb, TillDb};
+use tillsync_store::{ServerDb, ServerStore, TillDb};
 use tillsync_till::import::{PullOptions, PullReport, pull as till_pull};
 use tillsync_till::{DB_FILE, TillError, install};
 
@@ -40,6 +49,8 @@ pub struct TestServer {
     pub web_addr: SocketAddr,
     /// Embedded FTP server address.
     pub ftp_addr: SocketAddr,
+    /// The PostgreSQL database of this server, when the suite runs on PostgreSQL.
+    pub pg: Option<pg::PgDatabase>,
 }
 
 impl TestServer {
@@ -47,7 +58,14 @@ impl TestServer {
     pub fn start(rows: usize) -> Self {
         let root = tempfile::tempdir().expect("temp dir");
         let dir = root.path().join("server");
-        let (data, _) = DataDir::init(&dir, "DEMO", Some(rows)).expect("server init");
+        let pg = pg::test_url().map(|u| pg::PgDatabase::create(&u));
+        let (data, _) = DataDir::init_with_db(
+            &dir,
+            "DEMO",
+            Some(rows),
+            pg.as_ref().map(|p| p.url.as_str()),
+        )
+        .expect("server init");
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -60,6 +78,7 @@ impl TestServer {
             running: None,
             web_addr: "127.0.0.1:0".parse().expect("addr"),
             ftp_addr: "127.0.0.1:0".parse().expect("addr"),
+            pg,
         };
         s.restart();
         s
@@ -126,9 +145,62 @@ impl TestServer {
         self.config().share_dir(self.data.path())
     }
 
-    /// A connection to the server database (as the ERP would write).
+    /// The server database as a SQLite connection (tests that are
+    /// SQLite-only by nature; see [`TestServer::is_postgres`]).
     pub fn db(&self) -> ServerDb {
         self.data.open_db().expect("server db")
+    }
+
+    /// The server database, whatever its backend.
+    pub fn store(&self) -> Box<dyn ServerStore> {
+        self.data.open_store().expect("server db")
+    }
+
+    /// Whether this server's database is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+
+    /// `sql` for this server's backend: on PostgreSQL, where an unquoted
+    /// name folds to lower case, the upper-case business tables of the
+    /// demo (`ART`, `CLI`, `TICKET`…) are quoted.
+    pub fn sql(&self, sql: &str) -> String {
+        if self.is_postgres() {
+            pg::quote_demo_tables(sql)
+        } else {
+            sql.to_string()
+        }
+    }
+
+    /// Run SQL on the server database as the ERP would (any writer).
+    pub fn erp(&self, sql: &str) {
+        let sql = self.sql(sql);
+        self.store()
+            .execute_batch(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// The first column of the first row of `sql`, as text.
+    pub fn query(&self, sql: &str) -> Option<String> {
+        let sql = self.sql(sql);
+        self.store()
+            .query_text(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Every row of `sql`, values as text.
+    pub fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        let sql = self.sql(sql);
+        self.store()
+            .query_rows(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// [`TestServer::query`] as a number.
+    pub fn count(&self, sql: &str) -> i64 {
+        self.query(sql)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("{sql}: not a number"))
     }
 
     /// Run one export (incremental where possible).
@@ -182,6 +254,8 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.stop();
+        // The database goes after the server that used it.
+        self.pg.take();
     }
 }
 

@@ -5,13 +5,17 @@
 //!   service (`ping_timeout_ms`) to keep the connection state fresh;
 //! - pull: the packages on their own schedule ([`AgentOptions::pull_interval`]).
 //!
-//! Both run until the shutdown flag is set (Ctrl-C or SIGTERM in `till run`).
+//! - the cashier page ([`crate::cashier`]) when [`AgentOptions::cashier`] is
+//!   set, in its own thread; the push loop's outcome (a push that went
+//!   through, or a ping answered) drives its connection indicator.
+//!
+//! All run until the shutdown flag is set (Ctrl-C or SIGTERM in `till run`).
 //! Logs are quiet when nothing happens: a line when items are delivered or
 //! packages applied, and when the connection is lost or back.
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -19,6 +23,7 @@ use tillsync_core::TillConfig;
 use tillsync_store::TillDb;
 use tillsync_store::till_up::STATE_LAST_CONTACT;
 
+use crate::cashier::{self, CashierOptions, Link};
 use crate::client::Client;
 use crate::import::{PullOptions, pull};
 use crate::push::{PushOptions, PushReport, push_with};
@@ -36,6 +41,8 @@ pub struct AgentOptions {
     pub pull: bool,
     /// Batches of the push.
     pub push: PushOptions,
+    /// Serve the cashier page (`None`: no page).
+    pub cashier: Option<CashierOptions>,
 }
 
 impl Default for AgentOptions {
@@ -44,6 +51,7 @@ impl Default for AgentOptions {
             pull_interval: DEFAULT_PULL_INTERVAL,
             pull: true,
             push: PushOptions::default(),
+            cashier: None,
         }
     }
 }
@@ -65,17 +73,51 @@ pub struct AgentSummary {
     pub packages_applied: u64,
     /// Pulls that failed.
     pub pull_errors: u64,
+    /// The URL the cashier page was served at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cashier_url: Option<String>,
+}
+
+/// What is running once the agent started (see [`run_with`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Started {
+    /// The cashier page's URL (its port when 0 was asked), if served.
+    pub cashier_url: Option<String>,
 }
 
 /// Run the synchroniser of the till in `dir` until `stop` is set. Fails at
 /// once if the till's configuration or database cannot be opened; errors
 /// after that are logged, journaled and retried.
 pub fn run(dir: &Path, opts: &AgentOptions, stop: &AtomicBool) -> Result<AgentSummary, TillError> {
+    run_with(dir, opts, stop, |_| {})
+}
+
+/// [`run`], calling `started` once everything is up (the cashier page
+/// bound), before the loops begin. Fails at once if the cashier page cannot
+/// listen.
+pub fn run_with(
+    dir: &Path,
+    opts: &AgentOptions,
+    stop: &AtomicBool,
+    started: impl FnOnce(&Started),
+) -> Result<AgentSummary, TillError> {
     let cfg = TillConfig::load(dir)?;
     let mut db = TillDb::open(&dir.join(DB_FILE))?;
     let client = Client::new(&cfg)?;
     let pinger = Client::with_timeout(&cfg, cfg.sync.ping_timeout())?;
-    let summary = Mutex::new(AgentSummary::default());
+    let link = Arc::new(Link::new());
+    let page = match &opts.cashier {
+        Some(c) => Some(cashier::start(dir, &cfg, c, link.clone())?),
+        None => None,
+    };
+    let cashier_url = page.as_ref().map(|p| p.url());
+    started(&Started {
+        cashier_url: cashier_url.clone(),
+    });
+    let summary = Mutex::new(AgentSummary {
+        cashier_url,
+        ..AgentSummary::default()
+    });
     tracing::info!(
         till = %cfg.till.id,
         push_every_ms = cfg.sync.sync_interval_ms,
@@ -86,8 +128,11 @@ pub fn run(dir: &Path, opts: &AgentOptions, stop: &AtomicBool) -> Result<AgentSu
         if opts.pull {
             s.spawn(|| pull_loop(dir, &cfg, opts, stop, &summary));
         }
-        push_loop(&cfg, &client, &pinger, &mut db, opts, stop, &summary);
+        push_loop(&cfg, &client, &pinger, &mut db, opts, stop, &summary, &link);
     });
+    if let Some(p) = page {
+        p.stop();
+    }
     let summary = summary.into_inner().unwrap_or_else(|p| p.into_inner());
     tracing::info!(?summary, "synchroniser stopped");
     Ok(summary)
@@ -136,6 +181,7 @@ fn lock(m: &Mutex<AgentSummary>) -> std::sync::MutexGuard<'_, AgentSummary> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+#[allow(clippy::too_many_arguments)] // the loop's context, passed as is
 fn push_loop(
     cfg: &TillConfig,
     client: &Client,
@@ -144,6 +190,7 @@ fn push_loop(
     opts: &AgentOptions,
     stop: &AtomicBool,
     summary: &Mutex<AgentSummary>,
+    link: &Link,
 ) {
     let mut quiet = Quiet::default();
     while !stop.load(Ordering::Relaxed) {
@@ -183,6 +230,7 @@ fn push_loop(
                 false
             }
         };
+        link.set(ok);
         let pause = if ok {
             cfg.sync.sync_interval()
         } else {

@@ -119,9 +119,16 @@ fn pull_with(
     };
 
     progress("asking the web service which packages are available");
+    // What waits in the outbox and the error list, for the till supervisor.
+    // A failure to read it must not stop the load: the request goes without.
+    let report = db
+        .outbox_report()
+        .inspect_err(|e| tracing::warn!(error = %e, "cannot read the outbox for the report"))
+        .ok();
     let request = AvailableRequest {
         tables: till_tables.clone(),
         full: opts.full,
+        report,
     };
     // The up-direction tables, known only when the web service answers.
     let mut up_tables = None;

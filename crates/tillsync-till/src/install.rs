@@ -51,10 +51,7 @@ pub fn init(dir: &Path, package: &Path) -> Result<TillConfig, TillError> {
         reason,
     };
     let cfg = TillConfig {
-        till: TillIdentity {
-            id: p.till_id.clone(),
-            store: p.store.clone(),
-        },
+        till: TillIdentity::new(&p.till_id, &p.store),
         folder: TillFolder {
             name: p.folder.clone(),
         },

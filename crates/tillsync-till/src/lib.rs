@@ -12,8 +12,10 @@
 //! - [`status`]: `till status`: connection, versions, outbox, error list, journal.
 //! - [`customers`]: customer create (needs the server), edit and abandon (offline).
 //! - [`uptables`]: capture of the up-direction tables the server lists, after each pull.
+//! - [`cashier`]: the cashier page `till run` serves on loopback (sell, customers, status).
 
 pub mod agent;
+pub mod cashier;
 pub mod client;
 pub mod customers;
 pub mod import;

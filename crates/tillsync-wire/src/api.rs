@@ -40,6 +40,57 @@ pub struct AvailableRequest {
     /// Ask for full loads of every table.
     #[serde(default)]
     pub full: bool,
+    /// The till's outbox and error list when it asked, for the till
+    /// supervisor (absent from older tills: the server shows "not reported").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<TillReport>,
+}
+
+/// Longest `last_error` a till sends (in characters); the server cuts
+/// longer ones to this length too.
+pub const REPORT_ERROR_MAX_CHARS: usize = 200;
+
+/// What a till reports of its up path with each package request: what waits
+/// in its outbox and what it set aside in its error list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TillReport {
+    /// Tickets waiting in the outbox.
+    #[serde(default)]
+    pub outbox_tickets: u64,
+    /// Other items waiting in the outbox (customer changes, rows).
+    #[serde(default)]
+    pub outbox_other: u64,
+    /// When the oldest waiting item was queued, till clock (RFC 3339);
+    /// null when the outbox is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest_queued_at: Option<String>,
+    /// Age of the oldest waiting item in seconds when the till asked (the
+    /// server relies on this rather than on the till's clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest_age_secs: Option<u64>,
+    /// Items in the till's error list (refused or quarantined by the server).
+    #[serde(default)]
+    pub errors: u64,
+    /// The newest error's reason, at most [`REPORT_ERROR_MAX_CHARS`] characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+impl TillReport {
+    /// Items waiting in the outbox, all kinds.
+    pub fn backlog(&self) -> u64 {
+        self.outbox_tickets.saturating_add(self.outbox_other)
+    }
+}
+
+/// `s` cut to at most `max` characters (an ellipsis marks a cut).
+pub fn truncate_chars(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 /// What a till should do with one table.
@@ -214,3 +265,42 @@ pub struct CustomerCreate {
 
 /// A customer record: every column of `CLI` → value (`code` included).
 pub type CustomerRecord = serde_json::Map<String, serde_json::Value>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A till older than the report field is still understood, and a
+    /// report round-trips.
+    #[test]
+    fn available_request_report_is_optional() {
+        let old: AvailableRequest = serde_json::from_str(r#"{"tables":[],"full":false}"#).unwrap();
+        assert_eq!(old.report, None);
+        let r = TillReport {
+            outbox_tickets: 3,
+            outbox_other: 1,
+            oldest_queued_at: Some("2026-11-28T10:00:00Z".into()),
+            oldest_age_secs: Some(90),
+            errors: 2,
+            last_error: Some("unknown customer".into()),
+        };
+        let req = AvailableRequest {
+            tables: vec![],
+            full: false,
+            report: Some(r.clone()),
+        };
+        let back: AvailableRequest =
+            serde_json::from_str(&serde_json::to_string(&req).unwrap()).unwrap();
+        assert_eq!(back.report, Some(r));
+        assert_eq!(back.report.unwrap().backlog(), 4);
+        let partial: TillReport = serde_json::from_str(r#"{"outbox_tickets":5}"#).unwrap();
+        assert_eq!((partial.backlog(), partial.errors), (5, 0));
+    }
+
+    #[test]
+    fn truncation_counts_characters() {
+        assert_eq!(truncate_chars("abc", 3), "abc");
+        assert_eq!(truncate_chars("éééé", 3), "éé…");
+        assert_eq!(truncate_chars("abcd", 3).chars().count(), 3);
+    }
+}

@@ -650,6 +650,9 @@ fn setup(
         AvailableRequest {
             tables,
             full: false,
+            // What a till reports with each package request (an empty
+            // outbox: its tickets go up in their own batches).
+            report: Some(tillsync_wire::api::TillReport::default()),
         },
     ))
 }

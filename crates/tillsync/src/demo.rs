@@ -3,6 +3,11 @@
 //! packages, a full load, changes made straight in the server database (as the
 //! ERP would), an incremental load, and a summary. Exits 0 only if every till
 //! matches the server.
+//!
+//! With `--serve`, after the summary the server (web service, admin pages,
+//! embedded FTP) and both tills' synchronisers with their cashier pages keep
+//! running until Ctrl-C or SIGTERM; the admin pages get a generated password,
+//! printed once with the URLs.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -31,6 +36,11 @@ pub struct DemoArgs {
     /// Items in ART.
     #[arg(long, default_value_t = 10_000)]
     pub rows: usize,
+    /// After the summary, keep the server and the tills (with their cashier
+    /// pages) running and print the admin URL, login and cashier URLs, until
+    /// Ctrl-C.
+    #[arg(long)]
+    pub serve: bool,
 }
 
 const TILLS: [&str; 2] = ["T001", "T002"];
@@ -227,7 +237,8 @@ pub fn run(args: DemoArgs, out: &Out) -> Result<ExitCode> {
             total_millis: 0,
         })
     })();
-    if let Some(server) = server.take() {
+    let serving = args.serve && result.is_ok();
+    if !serving && let Some(server) = server.take() {
         rt.block_on(server.shutdown());
     }
     pb.finish_and_clear();
@@ -236,11 +247,169 @@ pub fn run(args: DemoArgs, out: &Out) -> Result<ExitCode> {
     summary.steps = steps;
     summary.total_millis = started.elapsed().as_millis() as u64;
     out.emit(&summary, || print_summary(&summary));
+    if serving {
+        let server = server.take().context("the demo server is not running")?;
+        serve(&data, &dir, &rt, server, out)?;
+    }
     Ok(if summary.all_match && summary.up.ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// What `demo --serve` prints once everything runs.
+#[derive(Serialize)]
+struct Serving {
+    admin_url: String,
+    admin_user: String,
+    /// Generated for this demo, printed this once, stored only as a hash.
+    admin_password: String,
+    cashier_urls: Vec<CashierUrl>,
+}
+
+#[derive(Serialize)]
+struct CashierUrl {
+    till: String,
+    url: String,
+}
+
+/// `demo --serve`: an admin password, the tills' synchronisers with their
+/// cashier pages on free loopback ports, the URLs printed; then wait for
+/// Ctrl-C or SIGTERM and stop the tills, then the server.
+fn serve(
+    data: &DataDir,
+    dir: &Path,
+    rt: &tokio::runtime::Runtime,
+    server: tillsync_server::run::RunningServer,
+    out: &Out,
+) -> Result<()> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tillsync_till::agent::{AgentOptions, run_with};
+    use tillsync_till::cashier::CashierOptions;
+    use tokio::signal::unix::{SignalKind, signal};
+
+    // Handlers first: a Ctrl-C from now on stops the demo cleanly.
+    let (mut int, mut term) = {
+        let _guard = rt.enter();
+        (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        )
+    };
+    let web_addr = server.web_addr;
+    let password = demo_password();
+    tillsync_server::admin::auth::set_password(data.path(), &password)?;
+    let admin_user = data.config()?.folder.admin;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut agents = Vec::new();
+    for till in TILLS {
+        let tdir = dir.join(till);
+        let (stop, tx) = (stop.clone(), tx.clone());
+        let opts = AgentOptions {
+            // Pulls are what the server counts as contact when there is
+            // nothing to push: often enough to stay "online" in the
+            // supervisor (2 × ping timeout + sync interval + the contact write
+            // interval + 1 s, 23 s by default).
+            pull_interval: std::time::Duration::from_secs(5),
+            cashier: Some(CashierOptions {
+                listen: Some("127.0.0.1:0".parse().expect("address")),
+                allow_remote: false,
+            }),
+            ..AgentOptions::default()
+        };
+        agents.push((
+            till,
+            std::thread::spawn(move || {
+                run_with(&tdir, &opts, &stop, |s| {
+                    let _ = tx.send((till, s.cashier_url.clone()));
+                })
+            }),
+        ));
+    }
+    drop(tx);
+    let mut cashier_urls = Vec::new();
+    let mut failed = None;
+    for _ in TILLS {
+        match rx.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok((till, Some(url))) => cashier_urls.push(CashierUrl {
+                till: till.to_string(),
+                url,
+            }),
+            Ok((till, None)) => failed = Some(format!("till {till} serves no cashier page")),
+            Err(_) => {
+                failed = Some("a till's synchroniser did not start".to_string());
+                break;
+            }
+        }
+    }
+    cashier_urls.sort_by(|a, b| a.till.cmp(&b.till));
+    let stop_all = |agents: Vec<(&str, std::thread::JoinHandle<_>)>| -> Vec<String> {
+        stop.store(true, Ordering::Relaxed);
+        let mut errors = Vec::new();
+        for (till, h) in agents {
+            match h.join() {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => errors.push(format!("till {till}: {e}")),
+                Err(_) => errors.push(format!("till {till}: its synchroniser panicked")),
+            }
+        }
+        rt.block_on(server.shutdown());
+        errors
+    };
+    if let Some(why) = failed {
+        let errors = stop_all(agents);
+        bail!("{why}: {}", errors.join("; "));
+    }
+
+    let serving = Serving {
+        admin_url: format!("http://{web_addr}/admin"),
+        admin_user,
+        admin_password: password,
+        cashier_urls,
+    };
+    out.emit(&serving, || {
+        println!();
+        println!("serving the demo until Ctrl-C:");
+        println!("  admin pages   {}", serving.admin_url);
+        println!(
+            "  admin login   user {}, password {}   (generated for this demo, shown once)",
+            serving.admin_user, serving.admin_password
+        );
+        for c in &serving.cashier_urls {
+            println!("  cashier {}  {}", c.till, c.url);
+        }
+    });
+    use std::io::Write as _;
+    std::io::stdout().flush()?;
+
+    rt.block_on(async {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+    });
+    let errors = stop_all(agents);
+    if !errors.is_empty() {
+        bail!("stopping the demo: {}", errors.join("; "));
+    }
+    if !out.json {
+        println!("demo stopped; its folder stays in {}", dir.display());
+    }
+    Ok(())
+}
+
+/// A fresh password for the demo's admin pages: 20 letters and digits.
+fn demo_password() -> String {
+    use rand::Rng as _;
+    rand::rngs::OsRng
+        .sample_iter(&rand::distributions::Alphanumeric)
+        .take(20)
+        .map(char::from)
+        .collect()
 }
 
 /// The up path: sales on both tills, some while the server is stopped, a

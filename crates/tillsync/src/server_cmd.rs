@@ -37,6 +37,10 @@ pub enum ServerCmd {
         /// Items in the demo ART table.
         #[arg(long, default_value_t = 10_000)]
         demo_rows: usize,
+        /// The server database (`db.url`): `sqlite://PATH` (default
+        /// `sqlite://server.db`) or `postgres://USER:PASSWORD@HOST:PORT/DB`.
+        #[arg(long, env = "TILLSYNC_DB_URL", hide_env_values = true)]
+        db_url: Option<String>,
     },
     /// Read or change the POS folder configuration.
     #[command(subcommand)]
@@ -71,6 +75,16 @@ pub enum ServerCmd {
     /// The tills: credentials, last contact; revoke one.
     #[command(subcommand)]
     Tills(TillsCmd),
+    /// Set the password of the admin web pages (user: folder.admin). Read
+    /// from the terminal, or from standard input with --password-stdin;
+    /// stored as an argon2 hash in DIR/admin-password. Ends every admin session.
+    AdminPassword {
+        #[command(flatten)]
+        data: DataArg,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Tickets received from the tills (verified and quarantined) and the missing ones.
     Tickets {
         #[command(flatten)]
@@ -191,9 +205,15 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
             folder,
             demo,
             demo_rows,
+            db_url,
         } => {
             let pb = out.spinner("creating the server data folder");
-            let (_, report) = DataDir::init(&data.data, &folder, demo.then_some(demo_rows))?;
+            let (_, report) = DataDir::init_with_db(
+                &data.data,
+                &folder,
+                demo.then_some(demo_rows),
+                db_url.as_deref(),
+            )?;
             pb.finish_and_clear();
             let json = serde_json::json!({
                 "data": report.dir,
@@ -227,7 +247,7 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
             let report = match result {
                 Ok(r) => r,
                 Err(e) => {
-                    if let Ok(db) = dir.open_db_with(&cfg) {
+                    if let Ok(db) = dir.open_store_with(&cfg) {
                         let _ = db.journal("export", None, "error", &e.to_string());
                     }
                     return Err(e.into());
@@ -262,15 +282,7 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
         ServerCmd::Check(CheckCmd::Db(data)) => {
             let dir = DataDir::open(&data.data)?;
             let r = check::check_db(&dir)?;
-            out.emit(&r, || {
-                println!("database OK: {} {} ({})", r.kind, r.version, r.location);
-                if r.sync_tables.is_empty() {
-                    println!("no sync tables yet");
-                }
-                for t in &r.sync_tables {
-                    println!("  sync table {t}");
-                }
-            });
+            out.emit(&r, || println!("{r}"));
         }
         ServerCmd::Check(CheckCmd::Ftp(data)) => {
             let dir = DataDir::open(&data.data)?;
@@ -307,19 +319,49 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
         }
         ServerCmd::Tills(TillsCmd::List(data)) => {
             let dir = DataDir::open(&data.data)?;
-            let tills = dir.open_db()?.till_overview()?;
+            let tills = dir.open_store()?.till_overview()?;
             out.emit(&tills, || print_tills(&tills));
         }
         ServerCmd::Tickets { data, till } => {
             let dir = DataDir::open(&data.data)?;
-            let db = dir.open_db()?;
+            let db = dir.open_store()?;
             let list = db.ticket_list(till.as_deref())?;
             let state = db.ticket_state(till.as_deref())?;
             out.emit(&list, || print_tickets(&list, &state));
         }
+        ServerCmd::AdminPassword {
+            data,
+            password_stdin,
+        } => {
+            let dir = DataDir::open(&data.data)?;
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("cannot read the password from standard input")?;
+                line.trim_end_matches(['\n', '\r']).to_string()
+            } else {
+                let first = rpassword::prompt_password("new admin password: ")
+                    .context("cannot read the password from the terminal (use --password-stdin)")?;
+                let again = rpassword::prompt_password("again: ")
+                    .context("cannot read the password from the terminal")?;
+                anyhow::ensure!(first == again, "the two passwords differ; nothing changed");
+                first
+            };
+            tillsync_server::admin::auth::set_password(dir.path(), &password)?;
+            let user = dir.config()?.folder.admin;
+            out.emit(&serde_json::json!({"admin": user, "set": true}), || {
+                println!(
+                    "admin password set for {user} (argon2 hash in {}); log in at /admin",
+                    dir.path()
+                        .join(tillsync_server::admin::auth::PASSWORD_FILE)
+                        .display()
+                )
+            });
+        }
         ServerCmd::Tills(TillsCmd::Revoke { till, data }) => {
             let dir = DataDir::open(&data.data)?;
-            dir.open_db()?.revoke_till(&till)?;
+            dir.open_store()?.revoke_till(&till)?;
             out.emit(&serde_json::json!({"revoked": till}), || {
                 println!("till {till} revoked: its calls are refused until a new deployment package is generated")
             });
@@ -403,6 +445,19 @@ fn print_tills(tills: &[tillsync_store::server_up::TillOverview]) {
             println!(
                 "         tables: {tables} (reported {})",
                 o.tables[0].reported_at
+            );
+        }
+        if let Some(r) = &o.outbox {
+            println!(
+                "         outbox: {} waiting ({} tickets, {} other){}, error list {} (reported {})",
+                r.backlog(),
+                r.outbox_tickets,
+                r.outbox_other,
+                r.oldest_age_secs
+                    .map(|a| format!(", oldest {a} s"))
+                    .unwrap_or_default(),
+                r.errors,
+                r.reported_at
             );
         }
     }
@@ -512,7 +567,7 @@ fn tables(cmd: TablesCmd, out: &Out) -> Result<()> {
     match cmd {
         TablesCmd::List(data) => {
             let dir = DataDir::open(&data.data)?;
-            let db = dir.open_db()?;
+            let db = dir.open_store()?;
             let list = db.sync_tables()?;
             let policies = db.conflict_policies()?;
             // The conflict policy of an up table (down tables have none).
@@ -565,7 +620,7 @@ fn tables(cmd: TablesCmd, out: &Out) -> Result<()> {
         } => {
             let dir = DataDir::open(&data.data)?;
             let t = SyncTable::new(table, sync_type, direction, filter)?;
-            let mut db = dir.open_db()?;
+            let mut db = dir.open_store()?;
             let layout = db.add_sync_table_with_policy(&t, conflict)?;
             let policy = (t.direction == Direction::Up).then(|| conflict.unwrap_or_default());
             let mut json = serde_json::to_value(&t).expect("sync table serializes");
@@ -597,7 +652,7 @@ fn tables(cmd: TablesCmd, out: &Out) -> Result<()> {
             direction,
         } => {
             let dir = DataDir::open(&data.data)?;
-            let mut db = dir.open_db()?;
+            let mut db = dir.open_store()?;
             db.remove_sync_table(&table, direction)?;
             out.emit(
                 &serde_json::json!({"removed": table, "direction": direction}),

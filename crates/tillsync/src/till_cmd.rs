@@ -56,7 +56,8 @@ pub enum TillCmd {
         corrects: Option<u64>,
     },
     /// Run the synchroniser until Ctrl-C or SIGTERM: push the outbox every
-    /// sync interval, pull packages on their own schedule.
+    /// sync interval, pull packages on their own schedule; serve the cashier
+    /// page on `till.listen` (prints its URL).
     Run {
         #[command(flatten)]
         data: TillDataArg,
@@ -66,6 +67,17 @@ pub enum TillCmd {
         /// Push only: do not pull packages.
         #[arg(long)]
         no_pull: bool,
+        /// Serve the cashier page on ADDR (IP:PORT; port 0 picks a free
+        /// port) instead of `till.listen`.
+        #[arg(long, value_name = "ADDR", value_parser = parse_listen)]
+        listen: Option<std::net::SocketAddr>,
+        /// Allow the cashier page on a non-loopback address. The page has
+        /// no login: anyone who reaches the address can sell and change customers.
+        #[arg(long)]
+        allow_remote: bool,
+        /// Do not serve the cashier page.
+        #[arg(long, conflicts_with_all = ["listen", "allow_remote"])]
+        no_cashier: bool,
     },
     /// Customers: create (needs the server), edit and abandon (offline).
     #[command(subcommand)]
@@ -144,7 +156,16 @@ fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
             data,
             pull_interval_ms,
             no_pull,
-        } => run_agent(&data, pull_interval_ms, no_pull, out)?,
+            listen,
+            allow_remote,
+            no_cashier,
+        } => {
+            let cashier = (!no_cashier).then_some(tillsync_till::cashier::CashierOptions {
+                listen,
+                allow_remote,
+            });
+            run_agent(&data, pull_interval_ms, no_pull, cashier, out)?
+        }
         TillCmd::Customer(c) => customer_cmd(c, out)?,
     }
     Ok(ExitCode::SUCCESS)
@@ -360,7 +381,18 @@ fn sell_cmd(
     Ok(())
 }
 
-fn run_agent(data: &TillDataArg, pull_interval_ms: u64, no_pull: bool, out: &Out) -> Result<()> {
+/// `--listen`: an IP:PORT.
+fn parse_listen(s: &str) -> Result<std::net::SocketAddr, String> {
+    tillsync_core::till_config::parse_listen("--listen", s).map_err(|e| e.to_string())
+}
+
+fn run_agent(
+    data: &TillDataArg,
+    pull_interval_ms: u64,
+    no_pull: bool,
+    cashier: Option<tillsync_till::cashier::CashierOptions>,
+    out: &Out,
+) -> Result<()> {
     if pull_interval_ms == 0 {
         anyhow::bail!("--pull-interval-ms must be greater than 0");
     }
@@ -391,9 +423,20 @@ fn run_agent(data: &TillDataArg, pull_interval_ms: u64, no_pull: bool, out: &Out
     let opts = agent::AgentOptions {
         pull_interval: std::time::Duration::from_millis(pull_interval_ms),
         pull: !no_pull,
+        cashier,
         ..agent::AgentOptions::default()
     };
-    let summary = agent::run(&data.data, &opts, &stop)?;
+    // One line on stdout as soon as the cashier page listens, for people
+    // and for scripts (with --json, a one-line JSON object).
+    let summary = agent::run_with(&data.data, &opts, &stop, |started| {
+        if let Some(url) = &started.cashier_url {
+            if out.json {
+                println!("{}", serde_json::json!({ "cashier_url": url }));
+            } else {
+                println!("cashier page: {url}");
+            }
+        }
+    })?;
     out.emit(&summary, || {
         println!(
             "stopped: {} item(s) delivered in {} push(es), {} set aside; {} package(s) applied in {} pull(s); {} push error(s), {} pull error(s)",

@@ -415,8 +415,8 @@ fn config_masks_the_password_and_refuses_bad_values_without_touching_the_file() 
         ),
         (
             "db.url",
-            "postgres://erp:dbsecret@db.example.com/pos",
-            &["db.url", "PostgreSQL is not supported yet"][..],
+            "postgres://erp:dbsecret@db.example.com",
+            &["db.url", "names no database"][..],
         ),
         (
             "ftp.address",
@@ -774,7 +774,7 @@ fn check_db_reports_engine_and_sync_tables() {
     server_init(tmp.path(), &dir, Some(20));
     let run = tillsync(&dir, &["server", "check", "db", "--data", arg(&dir)]).ok();
     let out = run.stdout();
-    assert!(out.contains("sqlite 3."), "kind and version: {out}");
+    assert!(out.contains("SQLite 3."), "kind and version: {out}");
     for t in [
         "ART (down, incremental)",
         "CLI (down, incremental, filter store)",
@@ -1027,12 +1027,10 @@ fn export_and_till_sync_json() {
     assert_eq!(till_versions(&tdir), versions);
 
     // ERP changes, incremental export and load.
-    erp(dir)
-        .execute_batch(
-            "UPDATE ART SET price_cents = price_cents + 1 WHERE code <= 'ART0000010';
-             DELETE FROM ART WHERE code = 'ART0000020';",
-        )
-        .unwrap();
+    server.erp(
+        "UPDATE ART SET price_cents = price_cents + 1 WHERE code <= 'ART0000010';
+         DELETE FROM ART WHERE code = 'ART0000020';",
+    );
     let second = export();
     let o2 = outcomes(&second);
     let art = o2.iter().find(|t| t.0 == "ART").unwrap();
@@ -1453,12 +1451,7 @@ fn vsftpd_put_mode_export_and_till_sync() {
     server.assert_till_matches(&tdir);
 
     // An incremental round through vsftpd (renames over the index).
-    erp(dir)
-        .execute(
-            "UPDATE ART SET price_cents = 1 WHERE code = 'ART0000003'",
-            [],
-        )
-        .unwrap();
+    server.erp("UPDATE ART SET price_cents = 1 WHERE code = 'ART0000003'");
     let report = tillsync(dir, &["server", "export", "--data", arg(dir), "--json"])
         .ok()
         .json();

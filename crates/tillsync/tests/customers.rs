@@ -22,19 +22,11 @@ fn arg(p: &Path) -> &str {
 }
 
 fn server_count(server: &TestServer, sql: &str) -> i64 {
-    server
-        .db()
-        .conn()
-        .query_row(sql, [], |r| r.get(0))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    server.count(sql)
 }
 
 fn server_text(server: &TestServer, sql: &str) -> Option<String> {
-    server
-        .db()
-        .conn()
-        .query_row(sql, [], |r| r.get(0))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    server.query(sql)
 }
 
 fn till_db(tdir: &Path) -> TillDb {
@@ -95,14 +87,9 @@ fn create_copies_the_template_and_codes_stay_unique_under_concurrent_creations()
     let (server, dirs) = setup(&["T001", "T003"]);
     let (t1, t3) = (&dirs[0], &dirs[1]);
     // The template gets a value the new customer must inherit.
-    server
-        .db()
-        .conn()
-        .execute(
-            "UPDATE CLI SET loyalty_points = 7, phone = '04 00 00 00 00' WHERE code = 'CLI000000'",
-            [],
-        )
-        .unwrap();
+    server.erp(
+        "UPDATE CLI SET loyalty_points = 7, phone = '04 00 00 00 00' WHERE code = 'CLI000000'",
+    );
     let before = server_count(&server, "SELECT COUNT(*) FROM CLI");
 
     // Through the CLI: the record as JSON, with its code.
@@ -386,7 +373,10 @@ fn an_offline_edit_reaches_the_server_when_it_is_back() {
     );
 
     // Edits are refused when CLI is not registered up.
-    server.db().remove_sync_table("CLI", Direction::Up).unwrap();
+    server
+        .store()
+        .remove_sync_table("CLI", Direction::Up)
+        .unwrap();
     customers::edit(t1, &code, &fields(&[("city", "Paris")])).unwrap();
     let r = push_now(t1);
     assert_eq!(r.rejected, 1, "{r:?}");
@@ -403,7 +393,7 @@ fn an_offline_edit_reaches_the_server_when_it_is_back() {
 
 /// Register CLI up with `policy` (replacing the registration).
 fn set_policy(server: &TestServer, policy: ConflictPolicy) {
-    let mut db = server.db();
+    let mut db = server.store();
     db.remove_sync_table("CLI", Direction::Up).unwrap();
     db.add_sync_table_with_policy(
         &SyncTable {
@@ -426,22 +416,18 @@ fn city(server: &TestServer, code: &str) -> String {
 }
 
 fn last_conflict(server: &TestServer) -> (String, String, Value, Value) {
-    server
-        .db()
-        .conn()
-        .query_row(
+    let r = server
+        .rows(
             "SELECT key, winner, server_value, till_value FROM tillsync_conflicts ORDER BY id DESC LIMIT 1",
-            [],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    serde_json::from_str(&r.get::<_, String>(2)?).unwrap(),
-                    serde_json::from_str(&r.get::<_, String>(3)?).unwrap(),
-                ))
-            },
         )
-        .unwrap()
+        .remove(0);
+    let text = |i: usize| r[i].clone().unwrap();
+    (
+        text(0),
+        text(1),
+        serde_json::from_str(&text(2)).unwrap(),
+        serde_json::from_str(&text(3)).unwrap(),
+    )
 }
 
 #[test]
@@ -449,11 +435,9 @@ fn conflicts_follow_the_table_policy_and_the_loser_is_audited() {
     let (server, dirs) = setup(&["T001"]);
     let t1 = &dirs[0];
     let erp = |code: &str, city: &str| {
-        server
-            .db()
-            .conn()
-            .execute("UPDATE CLI SET city = ?2 WHERE code = ?1", [code, city])
-            .unwrap();
+        server.erp(&format!(
+            "UPDATE CLI SET city = '{city}' WHERE code = '{code}'"
+        ));
     };
     let conflicts = || server_count(&server, "SELECT COUNT(*) FROM tillsync_conflicts");
 
@@ -497,28 +481,18 @@ fn conflicts_follow_the_table_policy_and_the_loser_is_audited() {
     customers::edit(t1, &c, &fields(&[("city", "Till C")])).unwrap();
     erp(&c, "ERP C");
     // The ERP's change is a minute newer than the till's edit.
-    server
-        .db()
-        .conn()
-        .execute(
-            "UPDATE tillsync_changes SET at = at + 60 WHERE tbl = 'CLI' AND k1 = ?1",
-            [&c],
-        )
-        .unwrap();
+    server.erp(&format!(
+        "UPDATE tillsync_changes SET at = at + 60 WHERE tbl = 'CLI' AND k1 = '{c}'"
+    ));
     push_now(t1);
     assert_eq!(city(&server, &c), "ERP C");
     assert_eq!(last_conflict(&server).1, "server");
     let d = s01_customer(&server, 3);
     erp(&d, "ERP D");
     // The ERP's change is a minute older than the till's edit.
-    server
-        .db()
-        .conn()
-        .execute(
-            "UPDATE tillsync_changes SET at = at - 60 WHERE tbl = 'CLI' AND k1 = ?1",
-            [&d],
-        )
-        .unwrap();
+    server.erp(&format!(
+        "UPDATE tillsync_changes SET at = at - 60 WHERE tbl = 'CLI' AND k1 = '{d}'"
+    ));
     customers::edit(t1, &d, &fields(&[("city", "Till D")])).unwrap();
     push_now(t1);
     assert_eq!(city(&server, &d), "Till D");
@@ -662,14 +636,10 @@ fn abandon_deletes_only_the_creators_unused_customer() {
 #[test]
 fn changes_of_an_up_table_at_the_till_reach_the_server() {
     let server = TestServer::start(50);
-    server
-        .db()
-        .conn()
-        .execute_batch(
-            "CREATE TABLE TILL_PARAM(till_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT,
+    server.erp(
+        "CREATE TABLE TILL_PARAM(till_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT,
                PRIMARY KEY (till_id, key))",
-        )
-        .unwrap();
+    );
     let add = tillsync(
         server.dir(),
         &[
@@ -742,14 +712,16 @@ fn changes_of_an_up_table_at_the_till_reach_the_server() {
         "{r:?}"
     );
     let rows: Vec<(String, String, String)> = server
-        .db()
-        .conn()
-        .prepare("SELECT till_id, key, value FROM TILL_PARAM ORDER BY till_id, key")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+        .rows("SELECT till_id, key, value FROM TILL_PARAM ORDER BY till_id, key")
+        .into_iter()
+        .map(|r| {
+            (
+                r[0].clone().unwrap(),
+                r[1].clone().unwrap(),
+                r[2].clone().unwrap(),
+            )
+        })
+        .collect();
     assert_eq!(
         rows,
         [
@@ -759,7 +731,7 @@ fn changes_of_an_up_table_at_the_till_reach_the_server() {
     );
     // A table no longer registered up stops being captured.
     server
-        .db()
+        .store()
         .remove_sync_table("TILL_PARAM", Direction::Up)
         .unwrap();
     pull(&t1).unwrap();

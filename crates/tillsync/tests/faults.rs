@@ -52,16 +52,12 @@ fn version(tdir: &Path, table: &str) -> Option<u64> {
 
 /// An ERP change of a few items (round `n` gives different values).
 fn change_items(server: &TestServer, n: u32) {
-    server
-        .db()
-        .conn()
-        .execute_batch(&format!(
-            "UPDATE ART SET price_cents = price_cents + {n} WHERE code <= 'ART0000020';
-             INSERT INTO ART(code, label, price_cents, vat_rate_bp)
-               VALUES ('ZZ{n:05}', 'Nouveauté {n}', {}, 2000);",
-            100 + n
-        ))
-        .expect("change items");
+    server.erp(&format!(
+        "UPDATE ART SET price_cents = price_cents + {n} WHERE code <= 'ART0000020';
+         INSERT INTO ART(code, label, price_cents, vat_rate_bp)
+           VALUES ('ZZ{n:05}', 'Nouveauté {n}', {}, 2000);",
+        100 + n
+    ));
 }
 
 /// The error of a pull that must fail.
@@ -454,6 +450,12 @@ fn kill_sync(root: &Path, tdir: &Path, strike: Strike) -> Landing {
 fn kill_9_during_a_large_import_leaves_old_or_new_data_never_a_mix() {
     const NEW_ITEMS: u64 = 200_000;
     let server = TestServer::start(2_000);
+    if server.is_postgres() {
+        // The till is killed, not the server: nothing depends on the
+        // server's backend, and the SQL below is SQLite's.
+        eprintln!("SKIPPED on PostgreSQL: a till-side fault (SQLite run covers it)");
+        return;
+    }
     server.export();
     let t = server.install_till("T001");
     pull(&t).expect("first pull");
@@ -798,32 +800,31 @@ fn writers_racing_exports_lose_no_change() {
     let done = Arc::new(AtomicU64::new(0));
     let writer = {
         let (stop, done) = (stop.clone(), done.clone());
-        let path = server.dir().join("server.db");
+        // The ERP: another connection of its own, on either backend.
+        let mut c = server.store();
+        let pg = server.is_postgres();
         std::thread::spawn(move || {
-            let mut c = rusqlite::Connection::open(path).unwrap();
-            c.busy_timeout(Duration::from_secs(30)).unwrap();
+            let begin = if pg { "BEGIN" } else { "BEGIN IMMEDIATE" };
             let mut i: i64 = 0;
             while !stop.load(Ordering::SeqCst) {
-                let tx = c
-                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                    .unwrap();
-                tx.execute(
-                    "INSERT INTO ART(code, label, price_cents, vat_rate_bp)
-                     VALUES (printf('W%07d', ?1), printf('Ajout %d', ?1), ?1, 2000)",
-                    [i],
-                )
-                .unwrap();
-                tx.execute(
-                    "UPDATE ART SET price_cents = price_cents + 1, label = printf('Modifié %d', ?1)
-                     WHERE code = printf('ART%07d', ?1 % ?2 + 1)",
-                    [i, ITEMS],
-                )
-                .unwrap();
+                let mut sql = format!(
+                    "{begin};
+                     INSERT INTO ART(code, label, price_cents, vat_rate_bp)
+                       VALUES ('W{i:07}', 'Ajout {i}', {i}, 2000);
+                     UPDATE ART SET price_cents = price_cents + 1, label = 'Modifié {i}'
+                       WHERE code = 'ART{:07}';",
+                    i % ITEMS + 1
+                );
                 if i % 5 == 4 {
-                    tx.execute("DELETE FROM ART WHERE code = printf('W%07d', ?1 - 2)", [i])
-                        .unwrap();
+                    sql.push_str(&format!("DELETE FROM ART WHERE code = 'W{:07}';", i - 2));
                 }
-                tx.commit().unwrap();
+                sql.push_str("COMMIT;");
+                let sql = if pg {
+                    tillsync_testkit::pg::quote_demo_tables(&sql)
+                } else {
+                    sql
+                };
+                c.execute_batch(&sql).unwrap();
                 i += 1;
                 done.store(i as u64, Ordering::SeqCst);
                 // An ERP pauses between its transactions; a writer that
@@ -856,7 +857,7 @@ fn writers_racing_exports_lose_no_change() {
         c.query_row("SELECT COUNT(*) FROM ART", [], |r| r.get(0))
             .unwrap()
     };
-    assert_eq!(count(server.db().conn()), want);
+    assert_eq!(server.count("SELECT COUNT(*) FROM ART"), want);
     let till = TillDb::open(&t.join(tillsync_till::DB_FILE)).unwrap();
     assert_eq!(count(till.conn()), want);
     let last: i64 = till
@@ -879,14 +880,10 @@ fn column_added_on_the_server_gives_a_full_load_with_the_new_column() {
     let t = server.install_till("T001");
     pull(&t).unwrap();
 
-    server
-        .db()
-        .conn()
-        .execute_batch(
-            "ALTER TABLE ART ADD COLUMN origin TEXT;
-             UPDATE ART SET origin = 'FR' WHERE code <= 'ART0000100';",
-        )
-        .unwrap();
+    server.erp(
+        "ALTER TABLE ART ADD COLUMN origin TEXT;
+         UPDATE ART SET origin = 'FR' WHERE code <= 'ART0000100';",
+    );
     let r = server.export();
     let art = r.tables.iter().find(|t| t.table == "ART").unwrap();
     assert_eq!(art.outcome, "full", "{r:#?}");
@@ -923,8 +920,7 @@ fn customer_moving_store_leaves_one_till_and_reaches_the_other() {
     pull(&t1).unwrap();
     pull(&t3).unwrap();
 
-    let one =
-        |sql: &str| -> String { server.db().conn().query_row(sql, [], |r| r.get(0)).unwrap() };
+    let one = |sql: &str| -> String { server.query(sql).unwrap() };
     let moved = one("SELECT code FROM CLI WHERE store = 'S01' ORDER BY code LIMIT 1");
     let shared = one("SELECT code FROM CLI WHERE store IS NULL AND code <> 'CLI000000' LIMIT 1");
     let has = |tdir: &Path, code: &str| -> Option<Option<String>> {
@@ -942,22 +938,12 @@ fn customer_moving_store_leaves_one_till_and_reaches_the_other() {
         assert_eq!(has(tdir, "CLI000000"), Some(None), "template customer");
     }
 
-    server
-        .db()
-        .conn()
-        .execute(
-            "UPDATE CLI SET store = 'S02', city = 'Grenoble' WHERE code = ?1",
-            [&moved],
-        )
-        .unwrap();
-    server
-        .db()
-        .conn()
-        .execute(
-            "UPDATE CLI SET loyalty_points = loyalty_points + 7 WHERE code = ?1",
-            [&shared],
-        )
-        .unwrap();
+    server.erp(&format!(
+        "UPDATE CLI SET store = 'S02', city = 'Grenoble' WHERE code = '{moved}'"
+    ));
+    server.erp(&format!(
+        "UPDATE CLI SET loyalty_points = loyalty_points + 7 WHERE code = '{shared}'"
+    ));
     server.export();
     for tdir in [&t1, &t3] {
         let r = pull(tdir).unwrap();
@@ -975,15 +961,9 @@ fn customer_moving_store_leaves_one_till_and_reaches_the_other() {
             )
             .unwrap()
     };
-    let want: i64 = server
-        .db()
-        .conn()
-        .query_row(
-            "SELECT loyalty_points FROM CLI WHERE code = ?1",
-            [&shared],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let want: i64 = server.count(&format!(
+        "SELECT loyalty_points FROM CLI WHERE code = '{shared}'"
+    ));
     assert_eq!(points(&t1), want);
     assert_eq!(points(&t3), want);
     server.assert_till_matches(&t1);

@@ -86,14 +86,7 @@ fn metrics_count_requests_and_follow_till_lag() {
     );
 
     // An ERP change and an export: the till is one version behind.
-    server
-        .db()
-        .conn()
-        .execute(
-            "UPDATE ART SET price_cents = price_cents + 1 WHERE code = 'ART0000001'",
-            [],
-        )
-        .expect("ERP change");
+    server.erp("UPDATE ART SET price_cents = price_cents + 1 WHERE code = 'ART0000001'");
     server.export();
     let (_, body) = scrape(server.web_addr);
     assert_eq!(sample(&body, lag), Some(1.0), "{body}");

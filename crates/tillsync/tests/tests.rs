@@ -3,12 +3,16 @@
 
 mod util;
 
+mod admin;
+mod browser;
+mod cashier;
 mod cli;
 mod customers;
 mod down;
 mod faults;
 mod fleet;
 mod metrics;
+mod postgres;
 mod tls;
 mod up_faults;
 mod up_server;

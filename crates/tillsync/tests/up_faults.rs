@@ -31,7 +31,7 @@ fn s(p: &Path) -> &str {
 }
 
 /// Point the till at `url` (the proxy).
-fn point_till_at(tdir: &Path, url: &str, ws_timeout_ms: u64) {
+pub(crate) fn point_till_at(tdir: &Path, url: &str, ws_timeout_ms: u64) {
     let mut c = TillConfig::load(tdir).expect("till config");
     c.server.webservice_url = url.parse().expect("url");
     c.sync.ws_timeout_ms = ws_timeout_ms;
@@ -39,7 +39,7 @@ fn point_till_at(tdir: &Path, url: &str, ws_timeout_ms: u64) {
 }
 
 /// Sell `n` tickets on the till (library API, no network), items from its ART.
-fn sell(tdir: &Path, n: usize) {
+pub(crate) fn sell(tdir: &Path, n: usize) {
     let items: Vec<String> = {
         let c = Connection::open(tdir.join(tillsync_till::DB_FILE)).expect("till db");
         let mut st = c
@@ -89,6 +89,40 @@ fn tickets(db: &Path, till: &str) -> Vec<(u64, String)> {
         .expect("TICKET rows")
 }
 
+/// The server database the tests read: a SQLite file, or a test server's
+/// database on whatever backend it runs.
+enum ServerSide<'a> {
+    File(&'a Path),
+    Test(&'a TestServer),
+}
+
+impl ServerSide<'_> {
+    fn tickets(&self, till: &str) -> Vec<(u64, String)> {
+        match self {
+            ServerSide::File(p) => tickets(p, till),
+            ServerSide::Test(s) => s
+                .rows(&format!(
+                    r#"SELECT "number", "hash" FROM "TICKET" WHERE "till_id" = '{till}' ORDER BY "number""#
+                ))
+                .into_iter()
+                .map(|r| {
+                    (
+                        r[0].as_deref().unwrap().parse().unwrap(),
+                        r[1].clone().unwrap(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn count(&self, sql: &str) -> u64 {
+        match self {
+            ServerSide::File(p) => count(p, sql),
+            ServerSide::Test(s) => s.count(sql) as u64,
+        }
+    }
+}
+
 fn count(db: &Path, sql: &str) -> u64 {
     open_ro(db)
         .query_row(sql, [], |r| r.get::<_, i64>(0))
@@ -111,9 +145,9 @@ fn pending_keys(tdir: &Path) -> Vec<String> {
 /// the till's tickets, identical to the till's, and every ticket after it
 /// still waits in the till's outbox.
 #[track_caller]
-fn assert_nothing_lost(server_db: &Path, tdir: &Path, till: &str, when: &str) -> (u64, u64) {
+fn assert_nothing_lost(server_db: &ServerSide, tdir: &Path, till: &str, when: &str) -> (u64, u64) {
     let sold = tickets(&tdir.join(tillsync_till::DB_FILE), till);
-    let on_server = tickets(server_db, till);
+    let on_server = server_db.tickets(till);
     let k = on_server.len();
     assert!(
         k <= sold.len() && on_server[..] == sold[..k],
@@ -134,12 +168,12 @@ fn assert_nothing_lost(server_db: &Path, tdir: &Path, till: &str, when: &str) ->
 
 /// Every ticket on the server exactly once, verified, and nothing left to send.
 #[track_caller]
-fn assert_exactly_once(server_db: &Path, tdir: &Path, till: &str, expected: usize) {
+fn assert_exactly_once(server_db: &ServerSide, tdir: &Path, till: &str, expected: usize) {
     let sold = tickets(&tdir.join(tillsync_till::DB_FILE), till);
     assert_eq!(sold.len(), expected, "tickets sold on the till");
     let numbers: Vec<u64> = sold.iter().map(|t| t.0).collect();
     assert_eq!(numbers, (1..=expected as u64).collect::<Vec<_>>());
-    let on_server = tickets(server_db, till);
+    let on_server = server_db.tickets(till);
     if on_server != sold {
         let server_numbers: Vec<u64> = on_server.iter().map(|t| t.0).collect();
         let missing: Vec<u64> = numbers
@@ -154,15 +188,13 @@ fn assert_exactly_once(server_db: &Path, tdir: &Path, till: &str, expected: usiz
             sold.len()
         );
     }
-    let q = count(
-        server_db,
-        &format!("SELECT COUNT(*) FROM tillsync_ticket_quarantine WHERE till_id = '{till}'"),
-    );
+    let q = server_db.count(&format!(
+        "SELECT COUNT(*) FROM tillsync_ticket_quarantine WHERE till_id = '{till}'"
+    ));
     assert_eq!(q, 0, "tickets in quarantine");
-    let p = count(
-        server_db,
-        &format!("SELECT COUNT(*) FROM tillsync_ticket_link_pending WHERE till_id = '{till}'"),
-    );
+    let p = server_db.count(&format!(
+        "SELECT COUNT(*) FROM tillsync_ticket_link_pending WHERE till_id = '{till}'"
+    ));
     assert_eq!(p, 0, "chain links still pending");
     assert!(
         pending_keys(tdir).is_empty(),
@@ -183,7 +215,7 @@ fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -259,7 +291,7 @@ enum Cut {
 #[test]
 fn connection_cut_after_the_commit_or_inside_the_request_then_resend_stores_nothing_twice() {
     let (server, tdir, proxy) = ready_behind_proxy();
-    let db = server.dir().join("server.db");
+    let db = ServerSide::Test(&server);
     const BATCH: usize = 20;
     const PER_ROUND: usize = 50;
     // 0: nothing of the answer; 1 and 40: inside the status line and
@@ -326,7 +358,7 @@ fn connection_cut_after_the_commit_or_inside_the_request_then_resend_stores_noth
 #[test]
 fn till_killed_right_after_sending_then_sync_again_stores_every_ticket_once() {
     let (server, tdir, proxy) = ready_behind_proxy();
-    let db = server.dir().join("server.db");
+    let db = ServerSide::Test(&server);
     let root = server.root.path().to_path_buf();
     // Batches are of the till's default size (200): 450 tickets = 3 batches.
     const PER_ROUND: usize = 450;
@@ -352,7 +384,7 @@ fn till_killed_right_after_sending_then_sync_again_stores_every_ticket_once() {
             // 2: answers flowing, killed as the first commit lands (while the
             // till reads the answer, settles it, or sends the next batch).
             0 | 2 => wait_until("the server commits", Duration::from_secs(30), || {
-                tickets(&db, "T001").len() > before as usize
+                db.tickets("T001").len() > before as usize
             }),
             // 1: answer held, killed the moment the request left it.
             1 => {}
@@ -510,6 +542,7 @@ fn server_killed_with_a_batch_in_flight_then_restarted_stores_every_ticket_once(
     server.start();
     tillsync(&root, &["till", "sync", "--data", s(&tdir)]).ok();
     let db = dir.join("server.db");
+    let db = ServerSide::File(&db);
 
     // Each round: 400 tickets (2 batches of 200). Round 0: the server
     // commits the first batch, its answer is held back by the proxy, and the
@@ -531,7 +564,7 @@ fn server_killed_with_a_batch_in_flight_then_restarted_stores_every_ticket_once(
     for (round, strike) in strikes_ms.into_iter().enumerate() {
         sell(&tdir, PER_ROUND);
         sold += PER_ROUND;
-        let before = tickets(&db, "T001").len();
+        let before = db.tickets("T001").len();
         let matched = proxy.stats().matched;
         if strike.is_none() {
             proxy.delay_response(Duration::from_secs(30));
@@ -543,7 +576,7 @@ fn server_killed_with_a_batch_in_flight_then_restarted_stores_every_ticket_once(
         });
         match strike {
             None => wait_until("the server commits", Duration::from_secs(30), || {
-                tickets(&db, "T001").len() > before
+                db.tickets("T001").len() > before
             }),
             Some(ms) => std::thread::sleep(Duration::from_millis(ms)),
         }

@@ -123,11 +123,7 @@ fn statuses(r: &OutboxResponse) -> Vec<ItemStatus> {
 }
 
 fn count(server: &TestServer, sql: &str) -> i64 {
-    server
-        .db()
-        .conn()
-        .query_row(sql, [], |r| r.get(0))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    server.count(sql)
 }
 
 /// Rows in the ticket tables and the quarantine.
@@ -223,15 +219,13 @@ fn till_entry(list: &serde_json::Value, id: &str) -> serde_json::Value {
 }
 
 fn journal_pushes(server: &TestServer, till: &str) -> Vec<(String, String)> {
-    let db = server.db();
-    let mut stmt = db
-        .conn()
-        .prepare("SELECT result, detail FROM tillsync_journal WHERE kind = 'push' AND till = ?1 ORDER BY id")
-        .unwrap();
-    stmt.query_map([till], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    server
+        .rows(&format!(
+            "SELECT result, detail FROM tillsync_journal WHERE kind = 'push' AND till = '{till}' ORDER BY id"
+        ))
+        .into_iter()
+        .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap()))
+        .collect()
 }
 
 // ---- tests ----
@@ -248,15 +242,13 @@ fn tickets_are_stored_once_and_a_resent_batch_changes_nothing() {
     // 5 lines each, 1 payment, 3 VAT rates; no quarantine.
     assert_eq!(after_first, [20, 100, 20, 60, 0]);
     // The plain ERP tables hold the ticket as sold.
-    let (total, hash): (i64, String) = server
-        .db()
-        .conn()
-        .query_row(
-            r#"SELECT "total_cents", "hash" FROM "TICKET" WHERE "till_id" = 'T001' AND "number" = 3"#,
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let row = &server.rows(
+        r#"SELECT "total_cents", "hash" FROM "TICKET" WHERE "till_id" = 'T001' AND "number" = 3"#,
+    )[0];
+    let (total, hash): (i64, String) = (
+        row[0].as_deref().unwrap().parse().unwrap(),
+        row[1].clone().unwrap(),
+    );
     assert_eq!(
         (total, hash),
         (tickets[2].total_cents, tickets[2].hash.clone())
@@ -529,7 +521,7 @@ fn a_revoked_till_is_refused_and_a_rotated_key_still_verifies() {
     let r = t1.push(&[old_sale, new_sale]);
     assert_eq!(statuses(&r), vec![ItemStatus::Accepted; 2], "{r:?}");
 
-    server.db().revoke_till("T001").unwrap();
+    server.store().revoke_till("T001").unwrap();
     let next = t1.sell();
     let answer = post_outbox(
         server.web_addr,
@@ -685,4 +677,52 @@ fn bad_signature_and_broken_chain_answer_422_with_a_json_reason() {
     );
     // Only the good ticket is among the verified ones.
     assert_eq!(count(&server, "SELECT COUNT(*) FROM TICKET"), 1);
+}
+
+/// The last contact the server recorded for `till`.
+fn last_contact(server: &TestServer, till: &str) -> Option<String> {
+    server
+        .store()
+        .tills()
+        .expect("tills")
+        .into_iter()
+        .find(|t| t.till_id == till)
+        .and_then(|t| t.last_contact)
+}
+
+#[test]
+fn a_ping_with_credentials_counts_as_contact_and_a_ping_without_still_answers() {
+    let server = TestServer::start(20);
+    let seller = Seller::install(&server, "T001");
+    let addr = server.web_addr;
+    assert_eq!(last_contact(&server, "T001"), None, "no contact yet");
+
+    // Anonymous and wrongly authenticated pings answer and record nothing.
+    let (status, body) = raw(
+        addr,
+        &format!("GET /api/v1/ping HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        b"",
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = raw(
+        addr,
+        &format!(
+            "GET /api/v1/ping HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer T001:wrong\r\nConnection: close\r\n\r\n"
+        ),
+        b"",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        last_contact(&server, "T001"),
+        None,
+        "a bad token is no contact"
+    );
+
+    // The till's own ping (it sends its credentials) is a contact.
+    let ping = seller.client().ping().expect("ping");
+    assert_eq!(ping.status, "ok");
+    assert!(
+        last_contact(&server, "T001").is_some(),
+        "an authenticated ping records the till's contact"
+    );
 }

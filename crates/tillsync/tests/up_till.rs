@@ -83,14 +83,19 @@ fn till_counts(till: &Path) -> (i64, i64, i64) {
 
 /// Numbers of `till`'s tickets on the server, in the order they were stored.
 fn server_numbers(server: &TestServer, till: &str) -> Vec<u64> {
-    let db = server.db();
-    let mut stmt = db
-        .conn()
-        .prepare(r#"SELECT "number" FROM "TICKET" WHERE "till_id" = ?1 ORDER BY rowid"#)
-        .unwrap();
-    stmt.query_map([till], |r| r.get::<_, i64>(0))
-        .unwrap()
-        .map(|n| n.unwrap() as u64)
+    // Insertion order: SQLite's rowid, PostgreSQL's physical order of an
+    // insert-only table.
+    let order = if server.is_postgres() {
+        "ctid"
+    } else {
+        "rowid"
+    };
+    server
+        .rows(&format!(
+            r#"SELECT "number" FROM "TICKET" WHERE "till_id" = '{till}' ORDER BY {order}"#
+        ))
+        .into_iter()
+        .map(|r| r[0].as_deref().unwrap().parse().unwrap())
         .collect()
 }
 
@@ -103,7 +108,7 @@ fn assert_all_verified_but(server: &TestServer, till: &str, n: u64, quarantined:
         (1..=n).collect::<Vec<_>>(),
         "tickets on the server"
     );
-    let db = server.db();
+    let db = server.store();
     let state = db.ticket_state(Some(till)).unwrap();
     let st = &state[0];
     assert_eq!(
@@ -222,15 +227,13 @@ fn sold_offline_then_pushed_when_the_server_is_back() {
     assert_eq!(till_counts(&till), (4, 5, 0));
     assert_all_verified(&server, "T001", 4);
     // What the server stored is what the till sold.
-    let db = server.db();
-    let (stored_total, hash): (i64, String) = db
-        .conn()
-        .query_row(
-            r#"SELECT "total_cents", "hash" FROM "TICKET" WHERE "till_id" = 'T001' AND "number" = 1"#,
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let row = &server.rows(
+        r#"SELECT "total_cents", "hash" FROM "TICKET" WHERE "till_id" = 'T001' AND "number" = 1"#,
+    )[0];
+    let (stored_total, hash): (i64, String) = (
+        row[0].as_deref().unwrap().parse().unwrap(),
+        row[1].clone().unwrap(),
+    );
     assert_eq!(
         (stored_total, hash.as_str()),
         (total, first["hash"].as_str().unwrap())
@@ -483,6 +486,8 @@ fn till_run_pushes_within_a_few_intervals_through_an_outage_and_stops_on_sigterm
             s(&till),
             "--pull-interval-ms",
             "500",
+            "--listen",
+            "127.0.0.1:0",
         ])
         .current_dir(&till)
         .env_remove("TILLSYNC_TILL_DATA")

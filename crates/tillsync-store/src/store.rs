@@ -1,0 +1,472 @@
+//! The storage interface of the server: [`ServerStore`], every database need
+//! of the web service, the export and the commands, with one implementation
+//! per backend (SQLite: [`crate::ServerDb`]; PostgreSQL: [`crate::pg::PgServerDb`]),
+//! and [`open_server_store`], which picks the backend from the database URL.
+
+use tillsync_core::sync_table::{Direction, SyncTable};
+use tillsync_core::ticket::Ticket;
+use tillsync_wire::api::{
+    CustomerCreate, CustomerRecord, OutboxItem, OutboxResponse, TillReport, TillTable,
+};
+use tillsync_wire::index::IndexEntry;
+use tillsync_wire::layout::Layout;
+use tillsync_wire::value::ValueRef;
+
+use crate::StoreError;
+use crate::demo::DemoCounts;
+use crate::digest::TableDigest;
+use crate::server::{AuthFailure, Change, TableExport, TableState, TillRow};
+use crate::server_admin::JournalEntry;
+use crate::server_customers::{ConflictPolicy, ConflictRecord, CustomerOrigin};
+use crate::server_report::OutboxReport;
+use crate::server_up::{ReportedTable, TicketCheck, TicketListing, TillOverview, TillTickets};
+
+/// Which database engine holds the server's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// A SQLite file.
+    Sqlite,
+    /// A PostgreSQL database.
+    Postgres,
+}
+
+impl Backend {
+    /// `sqlite` or `postgres`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    /// `SQLite` or `PostgreSQL`.
+    pub fn engine_name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// One item of a till's outbox batch, after the checks that need no
+/// database (parsing, ticket hash and signature).
+pub enum BatchItem<'a> {
+    /// A readable ticket; `check` says whether its hash and signature hold.
+    Ticket {
+        /// Idempotency key.
+        key: &'a str,
+        /// The ticket.
+        ticket: &'a Ticket,
+        /// The ticket as the till sent it.
+        payload: &'a str,
+        /// Hash and signature check.
+        check: TicketCheck,
+    },
+    /// A ticket item whose payload is not a ticket (quarantined).
+    Unreadable {
+        /// Idempotency key.
+        key: &'a str,
+        /// The payload as sent.
+        payload: &'a str,
+        /// Why it is unreadable.
+        reason: &'a str,
+        /// SHA-256 of the payload.
+        fingerprint: &'a str,
+    },
+    /// A customer edit, abandon, or up-table row.
+    Other {
+        /// The item.
+        item: &'a OutboxItem,
+        /// SHA-256 of the canonical payload.
+        fingerprint: &'a str,
+    },
+}
+
+impl BatchItem<'_> {
+    /// The item's idempotency key.
+    pub fn key(&self) -> &str {
+        match self {
+            BatchItem::Ticket { key, .. } | BatchItem::Unreadable { key, .. } => key,
+            BatchItem::Other { item, .. } => &item.key,
+        }
+    }
+
+    /// What identifies the item's content (a resend has the same).
+    pub fn fingerprint(&self) -> &str {
+        match self {
+            BatchItem::Ticket { ticket, .. } => &ticket.hash,
+            BatchItem::Unreadable { fingerprint, .. } | BatchItem::Other { fingerprint, .. } => {
+                fingerprint
+            }
+        }
+    }
+}
+
+/// One outbox batch of a group stored by [`ServerStore::ingest_batches`]:
+/// the till and its items.
+pub type Batch<'b, 'a> = (&'b str, &'b [BatchItem<'a>]);
+
+/// The bookkeeping of the polling path for one till, written by
+/// [`ServerStore::write_bookkeeping`] without waiting for the disk.
+#[derive(Debug, Clone, Default)]
+pub struct Bookkeeping {
+    /// The till.
+    pub till: String,
+    /// Set its last contact to now.
+    pub contact: bool,
+    /// The table versions it reported.
+    pub tables: Option<Vec<TillTable>>,
+    /// What it reported of its outbox and error list.
+    pub report: Option<TillReport>,
+    /// A "packages-asked" journal line with this detail.
+    pub asked: Option<String>,
+}
+
+/// A row visitor of [`ExportSnapshot::read_full`]: the row and the value of
+/// the filter column (if any).
+pub type RowFn<'f> =
+    dyn FnMut(&[ValueRef<'_>], Option<ValueRef<'_>>) -> Result<(), StoreError> + 'f;
+
+/// A change visitor of [`ExportSnapshot::read_changes`].
+pub type ChangeFn<'f> = dyn FnMut(Change<'_>) -> Result<(), StoreError> + 'f;
+
+/// A consistent read view for one export: every read sees the database as of
+/// the moment the view started, and [`max_seq`](ExportSnapshot::max_seq)
+/// covers exactly the changes whose effects it sees. A change committed
+/// later (whatever its commit order) goes into the next export.
+pub trait ExportSnapshot {
+    /// Newest change-log sequence covered by this view.
+    fn max_seq(&self) -> i64;
+    /// The layout of `table` as seen by this view.
+    fn layout(&mut self, table: &str) -> Result<Layout, StoreError>;
+    /// Whether `table` has logged changes in (`from`, `to`].
+    fn has_changes(&mut self, table: &str, from: i64, to: i64) -> Result<bool, StoreError>;
+    /// Every row of `table` in key order.
+    fn read_full(
+        &mut self,
+        table: &str,
+        layout: &Layout,
+        filter: Option<&str>,
+        f: &mut RowFn<'_>,
+    ) -> Result<u64, StoreError>;
+    /// Every key changed in (`from`, `to`], once, with the row as it is in
+    /// this view (or `None` when deleted).
+    #[allow(clippy::too_many_arguments)]
+    fn read_changes(
+        &mut self,
+        table: &str,
+        layout: &Layout,
+        filter: Option<&str>,
+        from: i64,
+        to: i64,
+        f: &mut ChangeFn<'_>,
+    ) -> Result<u64, StoreError>;
+    /// End the view, keeping what it marked (on PostgreSQL, the change rows
+    /// it gave their sequence). Dropping it instead is safe: those changes
+    /// are then covered by the next export.
+    fn finish(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// Every database need of the server. Object safe: the server holds a
+/// `Box<dyn ServerStore>` chosen by [`open_server_store`].
+pub trait ServerStore: Send {
+    /// Which engine this is.
+    fn backend(&self) -> Backend;
+    /// The engine's version (`3.50.4`, `15.14`), read with a round trip.
+    fn engine_version(&self) -> Result<String, StoreError>;
+
+    // --- sync tables -----------------------------------------------------
+    /// Every registered sync table.
+    fn sync_tables(&self) -> Result<Vec<SyncTable>, StoreError>;
+    /// Register a sync table (checks, change capture), in one transaction.
+    fn add_sync_table(&mut self, t: &SyncTable) -> Result<Layout, StoreError> {
+        self.add_sync_table_with_policy(t, None)
+    }
+    /// Register a sync table with a conflict policy (up tables only).
+    fn add_sync_table_with_policy(
+        &mut self,
+        t: &SyncTable,
+        policy: Option<ConflictPolicy>,
+    ) -> Result<Layout, StoreError>;
+    /// Unregister a sync table and drop its change capture.
+    fn remove_sync_table(&mut self, table: &str, direction: Direction) -> Result<(), StoreError>;
+    /// Change a registered sync table's type, filter column and (up tables)
+    /// conflict policy, checked as a new one is, in one transaction.
+    fn edit_sync_table(
+        &mut self,
+        t: &SyncTable,
+        policy: Option<ConflictPolicy>,
+    ) -> Result<Layout, StoreError>;
+    /// Conflict policy of every sync table.
+    fn conflict_policies(&self) -> Result<Vec<(String, Direction, ConflictPolicy)>, StoreError>;
+    /// The layout of a business table.
+    fn layout(&self, table: &str) -> Result<Layout, StoreError>;
+    /// Rows and content hash of a business table (optionally one store's rows).
+    fn table_digest(
+        &self,
+        table: &str,
+        layout: &Layout,
+        filter: Option<(&str, &str)>,
+    ) -> Result<TableDigest, StoreError>;
+
+    // --- export ----------------------------------------------------------
+    /// The store a till belongs to, from `STORE_TILL`.
+    fn till_store(&self, till_id: &str) -> Result<String, StoreError>;
+    /// Every store that has a till.
+    fn stores(&self) -> Result<Vec<String>, StoreError>;
+    /// Export state of `table`.
+    fn table_state(&self, table: &str) -> Result<Option<TableState>, StoreError>;
+    /// Export state of every exported table.
+    fn table_states(&self) -> Result<Vec<TableState>, StoreError>;
+    /// Incremental versions published since the newest full package.
+    fn incrementals_since_full(&self, table: &str, full_version: u64) -> Result<u64, StoreError>;
+    /// Every package currently published.
+    fn published(&self) -> Result<Vec<IndexEntry>, StoreError>;
+    /// Take the lock that keeps exports apart across processes sharing this
+    /// database; `false` when another export holds it. Held until
+    /// [`unlock_export`](ServerStore::unlock_export) or the connection ends.
+    fn try_lock_export(&mut self) -> Result<bool, StoreError>;
+    /// Release the export lock.
+    fn unlock_export(&mut self) -> Result<(), StoreError>;
+    /// A consistent read view for one export.
+    fn snapshot(&mut self) -> Result<Box<dyn ExportSnapshot + '_>, StoreError>;
+    /// Record an export in one transaction; returns the files to purge.
+    fn record_export(
+        &mut self,
+        tables: &[TableExport],
+        retention: u32,
+    ) -> Result<Vec<String>, StoreError>;
+
+    // --- tills -----------------------------------------------------------
+    /// Issue (or rotate) a till's credentials.
+    fn issue_credentials(
+        &mut self,
+        till_id: &str,
+        token_sha256: &str,
+        ticket_public_key: &str,
+    ) -> Result<(), StoreError>;
+    /// Check a till's token (as its SHA-256).
+    fn authenticate(
+        &self,
+        till_id: &str,
+        token_sha256: &str,
+    ) -> Result<Result<(), AuthFailure>, StoreError>;
+    /// Record that a till called.
+    fn touch_till(&self, till_id: &str) -> Result<(), StoreError>;
+    /// Revoke a till.
+    fn revoke_till(&mut self, till_id: &str) -> Result<(), StoreError>;
+    /// Public keys (hex) that may have signed this till's tickets, newest first.
+    fn till_ticket_keys(&self, till_id: &str) -> Result<Vec<String>, StoreError>;
+    /// Every till of `STORE_TILL` with its credential state.
+    fn tills(&self) -> Result<Vec<TillRow>, StoreError>;
+    /// Add a line to the sync journal.
+    fn journal(
+        &self,
+        kind: &str,
+        till: Option<&str>,
+        result: &str,
+        detail: &str,
+    ) -> Result<(), StoreError>;
+
+    /// The sync journal, newest first: at most `limit` lines, only those of
+    /// `till` when given.
+    fn journal_entries(
+        &self,
+        till: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<JournalEntry>, StoreError>;
+
+    // --- up path ---------------------------------------------------------
+    /// Store one outbox batch of `till_id` in one transaction: idempotency
+    /// records, tickets (or quarantine), other items, the journal line.
+    /// Answers one result per item, after the commit.
+    fn ingest_batch(
+        &mut self,
+        till_id: &str,
+        items: &[BatchItem<'_>],
+    ) -> Result<OutboxResponse, StoreError>;
+    /// Store several outbox batches (of one till or several), answering
+    /// each as [`ingest_batch`](ServerStore::ingest_batch) would, every
+    /// answer only after the commit that covers its batch. A backend may
+    /// store them in one transaction and one commit (group commit); if that
+    /// fails, each batch is stored again in its own transaction, so that one
+    /// batch's error is only that batch's. The default: one transaction each.
+    fn ingest_batches(
+        &mut self,
+        batches: &[Batch<'_, '_>],
+    ) -> Vec<Result<OutboxResponse, StoreError>> {
+        batches
+            .iter()
+            .map(|(till, items)| self.ingest_batch(till, items))
+            .collect()
+    }
+    /// Write the bookkeeping of the polling path (last contact, reported
+    /// versions and outbox report, "packages-asked" journal lines) without
+    /// waiting for the disk: SQLite commits it with `synchronous = NORMAL`
+    /// (durable at the next full commit or checkpoint), PostgreSQL with
+    /// `SET LOCAL synchronous_commit = off`. A crash can lose the last
+    /// second of this bookkeeping, never a ticket or anything answered
+    /// after a commit.
+    fn write_bookkeeping(&mut self, writes: &[Bookkeeping]) -> Result<(), StoreError>;
+    /// Tickets received (verified and quarantined).
+    fn ticket_list(&self, till: Option<&str>) -> Result<Vec<TicketListing>, StoreError>;
+    /// Per till: tickets received, missing ranges, quarantined, rejected.
+    fn ticket_state(&self, till: Option<&str>) -> Result<Vec<TillTickets>, StoreError>;
+    /// Every till with credentials, contact, tickets and reported versions.
+    fn till_overview(&self) -> Result<Vec<TillOverview>, StoreError>;
+    /// Record the table versions a till reported.
+    fn record_till_tables(&mut self, till: &str, tables: &[TillTable]) -> Result<(), StoreError>;
+    /// Table versions the tills last reported.
+    fn till_tables(&self) -> Result<Vec<ReportedTable>, StoreError>;
+    /// Record what a till reported of its outbox and error list (with its
+    /// package request), replacing its previous report.
+    fn record_till_report(&mut self, till: &str, report: &TillReport) -> Result<(), StoreError>;
+    /// Every till's last outbox report, by till.
+    fn till_reports(&self) -> Result<Vec<OutboxReport>, StoreError>;
+
+    // --- customers -------------------------------------------------------
+    /// Create a customer from the template customer (unique code).
+    fn create_customer(
+        &mut self,
+        till_id: &str,
+        store: &str,
+        template: &str,
+        req: &CustomerCreate,
+    ) -> Result<CustomerRecord, StoreError>;
+    /// Where a customer was created.
+    fn customer_origin(&self, code: &str) -> Result<Option<CustomerOrigin>, StoreError>;
+    /// The conflicts audit.
+    fn conflicts(&self) -> Result<Vec<ConflictRecord>, StoreError>;
+    /// Layouts of the up-direction sync tables.
+    fn up_table_layouts(&self) -> Result<Vec<(String, Layout)>, StoreError>;
+
+    // --- business data ---------------------------------------------------
+    /// Create the demo business tables (`ART`, `CLI`, `T012`, `STORE_TILL`).
+    fn create_demo_tables(&mut self, items: usize, seed: u64) -> Result<DemoCounts, StoreError>;
+    /// Run SQL as another writer of the business tables would (the ERP,
+    /// tests, the demo): several statements, no result.
+    fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError>;
+    /// Every row of `sql`, each value as text (NULL: `None`; numbers in
+    /// decimal).
+    fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, StoreError>;
+    /// The first column of the first row of `sql`, as text (NULL or no row: `None`).
+    fn query_text(&mut self, sql: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .query_rows(sql)?
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next())
+            .flatten())
+    }
+}
+
+/// Open the server database named by `url`: `postgres://…` or
+/// `postgresql://…` opens PostgreSQL; anything else is a SQLite file path.
+pub fn open_server_store(url: &str) -> Result<Box<dyn ServerStore>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Box::new(crate::pg::PgServerDb::open(url)?))
+    } else {
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        Ok(Box::new(crate::ServerDb::open(std::path::Path::new(path))?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tillsync_wire::api::ItemStatus;
+
+    /// A group of batches of two tills, one batch twice (a resend racing the
+    /// first try), stored by `ingest_batches`; then bookkeeping.
+    fn group_and_bookkeeping(db: &mut dyn ServerStore) {
+        db.create_demo_tables(5, 1).unwrap();
+        let item = |payload: &'static str| BatchItem::Unreadable {
+            key: "k1",
+            payload,
+            reason: "not a ticket",
+            fingerprint: payload,
+        };
+        let (a, b) = ([item("a")], [item("b")]);
+        let batches: [Batch<'_, '_>; 4] = [("T001", &a), ("T002", &b), ("T001", &a), ("T002", &[])];
+        let statuses: Vec<Vec<ItemStatus>> = db
+            .ingest_batches(&batches)
+            .into_iter()
+            .map(|r| r.unwrap().results.into_iter().map(|i| i.status).collect())
+            .collect();
+        assert_eq!(
+            statuses,
+            vec![
+                vec![ItemStatus::Quarantined],
+                vec![ItemStatus::Quarantined],
+                vec![ItemStatus::Quarantined],
+                vec![],
+            ],
+            "a resend gets the first answer again"
+        );
+        let pushes = db
+            .journal_entries(None, 50)
+            .unwrap()
+            .into_iter()
+            .filter(|j| j.kind == "push")
+            .count();
+        assert_eq!(pushes, 3, "one journal line per non-empty batch");
+        let quarantined: u64 = db
+            .ticket_state(None)
+            .unwrap()
+            .iter()
+            .map(|t| t.quarantined)
+            .sum();
+        assert_eq!(quarantined, 2, "the resend stored nothing twice");
+
+        db.issue_credentials("T001", "sha", "key").unwrap();
+        db.write_bookkeeping(&[Bookkeeping {
+            till: "T001".into(),
+            contact: true,
+            tables: Some(vec![TillTable {
+                table: "ART".into(),
+                version: Some(4),
+                layout_hash: None,
+            }]),
+            report: Some(TillReport {
+                errors: 2,
+                ..Default::default()
+            }),
+            asked: Some("up to date".into()),
+        }])
+        .unwrap();
+        assert_eq!(db.till_tables().unwrap()[0].version, Some(4));
+        assert_eq!(db.till_reports().unwrap()[0].errors, 2);
+        assert!(
+            db.journal_entries(Some("T001"), 10)
+                .unwrap()
+                .iter()
+                .any(|j| j.kind == "packages-asked")
+        );
+        let contact = db
+            .query_text("SELECT last_contact FROM tillsync_tills WHERE till_id = 'T001'")
+            .unwrap();
+        assert!(contact.is_some(), "last contact written");
+    }
+
+    #[test]
+    fn group_commit_and_bookkeeping_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = open_server_store(dir.path().join("s.db").to_str().unwrap()).unwrap();
+        group_and_bookkeeping(db.as_mut());
+        assert_eq!(
+            db.query_text("PRAGMA synchronous").unwrap().as_deref(),
+            Some("2"),
+            "synchronous back to FULL"
+        );
+    }
+
+    #[test]
+    fn group_commit_and_bookkeeping_on_postgresql() {
+        let Some(fresh) = crate::pg::tests::FreshDb::new() else {
+            return;
+        };
+        let mut db = open_server_store(&fresh.url).unwrap();
+        group_and_bookkeeping(db.as_mut());
+    }
+}
