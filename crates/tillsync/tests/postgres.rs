@@ -684,23 +684,28 @@ fn postgresql_really_restarted_and_stopped_during_ingest_and_export() {
         Outage::Restart,
     ];
     let cluster = &cluster;
-    let (sold, pushes, back) = std::thread::scope(|sc| {
+    let (sold, pushes, back, stopped) = std::thread::scope(|sc| {
         let disturber = sc.spawn(move || {
             let mut back = Vec::new();
+            // From `pg_ctl stop` returning to `pg_ctl start` being called.
+            let mut stopped_window = None;
             for outage in outages {
                 std::thread::sleep(Duration::from_millis(400));
+                let down = Instant::now();
                 match outage {
                     Outage::Restart => cluster.restart_fast().unwrap(),
                     Outage::Stopped(d) => {
                         cluster.stop_fast().unwrap();
+                        let stopped = Instant::now();
                         std::thread::sleep(d);
+                        stopped_window = Some((stopped, Instant::now()));
                         cluster.start_again().unwrap();
                     }
                 }
-                back.push((outage, Instant::now()));
+                back.push((outage, down, Instant::now()));
             }
             std::thread::sleep(Duration::from_millis(300));
-            back
+            (back, stopped_window.unwrap())
         });
         let mut sold = 0;
         // (started, ended, delivered) of every push.
@@ -713,7 +718,7 @@ fn postgresql_really_restarted_and_stopped_during_ingest_and_export() {
             pushes.push((started, Instant::now(), r.unavailable.is_none()));
             std::thread::sleep(Duration::from_millis(20));
         }
-        let back = disturber.join().unwrap();
+        let (back, stopped) = disturber.join().unwrap();
         // The till's synchroniser goes on until nothing is pending.
         let t = Instant::now();
         loop {
@@ -728,34 +733,39 @@ fn postgresql_really_restarted_and_stopped_during_ingest_and_export() {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        (sold, pushes, back)
+        (sold, pushes, back, stopped)
     });
     let failed = pushes.iter().filter(|p| !p.2).count();
     eprintln!(
         "{} pushes during the outages, {failed} failed; {sold} tickets",
         pushes.len()
     );
-    // Each outage: how many pushes started after PostgreSQL was back still
-    // failed, and when the first delivered one started and ended.
-    for (outage, at) in &back {
-        let after: Vec<_> = pushes.iter().filter(|p| p.0 >= *at).collect();
-        let failures = after.iter().take_while(|p| !p.2).count();
-        let first_ok = after.iter().find(|p| p.2).map(|p| (p.0 - *at, p.1 - *at));
+    // Each outage (from the pg_ctl call to its return, when PostgreSQL
+    // accepts connections again): the pushes that failed, the first one
+    // delivered after (its end, from the return: pg_ctl may return a little
+    // after PostgreSQL is ready), and the failed pushes that started after
+    // the return (0: the store reconnects at the first call).
+    for (i, (outage, down, at)) in back.iter().enumerate() {
+        let next_down = back.get(i + 1).map(|b| b.1);
+        let failed = pushes
+            .iter()
+            .filter(|p| !p.2 && p.1 > *down && p.0 < *at)
+            .count();
+        let late_failures = pushes
+            .iter()
+            .filter(|p| !p.2 && p.0 >= *at && next_down.is_none_or(|n| p.0 < n))
+            .count();
+        let first_ok = pushes.iter().find(|p| p.2 && p.1 > *at).map(|p| p.1 - *at);
         eprintln!(
-            "{outage:?}: back, then {failures} failed push(es); first delivered push (started, ended) {first_ok:?} later"
+            "{outage:?}: {:?} from pg_ctl to back, {failed} push(es) failed, first delivered \
+             push ended {first_ok:?} after; {late_failures} failed after, before the next outage",
+            *at - *down
         );
     }
-    let during_stop = back
-        .iter()
-        .find_map(|(o, at)| match o {
-            Outage::Stopped(d) => Some((*at - *d, *at)),
-            Outage::Restart => None,
-        })
-        .unwrap();
     assert!(
         pushes
             .iter()
-            .any(|p| !p.2 && p.0 > during_stop.0 && p.1 < during_stop.1),
+            .any(|p| !p.2 && p.0 > stopped.0 && p.1 < stopped.1),
         "no push failed while PostgreSQL was stopped"
     );
     assert!(
