@@ -56,9 +56,20 @@ pub struct TestServer {
 impl TestServer {
     /// Init a server with `rows` demo items and start it (no export yet).
     pub fn start(rows: usize) -> Self {
+        Self::start_with(rows, pg::test_url().as_deref())
+    }
+
+    /// [`TestServer::start`] on a fresh database of the PostgreSQL server
+    /// of `admin_url` (e.g. a [`pg::PrivateCluster`]), whatever the test
+    /// run's backend.
+    pub fn start_on_postgres(rows: usize, admin_url: &str) -> Self {
+        Self::start_with(rows, Some(admin_url))
+    }
+
+    fn start_with(rows: usize, pg_admin_url: Option<&str>) -> Self {
         let root = tempfile::tempdir().expect("temp dir");
         let dir = root.path().join("server");
-        let pg = pg::test_url().map(|u| pg::PgDatabase::create(&u));
+        let pg = pg_admin_url.map(pg::PgDatabase::create);
         let (data, _) = DataDir::init_with_db(
             &dir,
             "DEMO",

@@ -3,8 +3,10 @@
 //! server processes on one database serving one till that switches between
 //! them (tickets exactly once, unique customer codes, one export at a time);
 //! PostgreSQL ending the server's connections during ingest and during an
-//! export. Tests that need a PostgreSQL skip (with a notice) unless
-//! `TILLSYNC_TEST_PG_URL` is set; CI sets it.
+//! export; a private cluster really restarted and stopped during ingest and
+//! during exports. Tests that need a PostgreSQL skip (with a notice) unless
+//! `TILLSYNC_TEST_PG_URL` is set (the private cluster: unless root and
+//! PostgreSQL's binaries are there); CI sets it.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -17,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use tillsync_core::ServerConfig;
 use tillsync_store::ServerStore;
+use tillsync_testkit::pg::PrivateCluster;
 use tillsync_testkit::proxy::FaultProxy;
 use tillsync_testkit::{TestServer, pull};
 use tillsync_till::push::{PushOptions, push};
@@ -552,4 +555,279 @@ fn writers_holding_transactions_across_exports_lose_no_change_at_the_till() {
         server.count("SELECT COUNT(*) FROM tillsync_changes WHERE export_seq IS NULL"),
         0
     );
+}
+
+/// A private PostgreSQL cluster for a test that restarts it, or `None`
+/// (skipped with a notice) without root and PostgreSQL's binaries; with
+/// `TILLSYNC_REQUIRE_PG=1` a missing requirement fails the test.
+fn private_cluster() -> Option<PrivateCluster> {
+    if let Err(missing) = PrivateCluster::requirements() {
+        assert!(
+            std::env::var("TILLSYNC_REQUIRE_PG").as_deref() != Ok("1"),
+            "TILLSYNC_REQUIRE_PG=1 but no private PostgreSQL cluster can run: {missing}"
+        );
+        eprintln!("SKIPPED: {missing}");
+        return None;
+    }
+    Some(PrivateCluster::start().unwrap_or_else(|e| panic!("private PostgreSQL cluster: {e}")))
+}
+
+/// `(number, hash)` of every ticket of `till` on the till in `tdir`.
+fn tickets_on_till(tdir: &Path, till: &str) -> Vec<(u64, String)> {
+    let c = rusqlite::Connection::open(tdir.join(tillsync_till::DB_FILE)).unwrap();
+    let mut st = c
+        .prepare(r#"SELECT "number", "hash" FROM "TICKET" WHERE "till_id" = ?1 ORDER BY "number""#)
+        .unwrap();
+    st.query_map([till], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Every ticket sold on the till is on the server exactly once, the same
+/// hashes, verified and chained without a gap; nothing in quarantine,
+/// no link pending, the till's outbox empty and nothing set aside.
+#[track_caller]
+fn assert_every_ticket_once_and_chained(server: &TestServer, tdir: &Path, till: &str, sold: u64) {
+    let on_till = tickets_on_till(tdir, till);
+    assert_eq!(
+        on_till.iter().map(|t| t.0).collect::<Vec<_>>(),
+        (1..=sold).collect::<Vec<_>>(),
+        "tickets sold on the till"
+    );
+    let on_server = tickets_on_server(server, till);
+    assert_eq!(
+        on_server.iter().map(|t| t.0).collect::<Vec<_>>(),
+        (1..=sold).collect::<Vec<_>>(),
+        "every ticket exactly once on the server"
+    );
+    assert!(
+        on_server == on_till,
+        "the server's hashes differ from the till's"
+    );
+    let db = server.store();
+    let st = &db.ticket_state(Some(till)).unwrap()[0];
+    assert_eq!(
+        (
+            st.verified,
+            st.quarantined,
+            st.rejected,
+            st.links_pending,
+            st.highest_contiguous
+        ),
+        (sold, 0, 0, 0, sold),
+        "{st:?}"
+    );
+    assert!(st.missing.is_empty(), "{st:?}");
+    let list = db.ticket_list(Some(till)).unwrap();
+    assert!(
+        list.iter()
+            .all(|t| t.status == "verified" && t.link == Some("verified")),
+        "a ticket is not verified and chained: {:?}",
+        list.iter()
+            .find(|t| t.status != "verified" || t.link != Some("verified"))
+    );
+    assert_eq!(
+        server.count("SELECT COUNT(*) FROM tillsync_ticket_quarantine"),
+        0
+    );
+    assert_eq!(
+        server.count("SELECT COUNT(*) FROM tillsync_ticket_link_pending"),
+        0
+    );
+    let c = rusqlite::Connection::open(tdir.join(tillsync_till::DB_FILE)).unwrap();
+    let left: i64 = c
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM tillsync_outbox) + (SELECT COUNT(*) FROM tillsync_outbox_errors)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        left, 0,
+        "the till's outbox is not empty or items were set aside"
+    );
+}
+
+/// What the cluster goes through while the till pushes.
+#[derive(Debug, Clone, Copy)]
+enum Outage {
+    /// `pg_ctl restart -m fast`.
+    Restart,
+    /// `pg_ctl stop -m fast`, this long refusing connections, `pg_ctl start`.
+    Stopped(Duration),
+}
+
+/// Faults, with a real PostgreSQL: a private cluster restarted
+/// (`pg_ctl restart -m fast`) and stopped for 2 s while a till sells and
+/// pushes through `server run`'s web service: the pushes that meet the
+/// outage fail, the till retries, and every ticket is on the server exactly
+/// once, chained. Then exports started during restarts fail cleanly (or
+/// complete), the rerun publishes, and the till loads every change.
+#[test]
+fn postgresql_really_restarted_and_stopped_during_ingest_and_export() {
+    let Some(cluster) = private_cluster() else {
+        return;
+    };
+    // Dropped before the cluster (declared after it), even on panic.
+    let server = TestServer::start_on_postgres(2_000, &cluster.admin_url);
+    server.export();
+    let t1 = server.install_till("T001");
+    pull(&t1).unwrap();
+
+    // Part 1: ingest. One thread restarts and stops the cluster; the till
+    // sells and pushes all along.
+    let outages = [
+        Outage::Restart,
+        Outage::Stopped(Duration::from_secs(2)),
+        Outage::Restart,
+        Outage::Restart,
+    ];
+    let cluster = &cluster;
+    let (sold, pushes, back, stopped) = std::thread::scope(|sc| {
+        let disturber = sc.spawn(move || {
+            let mut back = Vec::new();
+            // From `pg_ctl stop` returning to `pg_ctl start` being called.
+            let mut stopped_window = None;
+            for outage in outages {
+                std::thread::sleep(Duration::from_millis(400));
+                let down = Instant::now();
+                match outage {
+                    Outage::Restart => cluster.restart_fast().unwrap(),
+                    Outage::Stopped(d) => {
+                        cluster.stop_fast().unwrap();
+                        let stopped = Instant::now();
+                        std::thread::sleep(d);
+                        stopped_window = Some((stopped, Instant::now()));
+                        cluster.start_again().unwrap();
+                    }
+                }
+                back.push((outage, down, Instant::now()));
+            }
+            std::thread::sleep(Duration::from_millis(300));
+            (back, stopped_window.unwrap())
+        });
+        let mut sold = 0;
+        // (started, ended, delivered) of every push.
+        let mut pushes = Vec::new();
+        while !disturber.is_finished() {
+            sell(&t1, 2);
+            sold += 2;
+            let started = Instant::now();
+            let r = push_all(&t1, 5);
+            pushes.push((started, Instant::now(), r.unavailable.is_none()));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let (back, stopped) = disturber.join().unwrap();
+        // The till's synchroniser goes on until nothing is pending.
+        let t = Instant::now();
+        loop {
+            let r = push_all(&t1, 5);
+            if r.pending == 0 && r.unavailable.is_none() {
+                break;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "the outbox never drained after PostgreSQL came back: {r:?}\n{}",
+                cluster.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        (sold, pushes, back, stopped)
+    });
+    let failed = pushes.iter().filter(|p| !p.2).count();
+    eprintln!(
+        "{} pushes during the outages, {failed} failed; {sold} tickets",
+        pushes.len()
+    );
+    // Each outage (from the pg_ctl call to its return, when PostgreSQL
+    // accepts connections again): the pushes that failed, the first one
+    // delivered after (its end, from the return: pg_ctl may return a little
+    // after PostgreSQL is ready), and the failed pushes that started after
+    // the return (0: the store reconnects at the first call).
+    for (i, (outage, down, at)) in back.iter().enumerate() {
+        let next_down = back.get(i + 1).map(|b| b.1);
+        let failed = pushes
+            .iter()
+            .filter(|p| !p.2 && p.1 > *down && p.0 < *at)
+            .count();
+        let late_failures = pushes
+            .iter()
+            .filter(|p| !p.2 && p.0 >= *at && next_down.is_none_or(|n| p.0 < n))
+            .count();
+        let first_ok = pushes.iter().find(|p| p.2 && p.1 > *at).map(|p| p.1 - *at);
+        eprintln!(
+            "{outage:?}: {:?} from pg_ctl to back, {failed} push(es) failed, first delivered \
+             push ended {first_ok:?} after; {late_failures} failed after, before the next outage",
+            *at - *down
+        );
+    }
+    assert!(
+        pushes
+            .iter()
+            .any(|p| !p.2 && p.0 > stopped.0 && p.1 < stopped.1),
+        "no push failed while PostgreSQL was stopped"
+    );
+    assert!(
+        pushes.iter().any(|p| p.2),
+        "no push was delivered between the outages"
+    );
+    assert_every_ticket_once_and_chained(&server, &t1, "T001", sold);
+
+    // Part 2: exports during a restart. Round 0 starts once the cluster is
+    // seen going down; the others start first and the restart follows a
+    // little later each round, meeting them at different points of their
+    // run (or after it).
+    let mut export_failures = 0;
+    for round in 0..4u64 {
+        server.erp(&format!(
+            "UPDATE ART SET price_cents = price_cents + 1;
+             INSERT INTO ART(code, label, price_cents, vat_rate_bp)
+               VALUES ('PGR{round}', 'Après redémarrage {round}', 100, 2000);"
+        ));
+        let started = Instant::now();
+        let result = std::thread::scope(|sc| {
+            let delay = Duration::from_millis([0, 0, 60, 150][round as usize]);
+            let restart = sc.spawn(move || {
+                std::thread::sleep(delay);
+                cluster.restart_fast().unwrap()
+            });
+            if round == 0 {
+                let t = Instant::now();
+                while tillsync_store::pg::connect(&cluster.admin_url).is_ok() {
+                    assert!(
+                        t.elapsed() < Duration::from_secs(10),
+                        "the cluster never went down"
+                    );
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }
+            let r = server.try_export(round == 3);
+            restart.join().unwrap();
+            r
+        });
+        let took = started.elapsed();
+        match &result {
+            Ok(_) => eprintln!("round {round}: the export completed ({took:?})"),
+            Err(e) => {
+                export_failures += 1;
+                eprintln!(
+                    "round {round}: the export failed as PostgreSQL restarted ({took:?}): {e}"
+                );
+            }
+        }
+        // After the restart: the rerun publishes and the till loads it.
+        let t = Instant::now();
+        server.export();
+        eprintln!("round {round}: the rerun took {:?}", t.elapsed());
+        pull(&t1).unwrap();
+        server.assert_till_matches(&t1);
+    }
+    assert!(export_failures > 0, "no export met the restart");
+    assert_eq!(
+        server.count("SELECT COUNT(*) FROM tillsync_changes WHERE export_seq IS NULL"),
+        0,
+        "changes left behind"
+    );
+    assert_every_ticket_once_and_chained(&server, &t1, "T001", sold);
 }
