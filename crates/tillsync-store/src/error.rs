@@ -100,8 +100,10 @@ pub enum StoreError {
     /// Data that should be in our own tables is not.
     #[error("inconsistent tillsync data: {0}")]
     Inconsistent(String),
-    /// PostgreSQL said no (or could not be reached).
-    #[error("PostgreSQL: {0}")]
+    /// PostgreSQL said no (or could not be reached). The text is the
+    /// server's own message when there is one ("terminating connection due
+    /// to administrator command"), not the client's bare "db error".
+    #[error("PostgreSQL: {}", crate::pg::pg_message(.0))]
     Postgres(#[from] postgres::Error),
 }
 

@@ -885,7 +885,12 @@ fn tills_in(c: &mut impl GenericClient) -> Result<Vec<TillRow>, StoreError> {
 pub fn pg_message(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(d) => d.message().to_string(),
-        None => e.to_string(),
+        None => match std::error::Error::source(e) {
+            // "error connecting to server: Connection refused", not just
+            // "error connecting to server".
+            Some(src) if !e.to_string().contains(&src.to_string()) => format!("{e}: {src}"),
+            _ => e.to_string(),
+        },
     }
 }
 
