@@ -99,6 +99,9 @@ pub enum Due {
 
 /// Read connections of the polling path (one per core of the target machine).
 const READ_CONNECTIONS: usize = 2;
+/// On PostgreSQL, where a read is a network round trip that mostly waits
+/// (the database works in its own processes), more of them.
+const PG_READ_CONNECTIONS: usize = 16;
 
 /// How often the deferred writer runs, and how many tills it writes per
 /// hold of the write connection (so that a ticket batch waits little).
@@ -187,7 +190,11 @@ impl AppState {
         let cfg = data.config()?;
         let db = data.open_store_with(&cfg)?;
         let contact_every = contact_write_every(&cfg);
-        let read_dbs = (0..READ_CONNECTIONS)
+        let readers = match db.backend() {
+            Backend::Sqlite => READ_CONNECTIONS,
+            Backend::Postgres => PG_READ_CONNECTIONS,
+        };
+        let read_dbs = (0..readers)
             .map(|_| data.open_store_with(&cfg).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
         let state = Arc::new(AppState {
@@ -196,7 +203,7 @@ impl AppState {
             folder: cfg.folder.name,
             db: Mutex::new(db),
             read_dbs,
-            read_permits: tokio::sync::Semaphore::new(READ_CONNECTIONS),
+            read_permits: tokio::sync::Semaphore::new(readers),
             write_permit: tokio::sync::Semaphore::new(1),
             ticket_keys: Default::default(),
             metrics: Default::default(),

@@ -421,19 +421,26 @@ fn server_cpu() -> Option<Duration> {
 
 /// The demo items, as a till prices them.
 pub(crate) fn priced_items(data: &DataDir) -> Result<Vec<PricedItem>> {
-    let db = data.open_db()?;
-    let mut stmt = db
-        .conn()
-        .prepare("SELECT code, label, price_cents, vat_rate_bp FROM \"ART\" ORDER BY code")?;
-    let rows = stmt.query_map([], |r| {
-        Ok(PricedItem {
-            code: r.get(0)?,
-            label: r.get(1)?,
-            price_cents: r.get(2)?,
-            vat_rate_bp: r.get(3)?,
+    let mut db = data.open_store()?;
+    let rows =
+        db.query_rows("SELECT code, label, price_cents, vat_rate_bp FROM \"ART\" ORDER BY code")?;
+    let number = |v: &Option<String>, what: &str| -> Result<i64> {
+        v.as_deref()
+            .with_context(|| format!("ART.{what} is NULL"))?
+            .parse::<i64>()
+            .with_context(|| format!("ART.{what} is not a number"))
+    };
+    let items = rows
+        .iter()
+        .map(|r| {
+            Ok(PricedItem {
+                code: r[0].clone().context("ART.code is NULL")?,
+                label: r[1].clone().unwrap_or_default(),
+                price_cents: number(&r[2], "price_cents")?,
+                vat_rate_bp: number(&r[3], "vat_rate_bp")?,
+            })
         })
-    })?;
-    let items = rows.collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>>>()?;
     if items.is_empty() {
         bail!("the demo ART is empty");
     }
