@@ -257,8 +257,14 @@ impl AppState {
         self: &Arc<Self>,
         b: Bookkeeping,
     ) -> Result<(), HttpError> {
-        self.with_db(move |db| Ok(db.write_bookkeeping(std::slice::from_ref(&b))?))
-            .await
+        let write =
+            move |db: &mut dyn ServerStore| Ok(db.write_bookkeeping(std::slice::from_ref(&b))?);
+        match self.backend {
+            // SQLite has one writer: the write connection.
+            Backend::Sqlite => self.with_db(write).await,
+            // PostgreSQL takes writers in parallel: any pooled connection.
+            Backend::Postgres => self.with_read_db(write).await,
+        }
     }
 
     /// Run `f`, a short read of the polling path (tens of µs on SQLite: a
@@ -283,14 +289,14 @@ impl AppState {
     }
 
     /// A free read connection (the caller holds a permit, so one is free).
-    fn read_connection(&self) -> std::sync::MutexGuard<'_, Box<dyn ServerStore>> {
+    pub(crate) fn read_connection(&self) -> std::sync::MutexGuard<'_, Box<dyn ServerStore>> {
         self.read_dbs
             .iter()
             .find_map(|c| c.try_lock().ok())
             .unwrap_or_else(|| self.read_dbs[0].lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// Run `f` on a read connection (`f` must not write).
+    /// Run `f` on a pooled connection (on SQLite `f` must not write).
     pub(crate) async fn with_read_db<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&mut dyn ServerStore) -> Result<T, HttpError> + Send + 'static,
