@@ -92,14 +92,14 @@ pub struct FleetArgs {
 
 /// A fresh PostgreSQL database for one run, created through the URL the
 /// bench was given and dropped (with its connections) at the end.
-struct FreshPg {
+pub(crate) struct FreshPg {
     admin: String,
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl FreshPg {
-    fn create(admin: &str) -> Result<FreshPg> {
+    pub(crate) fn create(admin: &str) -> Result<FreshPg> {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
