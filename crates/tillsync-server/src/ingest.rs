@@ -225,6 +225,15 @@ fn ingest(state: &Arc<AppState>, till: Till, body: &[u8]) -> Result<OutboxRespon
     Ok(resp)
 }
 
+/// The connection that reads a till's ticket keys: on PostgreSQL one of the
+/// pool, on SQLite the write connection (the pool's are for async workers).
+fn key_reader(state: &AppState) -> std::sync::MutexGuard<'_, Box<dyn ServerStore>> {
+    match state.backend {
+        tillsync_store::Backend::Sqlite => lock(state),
+        tillsync_store::Backend::Postgres => state.read_connection(),
+    }
+}
+
 fn lock(state: &AppState) -> std::sync::MutexGuard<'_, Box<dyn ServerStore>> {
     state.db.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -345,7 +354,7 @@ fn verify_signatures(
     let cache = &state.ticket_keys;
     let mut keys = match cache.get(&till.id) {
         Some(k) => k,
-        None => cache.load(lock(state).as_ref(), &till.id)?,
+        None => cache.load(key_reader(state).as_ref(), &till.id)?,
     };
     if let Some(newest) = keys.first() {
         let messages: Vec<&[u8]> = signed.iter().map(|(_, d, _)| &d[..]).collect();
@@ -362,7 +371,7 @@ fn verify_signatures(
         if !ok && !refreshed {
             // A key issued since the cache was filled: read them again.
             refreshed = true;
-            keys = cache.load(lock(state).as_ref(), &till.id)?;
+            keys = cache.load(key_reader(state).as_ref(), &till.id)?;
             ok = verified(&keys);
         }
         if !ok && let Prepared::Ticket { ticket, check, .. } = &mut out[*i] {
@@ -446,10 +455,22 @@ impl GroupCommit {
             let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
             let sender = queue.get_or_insert_with(|| {
                 let (sender, jobs) = std::sync::mpsc::channel();
-                std::thread::Builder::new()
-                    .name("tillsync-commit".into())
-                    .spawn(move || committer(jobs))
-                    .expect("the group commit thread starts");
+                let jobs = Arc::new(Mutex::new(jobs));
+                // SQLite has one writer: one thread, on the write connection.
+                // PostgreSQL takes writers in parallel: several threads,
+                // each with its own connection (a statement is a network
+                // round trip; one connection would serialise them all).
+                let threads = match state.backend {
+                    tillsync_store::Backend::Sqlite => 1,
+                    tillsync_store::Backend::Postgres => PG_COMMITTERS,
+                };
+                for i in 0..threads {
+                    let (jobs, state) = (jobs.clone(), Arc::downgrade(state));
+                    std::thread::Builder::new()
+                        .name(format!("tillsync-commit-{i}"))
+                        .spawn(move || committer(&jobs, &state))
+                        .expect("the group commit thread starts");
+                }
                 sender
             });
             sender.send(job)
@@ -464,16 +485,34 @@ impl GroupCommit {
     }
 }
 
-/// The group commit thread: until every sender is gone.
-fn committer(jobs: std::sync::mpsc::Receiver<Job>) {
-    while let Ok(first) = jobs.recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(j) => group.push(j),
-                Err(_) => break,
-            }
+/// Group commit threads on PostgreSQL (one connection each).
+const PG_COMMITTERS: usize = 6;
+
+/// A group commit thread: until every sender is gone. On PostgreSQL it
+/// opens its own connection (the write connection when that fails).
+fn committer(jobs: &Mutex<std::sync::mpsc::Receiver<Job>>, state: &std::sync::Weak<AppState>) {
+    let mut own: Option<Box<dyn ServerStore>> = state.upgrade().and_then(|s| {
+        if s.backend == tillsync_store::Backend::Sqlite {
+            return None;
         }
+        s.data
+            .open_store()
+            .inspect_err(|e| tracing::warn!(error = %e, "group commit: no connection of its own"))
+            .ok()
+    });
+    loop {
+        let group = {
+            let jobs = jobs.lock().unwrap_or_else(|p| p.into_inner());
+            let Ok(first) = jobs.recv() else { return };
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match jobs.try_recv() {
+                    Ok(j) => group.push(j),
+                    Err(_) => break,
+                }
+            }
+            group
+        };
         let state = group[0].state.clone();
         let results = {
             let items: Vec<Vec<BatchItem<'_>>> =
@@ -483,7 +522,10 @@ fn committer(jobs: std::sync::mpsc::Receiver<Job>) {
                 .zip(&items)
                 .map(|(j, i)| (j.till.id.as_str(), i.as_slice()))
                 .collect();
-            lock(&state).ingest_batches(&batches)
+            match own.as_mut() {
+                Some(db) => db.ingest_batches(&batches),
+                None => lock(&state).ingest_batches(&batches),
+            }
         };
         for (job, r) in group.into_iter().zip(results) {
             let _ = job.done.send((job.items, r));

@@ -99,6 +99,9 @@ pub enum Due {
 
 /// Read connections of the polling path (one per core of the target machine).
 const READ_CONNECTIONS: usize = 2;
+/// On PostgreSQL, where a read is a network round trip that mostly waits
+/// (the database works in its own processes), more of them.
+const PG_READ_CONNECTIONS: usize = 16;
 
 /// How often the deferred writer runs, and how many tills it writes per
 /// hold of the write connection (so that a ticket batch waits little).
@@ -187,7 +190,11 @@ impl AppState {
         let cfg = data.config()?;
         let db = data.open_store_with(&cfg)?;
         let contact_every = contact_write_every(&cfg);
-        let read_dbs = (0..READ_CONNECTIONS)
+        let readers = match db.backend() {
+            Backend::Sqlite => READ_CONNECTIONS,
+            Backend::Postgres => PG_READ_CONNECTIONS,
+        };
+        let read_dbs = (0..readers)
             .map(|_| data.open_store_with(&cfg).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
         let state = Arc::new(AppState {
@@ -196,7 +203,7 @@ impl AppState {
             folder: cfg.folder.name,
             db: Mutex::new(db),
             read_dbs,
-            read_permits: tokio::sync::Semaphore::new(READ_CONNECTIONS),
+            read_permits: tokio::sync::Semaphore::new(readers),
             write_permit: tokio::sync::Semaphore::new(1),
             ticket_keys: Default::default(),
             metrics: Default::default(),
@@ -250,8 +257,14 @@ impl AppState {
         self: &Arc<Self>,
         b: Bookkeeping,
     ) -> Result<(), HttpError> {
-        self.with_db(move |db| Ok(db.write_bookkeeping(std::slice::from_ref(&b))?))
-            .await
+        let write =
+            move |db: &mut dyn ServerStore| Ok(db.write_bookkeeping(std::slice::from_ref(&b))?);
+        match self.backend {
+            // SQLite has one writer: the write connection.
+            Backend::Sqlite => self.with_db(write).await,
+            // PostgreSQL takes writers in parallel: any pooled connection.
+            Backend::Postgres => self.with_read_db(write).await,
+        }
     }
 
     /// Run `f`, a short read of the polling path (tens of µs on SQLite: a
@@ -276,14 +289,14 @@ impl AppState {
     }
 
     /// A free read connection (the caller holds a permit, so one is free).
-    fn read_connection(&self) -> std::sync::MutexGuard<'_, Box<dyn ServerStore>> {
+    pub(crate) fn read_connection(&self) -> std::sync::MutexGuard<'_, Box<dyn ServerStore>> {
         self.read_dbs
             .iter()
             .find_map(|c| c.try_lock().ok())
             .unwrap_or_else(|| self.read_dbs[0].lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// Run `f` on a read connection (`f` must not write).
+    /// Run `f` on a pooled connection (on SQLite `f` must not write).
     pub(crate) async fn with_read_db<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&mut dyn ServerStore) -> Result<T, HttpError> + Send + 'static,

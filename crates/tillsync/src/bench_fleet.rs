@@ -30,6 +30,7 @@ use tillsync_core::Direction;
 use tillsync_core::ticket::PricedItem;
 use tillsync_server::DataDir;
 use tillsync_server::export::{ExportOptions, export};
+use tillsync_store::Backend;
 use tillsync_wire::api::{
     AvailableRequest, AvailableResponse, ItemStatus, OutboxResponse, TillTable,
 };
@@ -73,8 +74,11 @@ pub struct FleetArgs {
     /// Items in the demo `ART`.
     #[arg(long, default_value_t = 10_000)]
     pub items: usize,
-    /// `db.url` of the server (default: the embedded SQLite database of the
-    /// data folder), e.g. `postgres://user@host/db` once that backend exists.
+    /// A PostgreSQL server to run on, `postgres://user:password@host:port/db`
+    /// of a role that may create databases (default: the embedded SQLite
+    /// database of the data folder). The bench creates a fresh database
+    /// there for the run (`server init --db-url` into it) and drops it at
+    /// the end.
     #[arg(long)]
     pub db_url: Option<String>,
     /// Folder to make the temporary bench folder in (default: the system
@@ -84,6 +88,46 @@ pub struct FleetArgs {
     /// Keep the temp folder (server data folder and log) for analysis.
     #[arg(long)]
     pub keep: bool,
+}
+
+/// A fresh PostgreSQL database for one run, created through the URL the
+/// bench was given and dropped (with its connections) at the end.
+pub(crate) struct FreshPg {
+    admin: String,
+    name: String,
+    pub(crate) url: String,
+}
+
+impl FreshPg {
+    pub(crate) fn create(admin: &str) -> Result<FreshPg> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let name = format!("tillsync_fleet_{}_{nanos:09}", std::process::id());
+        tillsync_store::pg::connect(admin)?
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .with_context(|| format!("creating the bench database {name}"))?;
+        Ok(FreshPg {
+            admin: admin.to_string(),
+            url: tillsync_store::pg::url_with_database(admin, &name),
+            name,
+        })
+    }
+}
+
+impl Drop for FreshPg {
+    fn drop(&mut self) {
+        let dropped = tillsync_store::pg::connect(&self.admin).map(|mut c| {
+            c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+        });
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop the bench database {}", self.name);
+        }
+    }
 }
 
 // ---- the report ----
@@ -558,19 +602,15 @@ struct Creds {
 fn setup(
     root: &Path,
     args: &FleetArgs,
+    db_url: Option<&str>,
     web: u16,
     ftp: u16,
 ) -> Result<(DataDir, Vec<Creds>, AvailableRequest)> {
-    let (data, _) = DataDir::init(&root.join("server"), "FLEET", Some(args.items))?;
+    let (data, _) = DataDir::init_with_db(&root.join("server"), "FLEET", Some(args.items), db_url)?;
     let mut cfg = data.config()?;
     cfg.set("server.listen", &format!("127.0.0.1:{web}"))?;
     cfg.set("ftp.listen", &format!("127.0.0.1:{ftp}"))?;
     cfg.set("till.webservice_url", &format!("http://127.0.0.1:{web}/"))?;
-    if let Some(url) = &args.db_url {
-        // The demo data above went into the embedded database: moving it
-        // to another database is the backend's init, not the bench's.
-        cfg.set("db.url", url)?;
-    }
     cfg.save(data.path())?;
 
     let mut rng = Rng(0xF1EE7 ^ std::process::id() as u64);
@@ -581,7 +621,7 @@ fn setup(
         }
         b
     };
-    let mut db = data.open_db()?;
+    let mut db = data.open_store()?;
     let stores = db.stores()?;
     if stores.is_empty() {
         bail!("the demo data has no store");
@@ -593,24 +633,33 @@ fn setup(
             key: SigningKey::from_bytes(&bytes32()),
         })
         .collect();
-    {
-        let tx = db.conn_mut().transaction()?;
-        for (i, c) in creds.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO \"STORE_TILL\" (\"till_id\", \"store\", \"label\") VALUES (?1, ?2, ?3)",
-                [
-                    c.id.as_str(),
-                    &stores[i % stores.len()],
-                    &format!("fleet till {}", c.id),
-                ],
+    // The tills in STORE_TILL: one statement (so one transaction), the
+    // same SQL on both backends; the ids are generated, the stores quoted.
+    let quote = |v: &str| format!("'{}'", v.replace('\'', "''"));
+    let rows: Vec<String> = creds
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            format!(
+                "({}, {}, {})",
+                quote(&c.id),
+                quote(&stores[i % stores.len()]),
+                quote(&format!("fleet till {}", c.id))
             )
-            .with_context(|| format!("adding till {} to STORE_TILL", c.id))?;
-        }
-        tx.commit()?;
-    }
+        })
+        .collect();
+    db.execute_batch(&format!(
+        "INSERT INTO \"STORE_TILL\" (\"till_id\", \"store\", \"label\") VALUES {}",
+        rows.join(", ")
+    ))
+    .context("adding the fleet's tills to STORE_TILL")?;
     // The store has no bulk method: one `issue_credentials` transaction per
-    // till, without waiting for the disk (setup only, not measured).
-    db.conn().pragma_update(None, "synchronous", "OFF")?;
+    // till, without waiting for the disk (setup only, not measured; this
+    // connection is closed afterwards).
+    db.execute_batch(match db.backend() {
+        Backend::Sqlite => "PRAGMA synchronous = OFF",
+        Backend::Postgres => "SET synchronous_commit = off",
+    })?;
     for c in &creds {
         db.issue_credentials(
             &c.id,
@@ -618,7 +667,6 @@ fn setup(
             &hex(&c.key.verifying_key().to_bytes()),
         )?;
     }
-    db.conn().pragma_update(None, "synchronous", "FULL")?;
     drop(db);
 
     let cfg = data.config()?;
@@ -629,7 +677,7 @@ fn setup(
         ExportOptions { full: false },
         &mut |_| {},
     )?;
-    let db = data.open_db()?;
+    let db = data.open_store()?;
     let mut tables = Vec::new();
     for t in db.sync_tables()? {
         if t.direction != Direction::Down {
@@ -711,17 +759,23 @@ pub fn run(args: FleetArgs, out: &Out) -> Result<ExitCode> {
     );
     let t = Instant::now();
     let (web, ftp) = (free_port()?, free_port()?);
-    let (data, creds, request) = setup(&root, &args, web, ftp)?;
+    // On PostgreSQL, a fresh database for this run (dropped at the end).
+    let fresh = match &args.db_url {
+        Some(url) => Some(FreshPg::create(url)?),
+        None => None,
+    };
+    let (data, creds, request) = setup(
+        &root,
+        &args,
+        fresh.as_ref().map(|f| f.url.as_str()),
+        web,
+        ftp,
+    )?;
     let items = priced_items(&data)?;
     let cfg = data.config()?;
-    let db_label = match &args.db_url {
-        // Host and database only: the URL may hold a password.
-        Some(url) => {
-            let at = url.rsplit('@').next().unwrap_or(url);
-            let at = at.split('?').next().unwrap_or(at);
-            format!("db.url …{}", at.trim_start_matches("postgres://"))
-        }
-        None => format!("SQLite {}", data.open_db()?.engine_version()),
+    let db_label = {
+        let db = data.open_store()?;
+        format!("{} {}", db.backend().engine_name(), db.engine_version()?)
     };
     let setup_ms = ms(t.elapsed());
 
@@ -863,10 +917,12 @@ pub fn run(args: FleetArgs, out: &Out) -> Result<ExitCode> {
         run?;
 
     // The server's tickets, then stop it.
-    let db = data.open_db()?;
+    let mut db = data.open_store()?;
     let tickets_stored: i64 = db
-        .conn()
-        .query_row("SELECT COUNT(*) FROM \"TICKET\"", [], |r| r.get(0))
+        .query_text("SELECT COUNT(*) FROM \"TICKET\"")
+        .context("counting the server's tickets")?
+        .unwrap_or_default()
+        .parse()
         .context("counting the server's tickets")?;
     let quarantined: u64 = db.ticket_state(None)?.iter().map(|t| t.quarantined).sum();
     drop(db);

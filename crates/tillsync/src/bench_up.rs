@@ -64,6 +64,12 @@ pub struct UpArgs {
     /// Keep the temp folder (server database, tills' packages) for analysis.
     #[arg(long)]
     pub keep: bool,
+    /// A PostgreSQL server to run on, `postgres://user:password@host:port/db`
+    /// of a role that may create databases (default: the embedded SQLite
+    /// database). A fresh database is created there for the run and dropped
+    /// at the end.
+    #[arg(long)]
+    pub db_url: Option<String>,
 }
 
 // ---- the report ----
@@ -78,7 +84,7 @@ struct UpReport {
     batches: u64,
     cpus: usize,
     arch: String,
-    sqlite_version: String,
+    db: String,
     dir: PathBuf,
     /// Server init with demo data, till rows, deployment packages.
     setup_ms: f64,
@@ -421,19 +427,26 @@ fn server_cpu() -> Option<Duration> {
 
 /// The demo items, as a till prices them.
 pub(crate) fn priced_items(data: &DataDir) -> Result<Vec<PricedItem>> {
-    let db = data.open_db()?;
-    let mut stmt = db
-        .conn()
-        .prepare("SELECT code, label, price_cents, vat_rate_bp FROM \"ART\" ORDER BY code")?;
-    let rows = stmt.query_map([], |r| {
-        Ok(PricedItem {
-            code: r.get(0)?,
-            label: r.get(1)?,
-            price_cents: r.get(2)?,
-            vat_rate_bp: r.get(3)?,
+    let mut db = data.open_store()?;
+    let rows =
+        db.query_rows("SELECT code, label, price_cents, vat_rate_bp FROM \"ART\" ORDER BY code")?;
+    let number = |v: &Option<String>, what: &str| -> Result<i64> {
+        v.as_deref()
+            .with_context(|| format!("ART.{what} is NULL"))?
+            .parse::<i64>()
+            .with_context(|| format!("ART.{what} is not a number"))
+    };
+    let items = rows
+        .iter()
+        .map(|r| {
+            Ok(PricedItem {
+                code: r[0].clone().context("ART.code is NULL")?,
+                label: r[1].clone().unwrap_or_default(),
+                price_cents: number(&r[2], "price_cents")?,
+                vat_rate_bp: number(&r[3], "vat_rate_bp")?,
+            })
         })
-    })?;
-    let items = rows.collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>>>()?;
     if items.is_empty() {
         bail!("the demo ART is empty");
     }
@@ -600,15 +613,21 @@ async fn up_run(
 /// Check that the server holds every ticket exactly once, verified, with
 /// each till's numbers contiguous and every chain link closed.
 fn check_server(data: &DataDir, ids: &[String], per_till: u64) -> Result<Check> {
-    let db = data.open_db()?;
-    let (stored, distinct): (i64, i64) = db
-        .conn()
-        .query_row(
+    let mut db = data.open_store()?;
+    let counts = db
+        .query_rows(
             "SELECT COUNT(*), COUNT(DISTINCT \"till_id\" || ':' || \"number\") FROM \"TICKET\"",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .context("counting the tickets in the server's TICKET table")?;
+    let count = |i: usize| -> Result<i64> {
+        counts
+            .first()
+            .and_then(|r| r.get(i).cloned().flatten())
+            .context("no count")?
+            .parse::<i64>()
+            .context("counting the tickets in the server's TICKET table")
+    };
+    let (stored, distinct) = (count(0)?, count(1)?);
     let state = db.ticket_state(None)?;
     let mut quarantined = 0;
     let mut incomplete = Vec::new();
@@ -668,19 +687,31 @@ pub fn run(args: UpArgs, out: &Out) -> Result<ExitCode> {
         ),
     );
     let t = Instant::now();
-    let (data, _) = DataDir::init(&root.join("server"), "BENCH", Some(args.items))?;
+    // On PostgreSQL, a fresh database for this run (dropped at the end).
+    let fresh = match &args.db_url {
+        Some(url) => Some(crate::bench_fleet::FreshPg::create(url)?),
+        None => None,
+    };
+    let (data, _) = DataDir::init_with_db(
+        &root.join("server"),
+        "BENCH",
+        Some(args.items),
+        fresh.as_ref().map(|f| f.url.as_str()),
+    )?;
     let ids: Vec<String> = (1..=args.tills).map(|i| format!("T{}", 100 + i)).collect();
     {
-        let mut db = data.open_db()?;
-        let tx = db.conn_mut().transaction()?;
-        for id in &ids {
-            tx.execute(
-                "INSERT INTO \"STORE_TILL\" (\"till_id\", \"store\", \"label\") VALUES (?1, ?2, ?3)",
-                [id.as_str(), STORE, &format!("bench till {id}")],
-            )
-            .with_context(|| format!("adding till {id} to STORE_TILL"))?;
-        }
-        tx.commit()?;
+        // One statement (one transaction), the same SQL on both backends;
+        // the ids are generated.
+        let rows: Vec<String> = ids
+            .iter()
+            .map(|id| format!("('{id}', '{STORE}', 'bench till {id}')"))
+            .collect();
+        data.open_store()?
+            .execute_batch(&format!(
+                "INSERT INTO \"STORE_TILL\" (\"till_id\", \"store\", \"label\") VALUES {}",
+                rows.join(", ")
+            ))
+            .context("adding the bench's tills to STORE_TILL")?;
     }
     let mut creds = Vec::with_capacity(ids.len());
     for id in &ids {
@@ -688,7 +719,10 @@ pub fn run(args: UpArgs, out: &Out) -> Result<ExitCode> {
         creds.push((id.clone(), p.till_token, p.till_signing_key));
     }
     let items = priced_items(&data)?;
-    let sqlite_version = data.open_db()?.engine_version();
+    let db_label = {
+        let db = data.open_store()?;
+        format!("{} {}", db.backend().engine_name(), db.engine_version()?)
+    };
     let setup = t.elapsed();
 
     // 2. Every till seals its chain and serialises its batches.
@@ -884,7 +918,7 @@ pub fn run(args: UpArgs, out: &Out) -> Result<ExitCode> {
         batches,
         cpus,
         arch: std::env::consts::ARCH.to_string(),
-        sqlite_version,
+        db: db_label,
         dir: root.clone(),
         setup_ms: ms(setup),
         prebuild_ms,
@@ -929,8 +963,8 @@ fn print_report(r: &UpReport, kept: bool) {
         r.tills, r.tickets_per_till, r.lines_per_ticket, r.tickets_per_batch
     );
     println!(
-        "SQLite {} · {} CPUs {} · temp folder {} ({})",
-        r.sqlite_version,
+        "{} · {} CPUs {} · temp folder {} ({})",
+        r.db,
         r.cpus,
         r.arch,
         r.dir.display(),
