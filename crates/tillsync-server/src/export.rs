@@ -59,6 +59,39 @@ pub struct ExportReport {
     pub millis: u64,
 }
 
+impl ExportReport {
+    /// The lines `tillsync server export` prints, and the admin page's
+    /// "Export now" shows: one wording for both.
+    pub fn lines(&self) -> Vec<String> {
+        let report = self;
+        let mut lines = Vec::new();
+        for t in &report.tables {
+            let files = if t.published.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", t.published.join(", "))
+            };
+            let why = t
+                .full_reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
+            lines.push(format!(
+                "{:<12} v{} → v{}  {}{}  {} rows{}",
+                t.table, t.version_before, t.version_after, t.outcome, why, t.rows, files
+            ));
+        }
+        if !report.purged.is_empty() {
+            lines.push(format!("purged (retention): {}", report.purged.join(", ")));
+        }
+        lines.push(format!(
+            "published {} bytes to {} in {} ms",
+            report.bytes, report.store, report.millis
+        ));
+        lines
+    }
+}
+
 struct Pending {
     meta: PackageMeta,
     writer: PackageWriter,

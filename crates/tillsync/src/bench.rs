@@ -585,6 +585,20 @@ fn ratio(a: f64, b: f64) -> f64 {
     }
 }
 
+/// The last line of every bench's text output: whether every target was
+/// met, and how long the whole run took.
+pub(crate) fn print_verdict(all_targets_met: bool, total_ms: f64) {
+    println!(
+        "{} ({:.1} s in all)",
+        if all_targets_met {
+            "every target met"
+        } else {
+            "some targets NOT met"
+        },
+        total_ms / 1e3
+    );
+}
+
 /// A fresh temporary folder for a bench run, in `dir` (or the system temp
 /// folder): put it on the disk you mean to measure, fsync is in the figures.
 pub(crate) fn bench_dir(dir: Option<&Path>, prefix: &str) -> Result<tempfile::TempDir> {
@@ -1493,13 +1507,5 @@ fn print_report(r: &DownReport) {
         }
     }
     println!();
-    println!(
-        "{} ({:.1} s in all)",
-        if r.all_targets_met {
-            "every target met"
-        } else {
-            "some targets NOT met"
-        },
-        r.total_ms / 1e3
-    );
+    print_verdict(r.all_targets_met, r.total_ms);
 }

@@ -36,6 +36,7 @@ use tillsync_wire::api::{
 };
 
 use crate::bench::SplitMix64 as Rng;
+use crate::bench::print_verdict;
 use crate::bench_up::{TicketChain, ms, per_s, percentile, priced_items};
 use crate::ui::Out;
 
@@ -1153,15 +1154,7 @@ fn print_report(r: &FleetReport, kept: bool) {
         );
     }
     println!();
-    println!(
-        "{} ({:.1} s in all)",
-        if r.all_targets_met {
-            "every target met"
-        } else {
-            "some targets NOT met"
-        },
-        r.total_ms / 1e3
-    );
+    print_verdict(r.all_targets_met, r.total_ms);
 }
 
 #[cfg(test)]

@@ -198,6 +198,7 @@ struct SimTill {
 
 // The deterministic generator of `bench down`, to pick items and quantities.
 use crate::bench::SplitMix64 as Rng;
+use crate::bench::print_verdict;
 
 /// One till's tickets, ready to send.
 struct Prebuilt {
@@ -1081,15 +1082,7 @@ fn print_report(r: &UpReport, kept: bool) {
         println!("  {:<42} {:>24}  {verdict}", t.name, value);
     }
     println!();
-    println!(
-        "{} ({:.1} s in all)",
-        if r.all_targets_met {
-            "every target met"
-        } else {
-            "some targets NOT met"
-        },
-        r.total_ms / 1e3
-    );
+    print_verdict(r.all_targets_met, r.total_ms);
 }
 
 #[cfg(test)]

@@ -254,29 +254,9 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
                 }
             };
             out.emit(&report, || {
-                for t in &report.tables {
-                    let files = if t.published.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" [{}]", t.published.join(", "))
-                    };
-                    let why = t
-                        .full_reason
-                        .as_deref()
-                        .map(|r| format!(" ({r})"))
-                        .unwrap_or_default();
-                    println!(
-                        "{:<12} v{} → v{}  {}{}  {} rows{}",
-                        t.table, t.version_before, t.version_after, t.outcome, why, t.rows, files
-                    );
+                for line in report.lines() {
+                    println!("{line}");
                 }
-                if !report.purged.is_empty() {
-                    println!("purged (retention): {}", report.purged.join(", "));
-                }
-                println!(
-                    "published {} bytes to {} in {} ms",
-                    report.bytes, report.store, report.millis
-                );
             });
         }
         ServerCmd::Check(CheckCmd::Db(data)) => {

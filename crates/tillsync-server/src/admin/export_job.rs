@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
 use super::{Ctx, FormData};
-use crate::export::{ExportOptions, ExportReport, export};
+use crate::export::{ExportOptions, export};
 
 /// Where the admin's export stands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -59,35 +59,6 @@ impl ExportJob {
             .unwrap_or_else(|p| p.into_inner())
             .clone()
     }
-}
-
-/// The lines `tillsync server export` prints for a report.
-pub(crate) fn report_lines(report: &ExportReport) -> Vec<String> {
-    let mut lines = Vec::new();
-    for t in &report.tables {
-        let files = if t.published.is_empty() {
-            String::new()
-        } else {
-            format!(" [{}]", t.published.join(", "))
-        };
-        let why = t
-            .full_reason
-            .as_deref()
-            .map(|r| format!(" ({r})"))
-            .unwrap_or_default();
-        lines.push(format!(
-            "{:<12} v{} → v{}  {}{}  {} rows{}",
-            t.table, t.version_before, t.version_after, t.outcome, why, t.rows, files
-        ));
-    }
-    if !report.purged.is_empty() {
-        lines.push(format!("purged (retention): {}", report.purged.join(", ")));
-    }
-    lines.push(format!(
-        "published {} bytes to {} in {} ms",
-        report.bytes, report.store, report.millis
-    ));
-    lines
 }
 
 pub(crate) async fn page(ctx: Ctx) -> Response {
@@ -180,7 +151,7 @@ pub(crate) async fn start(ctx: Ctx, form: FormData) -> Response {
         })
         .await;
         let outcome = match run {
-            Ok(Ok(report)) => Ok(report_lines(&report)),
+            Ok(Ok(report)) => Ok(report.lines()),
             Ok(Err(e)) => Err(e.to_string()),
             Err(e) => Err(format!("the export task failed: {e}")),
         };
