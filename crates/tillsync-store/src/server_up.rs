@@ -107,21 +107,21 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn accepted() -> Self {
+    pub(crate) fn accepted() -> Self {
         Outcome {
             status: ItemStatus::Accepted,
             reason: None,
         }
     }
 
-    fn duplicate() -> Self {
+    pub(crate) fn duplicate() -> Self {
         Outcome {
             status: ItemStatus::Duplicate,
             reason: None,
         }
     }
 
-    fn quarantined(reason: String) -> Self {
+    pub(crate) fn quarantined(reason: String) -> Self {
         Outcome {
             status: ItemStatus::Quarantined,
             reason: Some(reason),

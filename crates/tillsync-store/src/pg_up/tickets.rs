@@ -31,27 +31,6 @@ fn parse_status(s: &str) -> Result<ItemStatus, StoreError> {
     })
 }
 
-fn accepted() -> Outcome {
-    Outcome {
-        status: ItemStatus::Accepted,
-        reason: None,
-    }
-}
-
-fn duplicate() -> Outcome {
-    Outcome {
-        status: ItemStatus::Duplicate,
-        reason: None,
-    }
-}
-
-fn quarantined(reason: String) -> Outcome {
-    Outcome {
-        status: ItemStatus::Quarantined,
-        reason: Some(reason),
-    }
-}
-
 fn u(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
@@ -142,10 +121,10 @@ pub fn quarantine_unreadable(
         &[&till, &key, &payload],
     )?;
     if let Some(r) = earlier {
-        return Ok(quarantined(r.get(0)));
+        return Ok(Outcome::quarantined(r.get(0)));
     }
     insert_quarantine(tx, till, None, key, None, reason, payload, at)?;
-    Ok(quarantined(reason.to_string()))
+    Ok(Outcome::quarantined(reason.to_string()))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -187,7 +166,7 @@ fn quarantine_ticket(
         &[&till, &n, &ticket.hash],
     )?;
     if let Some(r) = earlier {
-        return Ok(quarantined(r.get(0)));
+        return Ok(Outcome::quarantined(r.get(0)));
     }
     insert_quarantine(
         tx,
@@ -204,7 +183,7 @@ fn quarantine_ticket(
          WHERE till_id = $1 AND number = $2 AND prev_hash = $3",
         &[&till, &(n + 1), &ticket.hash],
     )?;
-    Ok(quarantined(reason))
+    Ok(Outcome::quarantined(reason))
 }
 
 /// File one ticket of `till` in `TICKET` and its detail tables, or in
@@ -260,7 +239,7 @@ pub fn store_ticket(
     }
     if let Some(hash) = this {
         return if hash == ticket.hash {
-            Ok(duplicate())
+            Ok(Outcome::duplicate())
         } else {
             quarantine(
                 tx,
@@ -345,7 +324,7 @@ pub fn store_ticket(
             &[&till, &n, &ticket.prev_hash],
         )?;
     }
-    Ok(accepted())
+    Ok(Outcome::accepted())
 }
 
 /// Insert the `TICKET` row and its details; false (nothing written) when
@@ -908,7 +887,7 @@ mod tests {
                 reason: Some("why".into()),
             };
             record_received(tx, "T001", "k", &o, "f", "now").unwrap();
-            record_received(tx, "T001", "k", &accepted(), "g", "now").unwrap();
+            record_received(tx, "T001", "k", &Outcome::accepted(), "g", "now").unwrap();
             let r = received(tx, "T001", "k").unwrap().unwrap();
             assert_eq!(r.resend_outcome(), o);
             assert_eq!(r.fingerprint.as_deref(), Some("f"));
