@@ -564,6 +564,7 @@ mod tests {
                     Till {
                         id: id.to_string(),
                         store,
+                        generation: None,
                     },
                     key,
                 )

@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use tillsync_core::Direction;
 use tillsync_store::server::AuthFailure;
-use tillsync_store::{Backend, Bookkeeping, ServerStore, StoreError};
+use tillsync_store::{Backend, Bookkeeping, PollIdentity, ServerStore, StoreError};
 use tillsync_wire::api::{ApiError, AvailableRequest, AvailableResponse, Ping};
 
 use crate::{DataDir, ServerError};
@@ -59,6 +59,9 @@ pub struct AppState {
     /// Refreshes of that bookkeeping, for the deferred writer, per till
     /// (the latest of each kind wins).
     pub deferred: Mutex<HashMap<String, Bookkeeping>>,
+    /// The catalog last read, kept while the generation holds
+    /// ([`AppState::catalog`]).
+    catalog: Mutex<Option<Arc<Catalog>>>,
 }
 
 /// `last_contact` is written at most this often per till (and per server
@@ -125,6 +128,52 @@ fn deferred_writer(state: std::sync::Weak<AppState>) {
                 tracing::warn!(error = %e, "deferred bookkeeping write failed");
             }
         }
+    }
+}
+
+/// What the polling path reads of the catalog: the published packages of
+/// the down tables and the layouts of the up tables.
+pub struct Catalog {
+    /// The [`ServerStore::catalog_generation`] it was read at.
+    generation: Option<i64>,
+    /// When it was read.
+    read_at: Instant,
+    /// Published packages of the tables registered down.
+    pub published: Vec<tillsync_wire::index::IndexEntry>,
+    /// The up tables with their layouts.
+    pub up_tables: Vec<tillsync_wire::api::UpTable>,
+}
+
+/// A catalog read at the current generation is used again for at most
+/// this long: the generation follows the sync tables and packages, not the
+/// columns of the up tables, so a column added to one (by the back office's
+/// own tools) reaches the tills within this time.
+pub const CATALOG_MAX_AGE: Duration = Duration::from_secs(5);
+
+impl Catalog {
+    fn read(db: &dyn ServerStore, generation: Option<i64>) -> Result<Self, StoreError> {
+        let down: Vec<String> = db
+            .sync_tables()?
+            .into_iter()
+            .filter(|t| t.direction == Direction::Down)
+            .map(|t| t.table)
+            .collect();
+        let published = db
+            .published()?
+            .into_iter()
+            .filter(|e| down.contains(&e.table))
+            .collect();
+        let up_tables = db
+            .up_table_layouts()?
+            .into_iter()
+            .map(|(table, layout)| tillsync_wire::api::UpTable { table, layout })
+            .collect();
+        Ok(Catalog {
+            generation,
+            read_at: Instant::now(),
+            published,
+            up_tables,
+        })
     }
 }
 
@@ -212,6 +261,7 @@ impl AppState {
             reports: WriteThrottle::new(REPORT_WRITE_EVERY),
             asked: WriteThrottle::new(ASKED_JOURNAL_EVERY),
             deferred: Default::default(),
+            catalog: Mutex::new(None),
         });
         let weak = Arc::downgrade(&state);
         std::thread::Builder::new()
@@ -219,6 +269,38 @@ impl AppState {
             .spawn(move || deferred_writer(weak))
             .map_err(|e| ServerError::Invalid(format!("cannot start a thread: {e}")))?;
         Ok(state)
+    }
+
+    /// The catalog as of `generation` (read with the till's credentials):
+    /// the one kept when it was read at that generation less than
+    /// [`CATALOG_MAX_AGE`] ago, else read now (and kept). Without a
+    /// generation, read every time.
+    pub(crate) async fn catalog(
+        self: &Arc<Self>,
+        generation: Option<i64>,
+    ) -> Result<Arc<Catalog>, HttpError> {
+        if generation.is_some() {
+            let kept = self.catalog.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(c) = kept
+                .as_ref()
+                .filter(|c| c.generation == generation && c.read_at.elapsed() < CATALOG_MAX_AGE)
+            {
+                return Ok(c.clone());
+            }
+        }
+        // Read after the generation: at least as new as it.
+        let read = Arc::new(
+            self.with_read_db_now(move |db| Ok(Catalog::read(db, generation)?))
+                .await?,
+        );
+        if generation.is_some() {
+            let mut kept = self.catalog.lock().unwrap_or_else(|p| p.into_inner());
+            // Keep the newest generation when reads overlap.
+            if kept.as_ref().is_none_or(|c| c.generation <= generation) {
+                *kept = Some(read.clone());
+            }
+        }
+        Ok(read)
     }
 
     /// Queue a bookkeeping refresh for the deferred writer.
@@ -369,6 +451,9 @@ pub struct Till {
     pub id: String,
     /// Its store.
     pub store: String,
+    /// The catalog generation read with its credentials, if the backend
+    /// keeps one ([`ServerStore::catalog_generation`]).
+    pub generation: Option<i64>,
 }
 
 impl FromRequestParts<Arc<AppState>> for Till {
@@ -399,15 +484,12 @@ impl FromRequestParts<Arc<AppState>> for Till {
             })?;
         let (id, token_sha) = (id.to_string(), tillsync_wire::sha256_hex(token.as_bytes()));
         let lookup = id.clone();
-        let (auth, store) = state
-            .with_read_db_now(move |db| {
-                let auth = db.authenticate(&lookup, &token_sha)?;
-                let store = match auth {
-                    Ok(()) => Some(db.till_store(&lookup)?),
-                    Err(_) => None,
-                };
-                Ok((auth, store))
-            })
+        let PollIdentity {
+            auth,
+            store,
+            generation,
+        } = state
+            .with_read_db_now(move |db| Ok(db.poll_identity(&lookup, &token_sha)?))
             .await?;
         // The contact is written at most every CONTACT_WRITE_EVERY per till:
         // at once the first time, deferred afterwards.
@@ -431,7 +513,11 @@ impl FromRequestParts<Arc<AppState>> for Till {
             }
         }
         match (auth, store) {
-            (Ok(()), Some(store)) => Ok(Till { id, store }),
+            (Ok(()), Some(store)) => Ok(Till {
+                id,
+                store,
+                generation,
+            }),
             (Err(AuthFailure::Revoked), _) => Err(HttpError::new(
                 StatusCode::FORBIDDEN,
                 "till-revoked",
@@ -514,31 +600,10 @@ async fn available(
         ));
     }
     let folder = state.folder.clone();
-    let store = till.store.clone();
-    let tables = req.tables.clone();
-    let full = req.full;
-    let (plans, up_tables) = state
-        .with_read_db_now(move |db| {
-            let down: Vec<String> = db
-                .sync_tables()?
-                .into_iter()
-                .filter(|t| t.direction == Direction::Down)
-                .map(|t| t.table)
-                .collect();
-            let published: Vec<_> = db
-                .published()?
-                .into_iter()
-                .filter(|e| down.contains(&e.table))
-                .collect();
-            let plans = tillsync_core::plan::plan_all(&published, &store, &tables, full);
-            let up_tables = db
-                .up_table_layouts()?
-                .into_iter()
-                .map(|(table, layout)| tillsync_wire::api::UpTable { table, layout })
-                .collect();
-            Ok((plans, up_tables))
-        })
-        .await?;
+    let catalog = state.catalog(till.generation).await?;
+    let plans =
+        tillsync_core::plan::plan_all(&catalog.published, &till.store, &req.tables, req.full);
+    let up_tables = catalog.up_tables.clone();
     // The versions the till holds (for `server tills list` and the lag
     // metrics) and its outbox report (for the till supervisor) are written
     // when they change or every REPORT_WRITE_EVERY; the journal hears what

@@ -163,22 +163,27 @@ pub fn run_batch(
             reason: outcome.reason,
         });
     }
-    let [accepted, duplicate, quarantined, rejected] = counts;
+    let (result, detail) = push_journal(&counts);
+    tx.journal("push", Some(till), result, &detail)?;
+    Ok(OutboxResponse { results })
+}
+
+/// The result and detail of a batch's "push" journal line, from the
+/// counts of its answers (accepted, duplicate, quarantined, rejected).
+pub(crate) fn push_journal(counts: &[usize; 4]) -> (&'static str, String) {
+    let [accepted, duplicate, quarantined, rejected] = *counts;
     let result = if quarantined + rejected == 0 {
         "ok"
     } else {
         "partial"
     };
-    tx.journal(
-        "push",
-        Some(till),
+    (
         result,
-        &format!(
+        format!(
             "{} item(s): {accepted} accepted, {duplicate} duplicate, {quarantined} quarantined, {rejected} rejected",
-            items.len()
+            counts.iter().sum::<usize>()
         ),
-    )?;
-    Ok(OutboxResponse { results })
+    )
 }
 
 fn count(counts: &mut [usize; 4], s: ItemStatus) {

@@ -44,7 +44,7 @@ pub mod till_up;
 
 pub use error::StoreError;
 pub use server::ServerDb;
-pub use store::{Backend, Bookkeeping, ServerStore, open_server_store};
+pub use store::{Backend, Bookkeeping, PollIdentity, ServerStore, open_server_store};
 pub use till::TillDb;
 
 /// The tables that hold the tills' sales (fiscal records): they go up from

@@ -168,6 +168,17 @@ pub trait ExportSnapshot {
     fn finish(self: Box<Self>) -> Result<(), StoreError>;
 }
 
+/// What [`ServerStore::poll_identity`] found out about a calling till.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollIdentity {
+    /// Whether its credentials are good.
+    pub auth: Result<(), AuthFailure>,
+    /// Its store (`STORE_TILL`), when `auth` is `Ok`.
+    pub store: Option<String>,
+    /// [`ServerStore::catalog_generation`] at the same moment.
+    pub generation: Option<i64>,
+}
+
 /// Every database need of the server. Object safe: the server holds a
 /// `Box<dyn ServerStore>` chosen by [`open_server_store`].
 pub trait ServerStore: Send {
@@ -252,6 +263,31 @@ pub trait ServerStore: Send {
         till_id: &str,
         token_sha256: &str,
     ) -> Result<Result<(), AuthFailure>, StoreError>;
+    /// Who is calling, for every request of a till: its credentials
+    /// checked ([`ServerStore::authenticate`]), its store when they are
+    /// good ([`ServerStore::till_store`], whose errors it returns), and the
+    /// catalog generation when the backend keeps one
+    /// ([`ServerStore::catalog_generation`]), read in the same round trip.
+    fn poll_identity(&self, till_id: &str, token_sha256: &str) -> Result<PollIdentity, StoreError> {
+        let auth = self.authenticate(till_id, token_sha256)?;
+        let store = match auth {
+            Ok(()) => Some(self.till_store(till_id)?),
+            Err(_) => None,
+        };
+        Ok(PollIdentity {
+            auth,
+            store,
+            generation: self.catalog_generation()?,
+        })
+    }
+    /// A number that changes with every commit that changes what the
+    /// polling path reads of the catalog: the sync tables and the published
+    /// packages (not the up tables' columns). `None` when the backend keeps
+    /// none: the web service then reads the catalog on every call (SQLite,
+    /// where that read is in-process and costs microseconds).
+    fn catalog_generation(&self) -> Result<Option<i64>, StoreError> {
+        Ok(None)
+    }
     /// Record that a till called.
     fn touch_till(&self, till_id: &str) -> Result<(), StoreError>;
     /// Revoke a till.

@@ -111,7 +111,7 @@ pub enum BrowserError {
         message: String,
     },
     /// The HTTP exchange with chromedriver failed.
-    #[error("HTTP to chromedriver ({command}): {source}")]
+    #[error("HTTP to chromedriver ({command}): {}", chain(source))]
     Http {
         /// The command (method and path).
         command: String,
@@ -279,8 +279,12 @@ impl Browser {
             .keep();
         let log = work.join("chromedriver.log");
         let profile = work.join("profile");
+        // No kept-alive connections: chromedriver may close an idle one just
+        // as the next command is sent on it, which fails that command with
+        // "error sending request"; a new loopback connection costs little.
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(0)
             .no_proxy()
             .build()
             .map_err(|source| BrowserError::Http {
@@ -552,14 +556,34 @@ impl Browser {
     }
 
     /// Save a PNG of the whole page, beyond the window's height, to `path`.
+    /// A capture that failed on the way (not an answer of chromedriver's)
+    /// is tried again twice: taking a picture changes nothing in the page.
     pub fn screenshot_full_page(&self, path: &Path) -> Result<()> {
-        let v = self.post(
-            "/goog/cdp/execute",
-            json!({
-                "cmd": "Page.captureScreenshot",
-                "params": { "format": "png", "captureBeyondViewport": true },
-            }),
-        )?;
+        let capture = || {
+            self.post(
+                "/goog/cdp/execute",
+                json!({
+                    "cmd": "Page.captureScreenshot",
+                    "params": { "format": "png", "captureBeyondViewport": true },
+                }),
+            )
+        };
+        let mut tries = 0;
+        let v = loop {
+            match capture() {
+                Err(BrowserError::Http { .. }) if tries < 2 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                Err(e @ BrowserError::Http { .. }) => {
+                    return Err(BrowserError::Driver(format!(
+                        "{e}\n--- chromedriver log\n{}",
+                        self.driver_log()
+                    )));
+                }
+                other => break other?,
+            }
+        };
         self.write_png(&v["data"], path)
     }
 
@@ -947,6 +971,22 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
         out.extend_from_slice(&bytes[1..chunk.len()]);
     }
     Some(out)
+}
+
+/// An error and its causes, "a: b: c" ("error sending request for url
+/// (…): connection closed before message completed").
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        cause = c.source();
+    }
+    s
 }
 
 fn read_log(path: &Path) -> String {

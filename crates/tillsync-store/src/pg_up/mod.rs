@@ -30,6 +30,7 @@
 //! seconds)`: see `test_support.sql` for the shapes the tests create.
 
 pub mod customers;
+pub mod fast;
 pub mod tickets;
 
 use postgres::GenericClient;
@@ -55,6 +56,17 @@ pub fn lock_till(client: &mut impl GenericClient, till: &str) -> Result<(), Stor
     client.execute(
         "SELECT pg_advisory_xact_lock(hashtextextended('tillsync-till:' || $1::text, 0))",
         &[&till],
+    )?;
+    Ok(())
+}
+
+/// [`lock_till`] for several tills in one statement, in the order given
+/// (callers sort them, so that two processes cannot deadlock).
+pub fn lock_tills(client: &mut impl GenericClient, tills: &[&str]) -> Result<(), StoreError> {
+    client.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('tillsync-till:' || t, 0))
+         FROM UNNEST($1::text[]) WITH ORDINALITY AS u(t, i) ORDER BY u.i",
+        &[&tills],
     )?;
     Ok(())
 }

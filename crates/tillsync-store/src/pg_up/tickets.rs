@@ -337,94 +337,138 @@ fn insert_ticket(
     t: &Ticket,
     at: &str,
 ) -> Result<bool, StoreError> {
-    let inserted = tx.execute(
-        r#"INSERT INTO "TICKET"("till_id", "number", "time", "total_cents", "customer",
-             "corrects", "prev_hash", "hash", "signature", "received_at")
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-           ON CONFLICT ("till_id", "number") DO NOTHING"#,
-        &[
-            &till,
-            &n,
-            &t.time,
-            &t.total_cents,
-            &t.customer,
-            &corrects,
-            &t.prev_hash,
-            &t.hash,
-            &t.signature,
-            &at,
-        ],
-    )?;
-    if inserted == 0 {
-        return Ok(false);
-    }
-    insert_ticket_details(tx, till, n, t)?;
-    Ok(true)
+    Ok(!insert_tickets(tx, &[(till, n, corrects, t)], at)?.is_empty())
 }
 
-/// Insert a ticket's lines, payments and VAT totals (`TICKET_LINE`,
-/// `TICKET_PAYMENT`, `TICKET_VAT`), the rows of
-/// [`crate::server_up`]'s `insert_ticket_details`: one statement per table.
-pub fn insert_ticket_details(
+/// Insert `TICKET` rows (till, number, number corrected, ticket) and their
+/// lines, payments and VAT totals (`TICKET_LINE`, `TICKET_PAYMENT`,
+/// `TICKET_VAT`, the rows of [`crate::server_up`]'s
+/// `insert_ticket_details`): one statement per table for all of them. A
+/// number already there is left as it is, without details; returns the
+/// (till, number) inserted.
+pub fn insert_tickets(
     tx: &mut Transaction<'_>,
-    till: &str,
-    n: i64,
-    t: &Ticket,
-) -> Result<(), StoreError> {
-    if !t.lines.is_empty() {
-        let no: Vec<i64> = (1..=t.lines.len() as i64).collect();
-        let item: Vec<&str> = t.lines.iter().map(|l| l.item.as_str()).collect();
-        let label: Vec<&str> = t.lines.iter().map(|l| l.label.as_str()).collect();
-        let col = |f: fn(&tillsync_core::ticket::TicketLine) -> i64| -> Vec<i64> {
-            t.lines.iter().map(f).collect()
-        };
+    tickets: &[(&str, i64, Option<i64>, &Ticket)],
+    at: &str,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    if tickets.is_empty() {
+        return Ok(vec![]);
+    }
+    let till: Vec<&str> = tickets.iter().map(|t| t.0).collect();
+    let number: Vec<i64> = tickets.iter().map(|t| t.1).collect();
+    let corrects: Vec<Option<i64>> = tickets.iter().map(|t| t.2).collect();
+    let tk = |f: fn(&Ticket) -> &str| -> Vec<&str> { tickets.iter().map(|t| f(t.3)).collect() };
+    let total: Vec<i64> = tickets.iter().map(|t| t.3.total_cents).collect();
+    let customer: Vec<Option<&str>> = tickets.iter().map(|t| t.3.customer.as_deref()).collect();
+    let inserted: Vec<(String, i64)> = tx
+        .query(
+            r#"INSERT INTO "TICKET"("till_id", "number", "time", "total_cents", "customer",
+                 "corrects", "prev_hash", "hash", "signature", "received_at")
+               SELECT u.till, u.n, u.time, u.total, u.customer, u.corrects, u.prev, u.hash,
+                      u.sig, $10
+               FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::text[],
+                           $6::bigint[], $7::text[], $8::text[], $9::text[])
+                    AS u(till, n, time, total, customer, corrects, prev, hash, sig)
+               ON CONFLICT ("till_id", "number") DO NOTHING
+               RETURNING "till_id", "number""#,
+            &[
+                &till,
+                &number,
+                &tk(|t| t.time.as_str()),
+                &total,
+                &customer,
+                &corrects,
+                &tk(|t| t.prev_hash.as_str()),
+                &tk(|t| t.hash.as_str()),
+                &tk(|t| t.signature.as_str()),
+                &at,
+            ],
+        )?
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let done: std::collections::HashSet<(&str, i64)> =
+        inserted.iter().map(|(t, n)| (t.as_str(), *n)).collect();
+    let new: Vec<&(&str, i64, Option<i64>, &Ticket)> = tickets
+        .iter()
+        .filter(|t| done.contains(&(t.0, t.1)))
+        .collect();
+
+    // Details: one row per line, payment and VAT total of every new ticket.
+    #[derive(Default)]
+    struct Lines<'a> {
+        till: Vec<&'a str>,
+        n: Vec<i64>,
+        no: Vec<i64>,
+        item: Vec<&'a str>,
+        label: Vec<&'a str>,
+        qty: Vec<i64>,
+        unit: Vec<i64>,
+        vat: Vec<i64>,
+        excl: Vec<i64>,
+        incl: Vec<i64>,
+    }
+    let mut l = Lines::default();
+    let (mut p_till, mut p_n, mut p_seq, mut p_method, mut p_amount) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    let (mut v_till, mut v_n, mut v_rate, mut v_base, mut v_vat, mut v_total) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for (till, n, _, t) in new {
+        for (i, x) in t.lines.iter().enumerate() {
+            l.till.push(*till);
+            l.n.push(*n);
+            l.no.push(i as i64 + 1);
+            l.item.push(x.item.as_str());
+            l.label.push(x.label.as_str());
+            l.qty.push(x.quantity);
+            l.unit.push(x.unit_price_cents);
+            l.vat.push(x.vat_rate_bp);
+            l.excl.push(x.total_excl_cents);
+            l.incl.push(x.total_incl_cents);
+        }
+        for (i, p) in t.payments.iter().enumerate() {
+            p_till.push(*till);
+            p_n.push(*n);
+            p_seq.push(i as i64 + 1);
+            p_method.push(p.method.as_str());
+            p_amount.push(p.amount_cents);
+        }
+        for v in &t.vat_totals {
+            v_till.push(*till);
+            v_n.push(*n);
+            v_rate.push(v.rate_bp);
+            v_base.push(v.base_cents);
+            v_vat.push(v.vat_cents);
+            v_total.push(v.total_cents);
+        }
+    }
+    if !l.till.is_empty() {
         tx.execute(
             r#"INSERT INTO "TICKET_LINE"("till_id", "number", "line_no", "item", "label", "quantity",
                  "unit_price_cents", "vat_rate_bp", "total_excl_cents", "total_incl_cents")
-               SELECT $1, $2, * FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::bigint[],
-                 $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[])"#,
+               SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],
+                 $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[])"#,
             &[
-                &till,
-                &n,
-                &no,
-                &item,
-                &label,
-                &col(|l| l.quantity),
-                &col(|l| l.unit_price_cents),
-                &col(|l| l.vat_rate_bp),
-                &col(|l| l.total_excl_cents),
-                &col(|l| l.total_incl_cents),
+                &l.till, &l.n, &l.no, &l.item, &l.label, &l.qty, &l.unit, &l.vat, &l.excl, &l.incl,
             ],
         )?;
     }
-    if !t.payments.is_empty() {
-        let seq: Vec<i64> = (1..=t.payments.len() as i64).collect();
-        let method: Vec<&str> = t.payments.iter().map(|p| p.method.as_str()).collect();
-        let amount: Vec<i64> = t.payments.iter().map(|p| p.amount_cents).collect();
+    if !p_till.is_empty() {
         tx.execute(
             r#"INSERT INTO "TICKET_PAYMENT"("till_id", "number", "seq", "method", "amount_cents")
-               SELECT $1, $2, * FROM UNNEST($3::bigint[], $4::text[], $5::bigint[])"#,
-            &[&till, &n, &seq, &method, &amount],
+               SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[])"#,
+            &[&p_till, &p_n, &p_seq, &p_method, &p_amount],
         )?;
     }
-    if !t.vat_totals.is_empty() {
-        let col = |f: fn(&tillsync_core::ticket::VatTotal) -> i64| -> Vec<i64> {
-            t.vat_totals.iter().map(f).collect()
-        };
+    if !v_till.is_empty() {
         tx.execute(
             r#"INSERT INTO "TICKET_VAT"("till_id", "number", "rate_bp", "base_cents", "vat_cents", "total_cents")
-               SELECT $1, $2, * FROM UNNEST($3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])"#,
-            &[
-                &till,
-                &n,
-                &col(|v| v.rate_bp),
-                &col(|v| v.base_cents),
-                &col(|v| v.vat_cents),
-                &col(|v| v.total_cents),
-            ],
+               SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
+                 $6::bigint[])"#,
+            &[&v_till, &v_n, &v_rate, &v_base, &v_vat, &v_total],
         )?;
     }
-    Ok(())
+    Ok(inserted)
 }
 
 /// Tickets received (verified and quarantined), by till and number; of one
@@ -654,7 +698,7 @@ pub fn till_tables(client: &mut impl GenericClient) -> Result<Vec<ReportedTable>
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::pg_up::testpg::TestDb;
     use postgres::Client;
@@ -662,7 +706,7 @@ mod tests {
 
     /// Tickets 1..=n of T001, chained (hashes are stand-ins: the store
     /// relies on the web service for the hash and signature check).
-    fn chain(n: usize) -> Vec<Ticket> {
+    pub(crate) fn chain(n: usize) -> Vec<Ticket> {
         let mut prev = GENESIS_HASH.to_string();
         (1..=n as u64)
             .map(|i| {
