@@ -136,9 +136,35 @@ pub(crate) async fn outbox(
                 HttpError::new(StatusCode::BAD_REQUEST, "bad-request", e.body_text())
             }
         })?;
-    let resp = tokio::task::spawn_blocking(move || ingest(&state, till, &body))
+    // Parsing and signature checks on a blocking thread; the wait for the
+    // group commit as a cheap task (not a thread parked per batch).
+    let checked = {
+        let (state, till) = (state.clone(), till.clone());
+        tokio::task::spawn_blocking(move || checked(&state, &till, &body))
+            .await
+            .map_err(|e| HttpError::internal(format!("worker failed: {e}")))??
+    };
+    let stopped = || {
+        HttpError::from(StoreError::Inconsistent(
+            "the group commit thread stopped".into(),
+        ))
+    };
+    let (prepared, resp) = state
+        .group_commit
+        .submit(&state, till, checked)
         .await
-        .map_err(|e| HttpError::internal(format!("worker failed: {e}")))??;
+        .map_err(|_| stopped())?;
+    let resp = resp.map_err(HttpError::from)?;
+    // Committed: count the batch and its tickets for `GET /metrics`.
+    if !prepared.is_empty() {
+        state.metrics.batch(
+            prepared
+                .iter()
+                .zip(&resp.results)
+                .filter(|(p, _)| !matches!(p, Prepared::Other { .. }))
+                .map(|(_, r)| r.status),
+        );
+    }
     // A ticket that failed its signature or chain is answered 422 with the
     // reason (it is kept in quarantine, never dropped); the batch is stored
     // all the same, and `results` says what became of every item.
@@ -200,29 +226,17 @@ impl From<StoreError> for Refusal {
     }
 }
 
-/// Parse, check, store and commit one batch of `till`.
-fn ingest(state: &Arc<AppState>, till: Till, body: &[u8]) -> Result<OutboxResponse, HttpError> {
-    let prepared = match prepare(state, &till, body) {
-        Ok(p) => p,
-        Err(Refusal::Store(e)) => return Err(e.into()),
+/// Parse and check one batch of `till`; a batch refused as a whole is
+/// journaled and answered with its error.
+fn checked(state: &AppState, till: &Till, body: &[u8]) -> Result<Vec<Prepared>, HttpError> {
+    match prepare(state, till, body) {
+        Ok(p) => Ok(p),
+        Err(Refusal::Store(e)) => Err(e.into()),
         Err(Refusal::Bad(status, code, message)) => {
             let _ = lock(state).journal("push", Some(&till.id), "refused", &message);
-            return Err(HttpError::new(status, code, message));
+            Err(HttpError::new(status, code, message))
         }
-    };
-    let (prepared, resp) = state.group_commit.store(state, till, prepared);
-    let resp = resp.map_err(HttpError::from)?;
-    // Committed: count the batch and its tickets for `GET /metrics`.
-    if !prepared.is_empty() {
-        state.metrics.batch(
-            prepared
-                .iter()
-                .zip(&resp.results)
-                .filter(|(p, _)| !matches!(p, Prepared::Other { .. }))
-                .map(|(_, r)| r.status),
-        );
     }
-    Ok(resp)
 }
 
 /// The connection that reads a till's ticket keys: on PostgreSQL one of the
@@ -438,13 +452,19 @@ struct Job {
     state: Arc<AppState>,
     till: Till,
     items: Vec<Prepared>,
-    done: std::sync::mpsc::SyncSender<Answer>,
+    done: tokio::sync::oneshot::Sender<Answer>,
 }
 
 impl GroupCommit {
-    /// Store `items` of `till` and wait for the commit (blocking).
-    fn store(&self, state: &Arc<AppState>, till: Till, items: Vec<Prepared>) -> Answer {
-        let (done, answer) = std::sync::mpsc::sync_channel(1);
+    /// Queue `items` of `till` for the group commit; the answer comes after
+    /// the commit (an error when the commit threads are gone).
+    fn submit(
+        &self,
+        state: &Arc<AppState>,
+        till: Till,
+        items: Vec<Prepared>,
+    ) -> tokio::sync::oneshot::Receiver<Answer> {
+        let (done, answer) = tokio::sync::oneshot::channel();
         let job = Job {
             state: state.clone(),
             till,
@@ -475,18 +495,18 @@ impl GroupCommit {
             });
             sender.send(job)
         };
-        let stopped = || StoreError::Inconsistent("the group commit thread stopped".into());
-        match sent {
-            Ok(()) => answer
-                .recv()
-                .unwrap_or_else(|_| (Vec::new(), Err(stopped()))),
-            Err(std::sync::mpsc::SendError(job)) => (job.items, Err(stopped())),
-        }
+        // When the send failed, the job (with its `done`) is dropped: the
+        // receiver hears that at once.
+        drop(sent);
+        answer
     }
 }
 
-/// Group commit threads on PostgreSQL (one connection each).
-const PG_COMMITTERS: usize = 6;
+/// Group commit threads on PostgreSQL (one connection each): a group costs
+/// about five round trips whatever its size ([`ServerStore::ingest_batches`]
+/// files new tickets set-wise), so a few threads with large groups do more
+/// than many with small ones.
+const PG_COMMITTERS: usize = 2;
 
 /// A group commit thread: until every sender is gone. On PostgreSQL it
 /// opens its own connection (the write connection when that fails).
@@ -655,7 +675,11 @@ mod tests {
                 std::thread::spawn(move || {
                     let items = prepare(&state, &till, &body(&till.id, &key, 4))
                         .unwrap_or_else(|_| panic!());
-                    let (_, r) = state.group_commit.store(&state, till, items);
+                    let (_, r) = state
+                        .group_commit
+                        .submit(&state, till, items)
+                        .blocking_recv()
+                        .unwrap();
                     r.unwrap()
                 })
             })

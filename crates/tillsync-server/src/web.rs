@@ -62,6 +62,64 @@ pub struct AppState {
     /// The catalog last read, kept while the generation holds
     /// ([`AppState::catalog`]).
     catalog: Mutex<Option<Arc<Catalog>>>,
+    /// Held while the catalog is read for keeping.
+    catalog_read: tokio::sync::Mutex<()>,
+    /// On PostgreSQL, the bookkeeping writes waiting for the bookkeeping
+    /// thread ([`bookkeeping_writer`]).
+    bookkeeping: BookkeepingQueue,
+}
+
+/// A bookkeeping write and the sender of its caller's answer.
+type Waiting = (
+    Bookkeeping,
+    tokio::sync::oneshot::Sender<Result<(), String>>,
+);
+
+/// Bookkeeping writes waiting to be written together.
+#[derive(Default)]
+pub struct BookkeepingQueue {
+    waiting: Mutex<Vec<Waiting>>,
+    wake: std::sync::Condvar,
+}
+
+/// Most bookkeeping writes written in one transaction.
+const BOOKKEEPING_GROUP: usize = 1000;
+
+/// On PostgreSQL, the thread that writes the polling path's bookkeeping
+/// that is due now ([`AppState::write_bookkeeping`]): everything waiting,
+/// in one transaction of a few statements on its own connection, then every
+/// caller answered. Thousands of tills calling for the first time (a server
+/// start) cost tens of transactions, not thousands. Ends with the state.
+fn bookkeeping_writer(state: std::sync::Weak<AppState>, mut db: Box<dyn ServerStore>) {
+    loop {
+        let Some(st) = state.upgrade() else { return };
+        let group: Vec<_> = {
+            let mut waiting = st
+                .bookkeeping
+                .waiting
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if waiting.is_empty() {
+                waiting = st
+                    .bookkeeping
+                    .wake
+                    .wait_timeout(waiting, Duration::from_secs(1))
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
+            let n = waiting.len().min(BOOKKEEPING_GROUP);
+            waiting.drain(..n).collect()
+        };
+        drop(st);
+        if group.is_empty() {
+            continue;
+        }
+        let writes: Vec<Bookkeeping> = group.iter().map(|(b, _)| b.clone()).collect();
+        let result = db.write_bookkeeping(&writes).map_err(|e| e.to_string());
+        for (_, done) in group {
+            let _ = done.send(result.clone());
+        }
+    }
 }
 
 /// `last_contact` is written at most this often per till (and per server
@@ -249,7 +307,7 @@ impl AppState {
         let state = Arc::new(AppState {
             backend: db.backend(),
             data,
-            folder: cfg.folder.name,
+            folder: cfg.folder.name.clone(),
             db: Mutex::new(db),
             read_dbs,
             read_permits: tokio::sync::Semaphore::new(readers),
@@ -262,7 +320,16 @@ impl AppState {
             asked: WriteThrottle::new(ASKED_JOURNAL_EVERY),
             deferred: Default::default(),
             catalog: Mutex::new(None),
+            catalog_read: tokio::sync::Mutex::new(()),
+            bookkeeping: Default::default(),
         });
+        if state.backend == Backend::Postgres {
+            let (weak, db) = (Arc::downgrade(&state), state.data.open_store_with(&cfg)?);
+            std::thread::Builder::new()
+                .name("tillsync-bookkeep".into())
+                .spawn(move || bookkeeping_writer(weak, db))
+                .map_err(|e| ServerError::Invalid(format!("cannot start a thread: {e}")))?;
+        }
         let weak = Arc::downgrade(&state);
         std::thread::Builder::new()
             .name("tillsync-deferred".into())
@@ -279,26 +346,36 @@ impl AppState {
         self: &Arc<Self>,
         generation: Option<i64>,
     ) -> Result<Arc<Catalog>, HttpError> {
-        if generation.is_some() {
+        if generation.is_none() {
+            return Ok(Arc::new(
+                self.with_read_db_now(move |db| Ok(Catalog::read(db, None)?))
+                    .await?,
+            ));
+        }
+        let kept = || {
             let kept = self.catalog.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(c) = kept
-                .as_ref()
+            kept.as_ref()
                 .filter(|c| c.generation == generation && c.read_at.elapsed() < CATALOG_MAX_AGE)
-            {
-                return Ok(c.clone());
-            }
+                .cloned()
+        };
+        if let Some(c) = kept() {
+            return Ok(c);
+        }
+        // One read at a time: the calls that find the catalog out of date
+        // together wait for the first one's read rather than all reading.
+        let _reading = self.catalog_read.lock().await;
+        if let Some(c) = kept() {
+            return Ok(c);
         }
         // Read after the generation: at least as new as it.
         let read = Arc::new(
             self.with_read_db_now(move |db| Ok(Catalog::read(db, generation)?))
                 .await?,
         );
-        if generation.is_some() {
-            let mut kept = self.catalog.lock().unwrap_or_else(|p| p.into_inner());
-            // Keep the newest generation when reads overlap.
-            if kept.as_ref().is_none_or(|c| c.generation <= generation) {
-                *kept = Some(read.clone());
-            }
+        let mut kept = self.catalog.lock().unwrap_or_else(|p| p.into_inner());
+        // Keep the newest generation.
+        if kept.as_ref().is_none_or(|c| c.generation <= generation) {
+            *kept = Some(read.clone());
         }
         Ok(read)
     }
@@ -339,13 +416,28 @@ impl AppState {
         self: &Arc<Self>,
         b: Bookkeeping,
     ) -> Result<(), HttpError> {
-        let write =
-            move |db: &mut dyn ServerStore| Ok(db.write_bookkeeping(std::slice::from_ref(&b))?);
         match self.backend {
             // SQLite has one writer: the write connection.
-            Backend::Sqlite => self.with_db(write).await,
-            // PostgreSQL takes writers in parallel: any pooled connection.
-            Backend::Postgres => self.with_read_db(write).await,
+            Backend::Sqlite => {
+                self.with_db(move |db| Ok(db.write_bookkeeping(std::slice::from_ref(&b))?))
+                    .await
+            }
+            // PostgreSQL: with the others waiting, by the bookkeeping thread.
+            Backend::Postgres => {
+                let (done, answer) = tokio::sync::oneshot::channel();
+                self.bookkeeping
+                    .waiting
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((b, done));
+                self.bookkeeping.wake.notify_one();
+                match answer.await {
+                    Ok(r) => r.map_err(HttpError::internal),
+                    Err(_) => Err(HttpError::internal(
+                        "the bookkeeping thread stopped".to_string(),
+                    )),
+                }
+            }
         }
     }
 

@@ -878,12 +878,7 @@ impl PgServerDb {
 
     /// `sql` prepared on connection `c` (this store's), once.
     fn prepared(&self, c: &mut Client, sql: &'static str) -> Result<Statement, postgres::Error> {
-        if let Some(s) = self.statements.borrow().get(sql) {
-            return Ok(s.clone());
-        }
-        let s = c.prepare(sql)?;
-        self.statements.borrow_mut().insert(sql, s.clone());
-        Ok(s)
+        prepare_cached(&self.statements, c, sql)
     }
 
     /// File a group of outbox batches in one transaction, one commit: the
@@ -909,9 +904,19 @@ impl PgServerDb {
         }
         tills.sort_unstable();
         tills.dedup();
-        let mut tx = self.cm()?.transaction()?;
-        pg_up::lock_tills(&mut tx, &tills)?;
-        let fast = pg_up::fast::file_group(&mut tx, batches, &crate::now_rfc3339())?;
+        self.cm()?;
+        let PgServerDb {
+            client, statements, ..
+        } = self;
+        let c = client.get_mut().as_mut().expect("connection present");
+        let lock = prepare_cached(statements, c, pg_up::LOCK_TILLS)?;
+        let fast = pg_up::fast::Statements {
+            read: prepare_cached(statements, c, pg_up::fast::READ)?,
+            write: prepare_cached(statements, c, pg_up::fast::WRITE.as_str())?,
+        };
+        let mut tx = c.transaction()?;
+        tx.execute(&lock, &[&tills])?;
+        let fast = pg_up::fast::file_group(&mut tx, &fast, batches, &crate::now_rfc3339())?;
         let mut out = Vec::with_capacity(batches.len());
         for ((till, items), filed) in batches.iter().zip(fast) {
             out.push(match filed {
@@ -928,6 +933,20 @@ impl PgServerDb {
         drop(self.c()?);
         Ok(self.client.get_mut().as_mut().expect("connection present"))
     }
+}
+
+/// `sql` prepared on `c` once, kept in `cache` (the statements of `c`).
+fn prepare_cached(
+    cache: &RefCell<HashMap<&'static str, Statement>>,
+    c: &mut Client,
+    sql: &'static str,
+) -> Result<Statement, postgres::Error> {
+    if let Some(s) = cache.borrow().get(sql) {
+        return Ok(s.clone());
+    }
+    let s = c.prepare(sql)?;
+    cache.borrow_mut().insert(sql, s.clone());
+    Ok(s)
 }
 
 fn table_state_row(r: &postgres::Row) -> TableState {

@@ -63,11 +63,20 @@ pub struct DownArgs {
     /// table shapes), for analysis. They are not the library's code path.
     #[arg(long)]
     pub experiments: bool,
+    /// Run the down path on PostgreSQL, with SQLite in the same run as the
+    /// baseline: a PostgreSQL server and a role that may create databases
+    /// (a fresh database is made for the run and dropped at the end). Only
+    /// `--rows`, `--rounds` and `--dir` apply then.
+    #[arg(long, value_name = "URL")]
+    pub db_url: Option<String>,
 }
 
 pub fn run(cmd: BenchCmd, out: &Out) -> Result<ExitCode> {
     match cmd {
-        BenchCmd::Down(args) => down(args, out),
+        BenchCmd::Down(args) => match args.db_url.clone() {
+            Some(url) => crate::bench_down_pg::run(args, &url, out),
+            None => down(args, out),
+        },
         BenchCmd::Up(args) => crate::bench_up::run(args, out),
         BenchCmd::Fleet(args) => crate::bench_fleet::run(args, out),
     }
@@ -211,16 +220,16 @@ struct Target {
 // ---- one server and its till ----
 
 /// An installed till.
-struct Till {
-    cfg: TillConfig,
-    db: TillDb,
+pub(crate) struct Till {
+    pub(crate) cfg: TillConfig,
+    pub(crate) db: TillDb,
 }
 
 /// One package verified and applied.
-struct Applied {
-    verify: Duration,
-    apply: Duration,
-    upserts: u64,
+pub(crate) struct Applied {
+    pub(crate) verify: Duration,
+    pub(crate) apply: Duration,
+    pub(crate) upserts: u64,
 }
 
 impl Till {
@@ -231,7 +240,7 @@ impl Till {
     }
 
     /// Verify `bytes` (timed) and apply them with `TillDb::apply` (timed).
-    fn apply(&mut self, file: &str, bytes: &[u8]) -> Result<Applied> {
+    pub(crate) fn apply(&mut self, file: &str, bytes: &[u8]) -> Result<Applied> {
         let key = self.cfg.verifying_key()?;
         let expect = Expect {
             folder: &self.cfg.folder.name,
@@ -253,30 +262,41 @@ impl Till {
 }
 
 /// A server data folder with demo data and till T001 installed beside it.
-struct Setup {
-    rows: usize,
-    root: PathBuf,
-    data: DataDir,
-    cfg: ServerConfig,
-    deploy_pkg: PathBuf,
-    till: Till,
-    init: Duration,
+pub(crate) struct Setup {
+    pub(crate) rows: usize,
+    pub(crate) root: PathBuf,
+    pub(crate) data: DataDir,
+    pub(crate) cfg: ServerConfig,
+    pub(crate) deploy_pkg: PathBuf,
+    pub(crate) till: Till,
+    pub(crate) init: Duration,
 }
 
 /// One export, with ART's part of it.
-struct Exported {
-    report: ExportReport,
-    total: Duration,
-    art_read: Duration,
-    art_publish: Duration,
+pub(crate) struct Exported {
+    pub(crate) report: ExportReport,
+    pub(crate) total: Duration,
+    pub(crate) art_read: Duration,
+    pub(crate) art_publish: Duration,
     /// ART's package file, if one was published.
-    art_file: Option<String>,
+    pub(crate) art_file: Option<String>,
 }
 
 impl Setup {
     fn create(root: &Path, rows: usize, retention: u32) -> Result<Setup> {
+        Setup::create_on(root, rows, retention, None)
+    }
+
+    /// [`Setup::create`] with the server database at `db_url` (default: a
+    /// SQLite file in the data folder).
+    pub(crate) fn create_on(
+        root: &Path,
+        rows: usize,
+        retention: u32,
+        db_url: Option<&str>,
+    ) -> Result<Setup> {
         let t = Instant::now();
-        let (data, _) = DataDir::init(&root.join("server"), "BENCH", Some(rows))
+        let (data, _) = DataDir::init_with_db(&root.join("server"), "BENCH", Some(rows), db_url)
             .context("creating the bench server")?;
         let init = t.elapsed();
         let mut cfg = data.config()?;
@@ -300,7 +320,7 @@ impl Setup {
 
     /// Run one export into the share folder, timing ART's part from the
     /// export's own progress lines ("reading ART", "publishing ART…").
-    fn export(&self) -> Result<Exported> {
+    pub(crate) fn export(&self) -> Result<Exported> {
         let mut store = self.data.package_store(&self.cfg)?;
         let mut marks: Vec<(String, Instant)> = Vec::new();
         let t = Instant::now();
@@ -341,13 +361,13 @@ impl Setup {
     }
 
     /// The bytes of a published package, from the share folder.
-    fn package(&self, file: &str) -> Result<Vec<u8>> {
+    pub(crate) fn package(&self, file: &str) -> Result<Vec<u8>> {
         Ok(self.data.package_store(&self.cfg)?.get(file)?)
     }
 
     /// Apply the packages of an export for every table but ART (the till's
     /// store subset only), untimed: the till then holds every table.
-    fn apply_others(&mut self, e: &Exported) -> Result<()> {
+    pub(crate) fn apply_others(&mut self, e: &Exported) -> Result<()> {
         for t in e.report.tables.iter().filter(|t| t.table != TABLE) {
             for f in &t.published {
                 let bytes = self.package(f)?;
@@ -450,7 +470,7 @@ impl Setup {
     }
 
     /// Every table of the till equals the server's.
-    fn check_till(&self) -> Result<()> {
+    pub(crate) fn check_till(&self) -> Result<()> {
         let m = compare_with_till(&self.data, self.till.db.conn(), &self.till.cfg.till.store)?;
         if let Some(t) = m.iter().find(|t| !t.matches) {
             bail!(

@@ -2,6 +2,7 @@
 //! Thin: parse arguments, call the libraries, print.
 
 mod bench;
+mod bench_down_pg;
 mod bench_fleet;
 mod bench_up;
 mod demo;

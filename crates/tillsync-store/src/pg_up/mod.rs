@@ -60,16 +60,12 @@ pub fn lock_till(client: &mut impl GenericClient, till: &str) -> Result<(), Stor
     Ok(())
 }
 
-/// [`lock_till`] for several tills in one statement, in the order given
-/// (callers sort them, so that two processes cannot deadlock).
-pub fn lock_tills(client: &mut impl GenericClient, tills: &[&str]) -> Result<(), StoreError> {
-    client.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended('tillsync-till:' || t, 0))
-         FROM UNNEST($1::text[]) WITH ORDINALITY AS u(t, i) ORDER BY u.i",
-        &[&tills],
-    )?;
-    Ok(())
-}
+/// [`lock_till`] for several tills (`$1`, text array) in one statement,
+/// in the order given (callers sort them, so that two processes cannot
+/// deadlock).
+pub const LOCK_TILLS: &str =
+    "SELECT pg_advisory_xact_lock(hashtextextended('tillsync-till:' || t, 0))
+     FROM UNNEST($1::text[]) WITH ORDINALITY AS u(t, i) ORDER BY u.i";
 
 /// True when the error is PostgreSQL being unreachable, restarting or
 /// shutting down, the connection lost, or a transaction aborted by a

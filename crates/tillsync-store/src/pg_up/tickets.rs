@@ -337,138 +337,189 @@ fn insert_ticket(
     t: &Ticket,
     at: &str,
 ) -> Result<bool, StoreError> {
-    Ok(!insert_tickets(tx, &[(till, n, corrects, t)], at)?.is_empty())
+    let rows = TicketRows::new(&[(till, n, corrects, t)]);
+    let sql = format!("WITH {} SELECT count(*) FROM t", TicketRows::CTES);
+    let inserted: i64 = tx.query_one(sql.as_str(), &rows.params(&at))?.get(0);
+    Ok(inserted == 1)
 }
 
-/// Insert `TICKET` rows (till, number, number corrected, ticket) and their
-/// lines, payments and VAT totals (`TICKET_LINE`, `TICKET_PAYMENT`,
-/// `TICKET_VAT`, the rows of [`crate::server_up`]'s
-/// `insert_ticket_details`): one statement per table for all of them. A
-/// number already there is left as it is, without details; returns the
-/// (till, number) inserted.
-pub fn insert_tickets(
-    tx: &mut Transaction<'_>,
-    tickets: &[(&str, i64, Option<i64>, &Ticket)],
-    at: &str,
-) -> Result<Vec<(String, i64)>, StoreError> {
-    if tickets.is_empty() {
-        return Ok(vec![]);
-    }
-    let till: Vec<&str> = tickets.iter().map(|t| t.0).collect();
-    let number: Vec<i64> = tickets.iter().map(|t| t.1).collect();
-    let corrects: Vec<Option<i64>> = tickets.iter().map(|t| t.2).collect();
-    let tk = |f: fn(&Ticket) -> &str| -> Vec<&str> { tickets.iter().map(|t| f(t.3)).collect() };
-    let total: Vec<i64> = tickets.iter().map(|t| t.3.total_cents).collect();
-    let customer: Vec<Option<&str>> = tickets.iter().map(|t| t.3.customer.as_deref()).collect();
-    let inserted: Vec<(String, i64)> = tx
-        .query(
-            r#"INSERT INTO "TICKET"("till_id", "number", "time", "total_cents", "customer",
-                 "corrects", "prev_hash", "hash", "signature", "received_at")
-               SELECT u.till, u.n, u.time, u.total, u.customer, u.corrects, u.prev, u.hash,
-                      u.sig, $10
-               FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::text[],
-                           $6::bigint[], $7::text[], $8::text[], $9::text[])
-                    AS u(till, n, time, total, customer, corrects, prev, hash, sig)
-               ON CONFLICT ("till_id", "number") DO NOTHING
-               RETURNING "till_id", "number""#,
-            &[
-                &till,
-                &number,
-                &tk(|t| t.time.as_str()),
-                &total,
-                &customer,
-                &corrects,
-                &tk(|t| t.prev_hash.as_str()),
-                &tk(|t| t.hash.as_str()),
-                &tk(|t| t.signature.as_str()),
-                &at,
-            ],
-        )?
-        .into_iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
-    let done: std::collections::HashSet<(&str, i64)> =
-        inserted.iter().map(|(t, n)| (t.as_str(), *n)).collect();
-    let new: Vec<&(&str, i64, Option<i64>, &Ticket)> = tickets
-        .iter()
-        .filter(|t| done.contains(&(t.0, t.1)))
-        .collect();
+/// Tickets to insert, column by column: `TICKET` rows (till, number, number
+/// corrected, ticket) and their lines, payments and VAT totals
+/// (`TICKET_LINE`, `TICKET_PAYMENT`, `TICKET_VAT`, the rows of
+/// [`crate::server_up`]'s `insert_ticket_details`), bound as arrays to
+/// [`TicketRows::CTES`]: one statement for all of them.
+pub struct TicketRows<'a> {
+    till: Vec<&'a str>,
+    number: Vec<i64>,
+    time: Vec<&'a str>,
+    total: Vec<i64>,
+    customer: Vec<Option<&'a str>>,
+    corrects: Vec<Option<i64>>,
+    prev: Vec<&'a str>,
+    hash: Vec<&'a str>,
+    signature: Vec<&'a str>,
+    l_till: Vec<&'a str>,
+    l_n: Vec<i64>,
+    l_no: Vec<i64>,
+    l_item: Vec<&'a str>,
+    l_label: Vec<&'a str>,
+    l_qty: Vec<i64>,
+    l_unit: Vec<i64>,
+    l_vat: Vec<i64>,
+    l_excl: Vec<i64>,
+    l_incl: Vec<i64>,
+    p_till: Vec<&'a str>,
+    p_n: Vec<i64>,
+    p_seq: Vec<i64>,
+    p_method: Vec<&'a str>,
+    p_amount: Vec<i64>,
+    v_till: Vec<&'a str>,
+    v_n: Vec<i64>,
+    v_rate: Vec<i64>,
+    v_base: Vec<i64>,
+    v_vat: Vec<i64>,
+    v_total: Vec<i64>,
+}
 
-    // Details: one row per line, payment and VAT total of every new ticket.
-    #[derive(Default)]
-    struct Lines<'a> {
-        till: Vec<&'a str>,
-        n: Vec<i64>,
-        no: Vec<i64>,
-        item: Vec<&'a str>,
-        label: Vec<&'a str>,
-        qty: Vec<i64>,
-        unit: Vec<i64>,
-        vat: Vec<i64>,
-        excl: Vec<i64>,
-        incl: Vec<i64>,
-    }
-    let mut l = Lines::default();
-    let (mut p_till, mut p_n, mut p_seq, mut p_method, mut p_amount) =
-        (vec![], vec![], vec![], vec![], vec![]);
-    let (mut v_till, mut v_n, mut v_rate, mut v_base, mut v_vat, mut v_total) =
-        (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for (till, n, _, t) in new {
-        for (i, x) in t.lines.iter().enumerate() {
-            l.till.push(*till);
-            l.n.push(*n);
-            l.no.push(i as i64 + 1);
-            l.item.push(x.item.as_str());
-            l.label.push(x.label.as_str());
-            l.qty.push(x.quantity);
-            l.unit.push(x.unit_price_cents);
-            l.vat.push(x.vat_rate_bp);
-            l.excl.push(x.total_excl_cents);
-            l.incl.push(x.total_incl_cents);
+impl<'a> TicketRows<'a> {
+    /// The common table expressions that insert the rows, binding `$1` to
+    /// `$31` ([`TicketRows::params`]); `t` returns one row per `TICKET` row
+    /// inserted (a number already there is skipped, and then its details
+    /// fail on their keys).
+    pub const CTES: &'static str = r#"t AS (
+          INSERT INTO "TICKET"("till_id", "number", "time", "total_cents", "customer",
+            "corrects", "prev_hash", "hash", "signature", "received_at")
+          SELECT u.*, $10 FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::bigint[],
+            $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[]) AS u
+          ON CONFLICT ("till_id", "number") DO NOTHING
+          RETURNING 1),
+        l AS (
+          INSERT INTO "TICKET_LINE"("till_id", "number", "line_no", "item", "label", "quantity",
+            "unit_price_cents", "vat_rate_bp", "total_excl_cents", "total_incl_cents")
+          SELECT * FROM UNNEST($11::text[], $12::bigint[], $13::bigint[], $14::text[],
+            $15::text[], $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[],
+            $20::bigint[])),
+        p AS (
+          INSERT INTO "TICKET_PAYMENT"("till_id", "number", "seq", "method", "amount_cents")
+          SELECT * FROM UNNEST($21::text[], $22::bigint[], $23::bigint[], $24::text[],
+            $25::bigint[])),
+        v AS (
+          INSERT INTO "TICKET_VAT"("till_id", "number", "rate_bp", "base_cents", "vat_cents",
+            "total_cents")
+          SELECT * FROM UNNEST($26::text[], $27::bigint[], $28::bigint[], $29::bigint[],
+            $30::bigint[], $31::bigint[]))"#;
+
+    /// The columns of `tickets` (till, number, number corrected, ticket).
+    pub fn new(tickets: &[(&'a str, i64, Option<i64>, &'a Ticket)]) -> Self {
+        let mut r = TicketRows {
+            till: vec![],
+            number: vec![],
+            time: vec![],
+            total: vec![],
+            customer: vec![],
+            corrects: vec![],
+            prev: vec![],
+            hash: vec![],
+            signature: vec![],
+            l_till: vec![],
+            l_n: vec![],
+            l_no: vec![],
+            l_item: vec![],
+            l_label: vec![],
+            l_qty: vec![],
+            l_unit: vec![],
+            l_vat: vec![],
+            l_excl: vec![],
+            l_incl: vec![],
+            p_till: vec![],
+            p_n: vec![],
+            p_seq: vec![],
+            p_method: vec![],
+            p_amount: vec![],
+            v_till: vec![],
+            v_n: vec![],
+            v_rate: vec![],
+            v_base: vec![],
+            v_vat: vec![],
+            v_total: vec![],
+        };
+        for &(till, n, corrects, t) in tickets {
+            r.till.push(till);
+            r.number.push(n);
+            r.time.push(&t.time);
+            r.total.push(t.total_cents);
+            r.customer.push(t.customer.as_deref());
+            r.corrects.push(corrects);
+            r.prev.push(&t.prev_hash);
+            r.hash.push(&t.hash);
+            r.signature.push(&t.signature);
+            for (i, x) in t.lines.iter().enumerate() {
+                r.l_till.push(till);
+                r.l_n.push(n);
+                r.l_no.push(i as i64 + 1);
+                r.l_item.push(&x.item);
+                r.l_label.push(&x.label);
+                r.l_qty.push(x.quantity);
+                r.l_unit.push(x.unit_price_cents);
+                r.l_vat.push(x.vat_rate_bp);
+                r.l_excl.push(x.total_excl_cents);
+                r.l_incl.push(x.total_incl_cents);
+            }
+            for (i, p) in t.payments.iter().enumerate() {
+                r.p_till.push(till);
+                r.p_n.push(n);
+                r.p_seq.push(i as i64 + 1);
+                r.p_method.push(&p.method);
+                r.p_amount.push(p.amount_cents);
+            }
+            for v in &t.vat_totals {
+                r.v_till.push(till);
+                r.v_n.push(n);
+                r.v_rate.push(v.rate_bp);
+                r.v_base.push(v.base_cents);
+                r.v_vat.push(v.vat_cents);
+                r.v_total.push(v.total_cents);
+            }
         }
-        for (i, p) in t.payments.iter().enumerate() {
-            p_till.push(*till);
-            p_n.push(*n);
-            p_seq.push(i as i64 + 1);
-            p_method.push(p.method.as_str());
-            p_amount.push(p.amount_cents);
-        }
-        for v in &t.vat_totals {
-            v_till.push(*till);
-            v_n.push(*n);
-            v_rate.push(v.rate_bp);
-            v_base.push(v.base_cents);
-            v_vat.push(v.vat_cents);
-            v_total.push(v.total_cents);
-        }
+        r
     }
-    if !l.till.is_empty() {
-        tx.execute(
-            r#"INSERT INTO "TICKET_LINE"("till_id", "number", "line_no", "item", "label", "quantity",
-                 "unit_price_cents", "vat_rate_bp", "total_excl_cents", "total_incl_cents")
-               SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],
-                 $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[])"#,
-            &[
-                &l.till, &l.n, &l.no, &l.item, &l.label, &l.qty, &l.unit, &l.vat, &l.excl, &l.incl,
-            ],
-        )?;
+
+    /// `$1` to `$31` of [`TicketRows::CTES`], `at` the time received.
+    pub fn params<'s>(&'s self, at: &'s &'s str) -> Vec<&'s (dyn postgres::types::ToSql + Sync)> {
+        vec![
+            &self.till,
+            &self.number,
+            &self.time,
+            &self.total,
+            &self.customer,
+            &self.corrects,
+            &self.prev,
+            &self.hash,
+            &self.signature,
+            at,
+            &self.l_till,
+            &self.l_n,
+            &self.l_no,
+            &self.l_item,
+            &self.l_label,
+            &self.l_qty,
+            &self.l_unit,
+            &self.l_vat,
+            &self.l_excl,
+            &self.l_incl,
+            &self.p_till,
+            &self.p_n,
+            &self.p_seq,
+            &self.p_method,
+            &self.p_amount,
+            &self.v_till,
+            &self.v_n,
+            &self.v_rate,
+            &self.v_base,
+            &self.v_vat,
+            &self.v_total,
+        ]
     }
-    if !p_till.is_empty() {
-        tx.execute(
-            r#"INSERT INTO "TICKET_PAYMENT"("till_id", "number", "seq", "method", "amount_cents")
-               SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[])"#,
-            &[&p_till, &p_n, &p_seq, &p_method, &p_amount],
-        )?;
-    }
-    if !v_till.is_empty() {
-        tx.execute(
-            r#"INSERT INTO "TICKET_VAT"("till_id", "number", "rate_bp", "base_cents", "vat_cents", "total_cents")
-               SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
-                 $6::bigint[])"#,
-            &[&v_till, &v_n, &v_rate, &v_base, &v_vat, &v_total],
-        )?;
-    }
-    Ok(inserted)
 }
 
 /// Tickets received (verified and quarantined), by till and number; of one
