@@ -55,6 +55,24 @@ const MIGRATIONS: &[&str] = &[
     crate::server_customers::SCHEMA,
     // 5: what tills report of their outbox and error list.
     crate::server_report::SCHEMA,
+    // 6: the catalog generation (`ServerStore::catalog_generation`): one
+    // row, bumped in the same transaction as every change of the sync
+    // tables or the published packages.
+    "CREATE TABLE tillsync_catalog_generation(
+        id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+     INSERT INTO tillsync_catalog_generation(id, n) VALUES (1, 1);
+     CREATE TRIGGER tillsync_catalog_packages_i AFTER INSERT ON tillsync_packages
+        BEGIN UPDATE tillsync_catalog_generation SET n = n + 1 WHERE id = 1; END;
+     CREATE TRIGGER tillsync_catalog_packages_u AFTER UPDATE ON tillsync_packages
+        BEGIN UPDATE tillsync_catalog_generation SET n = n + 1 WHERE id = 1; END;
+     CREATE TRIGGER tillsync_catalog_packages_d AFTER DELETE ON tillsync_packages
+        BEGIN UPDATE tillsync_catalog_generation SET n = n + 1 WHERE id = 1; END;
+     CREATE TRIGGER tillsync_catalog_sync_tables_i AFTER INSERT ON tillsync_sync_tables
+        BEGIN UPDATE tillsync_catalog_generation SET n = n + 1 WHERE id = 1; END;
+     CREATE TRIGGER tillsync_catalog_sync_tables_u AFTER UPDATE ON tillsync_sync_tables
+        BEGIN UPDATE tillsync_catalog_generation SET n = n + 1 WHERE id = 1; END;
+     CREATE TRIGGER tillsync_catalog_sync_tables_d AFTER DELETE ON tillsync_sync_tables
+        BEGIN UPDATE tillsync_catalog_generation SET n = n + 1 WHERE id = 1; END;",
 ];
 
 /// Why a till's credentials were refused.
@@ -824,6 +842,37 @@ mod tests {
             )
             .unwrap();
         (dir, db)
+    }
+
+    /// The catalog generation moves with the sync tables and the published
+    /// packages, seen by another connection only once committed.
+    #[test]
+    fn catalog_generation_follows_sync_tables_and_packages() {
+        use crate::ServerStore;
+        let (dir, mut db) = db();
+        let other = ServerDb::open(&dir.path().join("server.db")).unwrap();
+        let g = |d: &ServerDb| d.catalog_generation().unwrap().unwrap();
+        let g0 = g(&other);
+        db.add_sync_table(&art(SyncType::Full)).unwrap();
+        let g1 = g(&other);
+        assert!(g1 > g0);
+        db.conn().execute_batch("BEGIN").unwrap();
+        db.conn()
+            .execute_batch(
+                "INSERT INTO tillsync_packages VALUES
+                   ('ART-1.pkg', 'ART', NULL, 'full', 0, 1, 'h', 1, 's', 1, 0, 'now')",
+            )
+            .unwrap();
+        assert_eq!(g(&other), g1, "not committed yet");
+        db.conn().execute_batch("COMMIT").unwrap();
+        let g2 = g(&other);
+        assert!(g2 > g1);
+        db.conn()
+            .execute_batch("DELETE FROM tillsync_packages")
+            .unwrap();
+        assert!(g(&other) > g2);
+        db.touch_till("T001").unwrap();
+        assert_eq!(g(&db), g(&other));
     }
 
     fn art(sync_type: SyncType) -> SyncTable {

@@ -234,6 +234,13 @@ impl ServerStore for ServerDb {
     ) -> Result<(), StoreError> {
         ServerDb::issue_credentials(self, till_id, token_sha256, ticket_public_key)
     }
+    fn catalog_generation(&self) -> Result<Option<i64>, StoreError> {
+        Ok(Some(
+            self.conn()
+                .prepare_cached("SELECT n FROM tillsync_catalog_generation WHERE id = 1")?
+                .query_row([], |r| r.get(0))?,
+        ))
+    }
     fn authenticate(
         &self,
         till_id: &str,

@@ -282,9 +282,11 @@ pub trait ServerStore: Send {
     }
     /// A number that changes with every commit that changes what the
     /// polling path reads of the catalog: the sync tables and the published
-    /// packages (not the up tables' columns). `None` when the backend keeps
-    /// none: the web service then reads the catalog on every call (SQLite,
-    /// where that read is in-process and costs microseconds).
+    /// packages (not the up tables' columns): a row bumped by triggers on
+    /// both backends, so that it also follows other processes (`server
+    /// export`, the admin pages of another server process). `None` when the
+    /// backend keeps none: the web service then reads the catalog on every
+    /// call.
     fn catalog_generation(&self) -> Result<Option<i64>, StoreError> {
         Ok(None)
     }
