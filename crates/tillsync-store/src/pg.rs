@@ -1658,18 +1658,7 @@ impl ServerStore for PgServerDb {
             let errors: Vec<i64> = values.iter().map(|v| v.4).collect();
             let last_error: Vec<Option<&str>> = values.iter().map(|v| v.5.as_deref()).collect();
             tx.execute(
-                "INSERT INTO tillsync_till_reports(till_id, outbox_tickets, outbox_other,
-                    oldest_queued_at, oldest_age_secs, errors, last_error, reported_at)
-                 SELECT u.*, $8 FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[],
-                    $5::bigint[], $6::bigint[], $7::text[]) AS u
-                 ON CONFLICT (till_id) DO UPDATE SET
-                    outbox_tickets = excluded.outbox_tickets,
-                    outbox_other = excluded.outbox_other,
-                    oldest_queued_at = excluded.oldest_queued_at,
-                    oldest_age_secs = excluded.oldest_age_secs,
-                    errors = excluded.errors,
-                    last_error = excluded.last_error,
-                    reported_at = excluded.reported_at",
+                crate::server_report::UPSERT_REPORTS_PG,
                 &[
                     &till,
                     &tickets,
@@ -1723,21 +1712,11 @@ impl ServerStore for PgServerDb {
         till: &str,
         report: &tillsync_wire::api::TillReport,
     ) -> Result<(), StoreError> {
-        let (tickets, other, oldest_at, oldest_age, errors, last_error) =
-            crate::server_report::report_values(report);
-        self.cm()?.execute(
-            crate::server_report::upsert_report_pg().as_str(),
-            &[
-                &till,
-                &tickets,
-                &other,
-                &oldest_at,
-                &oldest_age,
-                &errors,
-                &last_error,
-                &crate::now_rfc3339(),
-            ],
-        )?;
+        self.write_bookkeeping(&[Bookkeeping {
+            till: till.to_string(),
+            report: Some(report.clone()),
+            ..Default::default()
+        }])?;
         Ok(())
     }
     fn till_reports(&self) -> Result<Vec<crate::server_report::OutboxReport>, StoreError> {

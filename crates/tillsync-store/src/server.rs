@@ -975,7 +975,8 @@ mod tests {
         let triggers: i64 = db
             .conn()
             .query_row(
-                "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'trigger'",
+                "SELECT COUNT(*) FROM sqlite_schema
+                 WHERE type = 'trigger' AND name NOT LIKE 'tillsync_catalog_%'",
                 [],
                 |r| r.get(0),
             )

@@ -23,21 +23,40 @@ pub(crate) const SCHEMA: &str = "CREATE TABLE tillsync_till_reports(
     last_error TEXT,
     reported_at TEXT NOT NULL);";
 
-/// The upsert of one till's report: `?1` till, `?2` tickets, `?3` other
-/// items, `?4` oldest queued at, `?5` its age, `?6` errors, `?7` newest
-/// error, `?8` when reported.
-pub const UPSERT_REPORT: &str = "INSERT INTO tillsync_till_reports(
-        till_id, outbox_tickets, outbox_other, oldest_queued_at, oldest_age_secs,
-        errors, last_error, reported_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-     ON CONFLICT (till_id) DO UPDATE SET
+/// What an upsert of reports does with a till's earlier report: replaced.
+macro_rules! report_on_conflict {
+    () => {
+        " ON CONFLICT (till_id) DO UPDATE SET
         outbox_tickets = excluded.outbox_tickets,
         outbox_other = excluded.outbox_other,
         oldest_queued_at = excluded.oldest_queued_at,
         oldest_age_secs = excluded.oldest_age_secs,
         errors = excluded.errors,
         last_error = excluded.last_error,
-        reported_at = excluded.reported_at";
+        reported_at = excluded.reported_at"
+    };
+}
+
+/// The upsert of one till's report: `?1` till, `?2` tickets, `?3` other
+/// items, `?4` oldest queued at, `?5` its age, `?6` errors, `?7` newest
+/// error, `?8` when reported.
+pub const UPSERT_REPORT: &str = concat!(
+    "INSERT INTO tillsync_till_reports(
+        till_id, outbox_tickets, outbox_other, oldest_queued_at, oldest_age_secs,
+        errors, last_error, reported_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    report_on_conflict!()
+);
+
+/// The same on PostgreSQL for many tills at once: `$1` to `$7` arrays of
+/// the columns of [`UPSERT_REPORT`]'s `?1` to `?7`, `$8` when reported.
+pub const UPSERT_REPORTS_PG: &str = concat!(
+    "INSERT INTO tillsync_till_reports(till_id, outbox_tickets, outbox_other,
+        oldest_queued_at, oldest_age_secs, errors, last_error, reported_at)
+     SELECT u.*, $8 FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[],
+        $5::bigint[], $6::bigint[], $7::text[]) AS u",
+    report_on_conflict!()
+);
 
 /// Every till's last report, by till.
 pub const SELECT_REPORTS: &str = "SELECT till_id, outbox_tickets, outbox_other, oldest_queued_at,
@@ -120,13 +139,6 @@ pub(crate) fn report_from_row(
         last_error,
         reported_at,
     }
-}
-
-/// [`UPSERT_REPORT`] with PostgreSQL's `$N` placeholders.
-pub(crate) fn upsert_report_pg() -> String {
-    (1..=8).rev().fold(UPSERT_REPORT.to_string(), |s, i| {
-        s.replace(&format!("?{i}"), &format!("${i}"))
-    })
 }
 
 /// The values [`UPSERT_REPORT`] binds after the till id (`?2`..`?7`), the

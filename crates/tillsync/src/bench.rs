@@ -583,11 +583,11 @@ fn decode_breakdown(bytes: &[u8], till_cfg: &TillConfig) -> Result<(Duration, Du
     Ok((decompress, decode))
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
-fn median(v: &[f64]) -> f64 {
+pub(crate) fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
     match s.len() {

@@ -4,12 +4,12 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use crate::bench::{DownArgs, Setup, bench_dir};
+use crate::bench::{DownArgs, Setup, bench_dir, median, ms};
 use crate::ui::Out;
 
 /// Rows changed per incremental round (as `bench down`).
@@ -42,20 +42,6 @@ struct Report {
     ratio_full_apply: f64,
     ratio_incremental_apply: f64,
     total_s: f64,
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
 }
 
 /// One backend: a server with `rows` items, a full export applied on the
