@@ -1466,16 +1466,7 @@ impl ServerStore for PgServerDb {
             }
         };
         let Some(r) = row else {
-            let auth = self.authenticate(till_id, token_sha256)?;
-            let store = match auth {
-                Ok(()) => Some(self.till_store(till_id)?),
-                Err(_) => None,
-            };
-            return Ok(PollIdentity {
-                auth,
-                store,
-                generation: self.catalog_generation()?,
-            });
+            return crate::store::poll_identity_by_calls(self, till_id, token_sha256);
         };
         let stored: Option<String> = r.get(0);
         let revoked: Option<String> = r.get(1);

@@ -168,6 +168,26 @@ pub trait ExportSnapshot {
     fn finish(self: Box<Self>) -> Result<(), StoreError>;
 }
 
+/// [`ServerStore::poll_identity`] through the calls it stands for, one by
+/// one: [`ServerStore::authenticate`], [`ServerStore::till_store`],
+/// [`ServerStore::catalog_generation`].
+pub fn poll_identity_by_calls<S: ServerStore + ?Sized>(
+    db: &S,
+    till_id: &str,
+    token_sha256: &str,
+) -> Result<PollIdentity, StoreError> {
+    let auth = db.authenticate(till_id, token_sha256)?;
+    let store = match auth {
+        Ok(()) => Some(db.till_store(till_id)?),
+        Err(_) => None,
+    };
+    Ok(PollIdentity {
+        auth,
+        store,
+        generation: db.catalog_generation()?,
+    })
+}
+
 /// What [`ServerStore::poll_identity`] found out about a calling till.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PollIdentity {
@@ -269,16 +289,7 @@ pub trait ServerStore: Send {
     /// catalog generation when the backend keeps one
     /// ([`ServerStore::catalog_generation`]), read in the same round trip.
     fn poll_identity(&self, till_id: &str, token_sha256: &str) -> Result<PollIdentity, StoreError> {
-        let auth = self.authenticate(till_id, token_sha256)?;
-        let store = match auth {
-            Ok(()) => Some(self.till_store(till_id)?),
-            Err(_) => None,
-        };
-        Ok(PollIdentity {
-            auth,
-            store,
-            generation: self.catalog_generation()?,
-        })
+        poll_identity_by_calls(self, till_id, token_sha256)
     }
     /// A number that changes with every commit that changes what the
     /// polling path reads of the catalog: the sync tables and the published

@@ -337,9 +337,11 @@ fn insert_ticket(
     t: &Ticket,
     at: &str,
 ) -> Result<bool, StoreError> {
+    static INSERT: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("WITH {} SELECT count(*) FROM t", TicketRows::CTES));
     let rows = TicketRows::new(&[(till, n, corrects, t)]);
-    let sql = format!("WITH {} SELECT count(*) FROM t", TicketRows::CTES);
-    let inserted: i64 = tx.query_one(sql.as_str(), &rows.params(&at))?.get(0);
+    let sql = INSERT.as_str();
+    let inserted: i64 = tx.query_one(sql, &rows.params(&at))?.get(0);
     Ok(inserted == 1)
 }
 
