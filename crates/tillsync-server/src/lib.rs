@@ -16,6 +16,7 @@
 //! - [`run`]: `server run`: web service, embedded FTP server and export schedule together.
 
 pub mod admin;
+mod batch;
 pub mod check;
 mod customers;
 pub mod data;

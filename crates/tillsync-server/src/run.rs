@@ -82,20 +82,14 @@ pub async fn start(data: DataDir, opts: RunOptions) -> Result<RunningServer, Ser
     let ftp_addr = ftp.as_ref().map(|f| f.local_addr());
     let (stop, mut stopped) = watch::channel(false);
     let app = router(state.clone());
-    let mut web_stop = stopped.clone();
+    let web_stop = stopped.clone();
     let tls = match cfg.tls_files(data.path())? {
         Some((cert, key)) => Some(tls_acceptor(&cert, &key)?),
         None => None,
     };
     let https = tls.is_some();
     let web = match tls {
-        None => tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = web_stop.wait_for(|s| *s).await;
-                })
-                .await
-        }),
+        None => tokio::spawn(serve_http(listener, app, web_stop)),
         Some(acceptor) => tokio::spawn(serve_tls(listener, acceptor, app, web_stop)),
     };
     let exports = opts.scheduled_exports.then(|| {
@@ -150,6 +144,54 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, ServerError>
         .with_single_cert(certs, key_der)
         .map_err(|e| bad("certificate and key do not fit", cert, e.to_string()))?;
     Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Serve `app` over plain HTTP/1.1 until `stop` turns true, then let the
+/// requests in flight finish (graceful shutdown).
+///
+/// HTTP/1.1 only, not the auto-detecting HTTP/1.1-or-2 connection of
+/// `axum::serve`: that connection's state is several times larger, and
+/// thousands of tills each keep a connection open between their calls
+/// (10,000 idle connections held about 340 MB with it; see
+/// `docs/benchmarks.md`). Tills and browsers speak HTTP/1.1 over plain
+/// HTTP; HTTPS keeps HTTP/2 ([`serve_tls`]).
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            _ = stop.wait_for(|s| *s) => break,
+        };
+        let tcp = match accepted {
+            Ok((tcp, _peer)) => tcp,
+            // Out of file descriptors or a connection reset before it was
+            // accepted: keep serving the others.
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot accept a connection");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone());
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(30))
+            .serve_connection(TokioIo::new(tcp), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// Serve `app` over TLS until `stop` turns true.

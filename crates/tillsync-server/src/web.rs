@@ -20,6 +20,7 @@ use tillsync_store::server::AuthFailure;
 use tillsync_store::{Backend, Bookkeeping, PollIdentity, ServerStore, StoreError};
 use tillsync_wire::api::{ApiError, AvailableRequest, AvailableResponse, Ping};
 
+use crate::batch::Batcher;
 use crate::{DataDir, ServerError};
 
 /// Shared state of the web service.
@@ -64,63 +65,25 @@ pub struct AppState {
     catalog: Mutex<Option<Arc<Catalog>>>,
     /// Held while the catalog is read for keeping.
     catalog_read: tokio::sync::Mutex<()>,
-    /// On PostgreSQL, the bookkeeping writes waiting for the bookkeeping
-    /// thread ([`bookkeeping_writer`]).
-    bookkeeping: BookkeepingQueue,
-}
-
-/// A bookkeeping write and the sender of its caller's answer.
-type Waiting = (
-    Bookkeeping,
-    tokio::sync::oneshot::Sender<Result<(), String>>,
-);
-
-/// Bookkeeping writes waiting to be written together.
-#[derive(Default)]
-pub struct BookkeepingQueue {
-    waiting: Mutex<Vec<Waiting>>,
-    wake: std::sync::Condvar,
+    /// On PostgreSQL, the bookkeeping writes due now, written together by
+    /// one thread on its own connection: everything waiting in one
+    /// transaction of a few statements. Thousands of tills calling for the
+    /// first time (a server start) cost tens of transactions, not thousands.
+    bookkeeping: Arc<Batcher<Bookkeeping, Result<(), String>>>,
+    /// On PostgreSQL, the credentials checks of the calls waiting, read
+    /// together ([`ServerStore::poll_identities`]) by [`IDENTITY_READERS`]
+    /// threads with a connection each: one statement for all the tills
+    /// calling at that moment, instead of one each.
+    identities: Arc<Batcher<(String, String), Result<PollIdentity, HttpError>>>,
 }
 
 /// Most bookkeeping writes written in one transaction.
 const BOOKKEEPING_GROUP: usize = 1000;
-
-/// On PostgreSQL, the thread that writes the polling path's bookkeeping
-/// that is due now ([`AppState::write_bookkeeping`]): everything waiting,
-/// in one transaction of a few statements on its own connection, then every
-/// caller answered. Thousands of tills calling for the first time (a server
-/// start) cost tens of transactions, not thousands. Ends with the state.
-fn bookkeeping_writer(state: std::sync::Weak<AppState>, mut db: Box<dyn ServerStore>) {
-    loop {
-        let Some(st) = state.upgrade() else { return };
-        let group: Vec<_> = {
-            let mut waiting = st
-                .bookkeeping
-                .waiting
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            if waiting.is_empty() {
-                waiting = st
-                    .bookkeeping
-                    .wake
-                    .wait_timeout(waiting, Duration::from_secs(1))
-                    .unwrap_or_else(|p| p.into_inner())
-                    .0;
-            }
-            let n = waiting.len().min(BOOKKEEPING_GROUP);
-            waiting.drain(..n).collect()
-        };
-        drop(st);
-        if group.is_empty() {
-            continue;
-        }
-        let writes: Vec<Bookkeeping> = group.iter().map(|(b, _)| b.clone()).collect();
-        let result = db.write_bookkeeping(&writes).map_err(|e| e.to_string());
-        for (_, done) in group {
-            let _ = done.send(result.clone());
-        }
-    }
-}
+/// Most credentials checks read in one statement.
+const IDENTITY_GROUP: usize = 500;
+/// Threads (and PostgreSQL connections) reading credentials checks: two, so
+/// that one group's round trip overlaps the next.
+const IDENTITY_READERS: usize = 2;
 
 /// `last_contact` is written at most this often per till (and per server
 /// process): a till polling every few seconds would otherwise cost a
@@ -321,14 +284,48 @@ impl AppState {
             deferred: Default::default(),
             catalog: Mutex::new(None),
             catalog_read: tokio::sync::Mutex::new(()),
-            bookkeeping: Default::default(),
+            bookkeeping: Batcher::new("bookkeeping", BOOKKEEPING_GROUP),
+            identities: Batcher::new("identities", IDENTITY_GROUP),
         });
         if state.backend == Backend::Postgres {
-            let (weak, db) = (Arc::downgrade(&state), state.data.open_store_with(&cfg)?);
-            std::thread::Builder::new()
-                .name("tillsync-bookkeep".into())
-                .spawn(move || bookkeeping_writer(weak, db))
-                .map_err(|e| ServerError::Invalid(format!("cannot start a thread: {e}")))?;
+            let thread_failed =
+                |e: std::io::Error| ServerError::Invalid(format!("cannot start a thread: {e}"));
+            let mut db = state.data.open_store_with(&cfg)?;
+            state
+                .bookkeeping
+                .serve(move |writes| {
+                    let result = db.write_bookkeeping(&writes).map_err(|e| e.to_string());
+                    vec![result; writes.len()]
+                })
+                .map_err(thread_failed)?;
+            for _ in 0..IDENTITY_READERS {
+                let db = state.data.open_store_with(&cfg)?;
+                state
+                    .identities
+                    .serve(move |lookups| {
+                        let n = lookups.len();
+                        match db.poll_identities(&lookups) {
+                            Ok(found) => found
+                                .into_iter()
+                                .map(|r| r.map_err(HttpError::from))
+                                .collect(),
+                            Err(e) => {
+                                let message = e.to_string();
+                                tracing::error!(%message, calls = n, "credentials checks failed");
+                                (0..n)
+                                    .map(|_| {
+                                        Err(HttpError::new(
+                                            StatusCode::INTERNAL_SERVER_ERROR,
+                                            "internal",
+                                            message.clone(),
+                                        ))
+                                    })
+                                    .collect()
+                            }
+                        }
+                    })
+                    .map_err(thread_failed)?;
+            }
         }
         let weak = Arc::downgrade(&state);
         std::thread::Builder::new()
@@ -423,21 +420,30 @@ impl AppState {
                     .await
             }
             // PostgreSQL: with the others waiting, by the bookkeeping thread.
-            Backend::Postgres => {
-                let (done, answer) = tokio::sync::oneshot::channel();
-                self.bookkeeping
-                    .waiting
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push((b, done));
-                self.bookkeeping.wake.notify_one();
-                match answer.await {
-                    Ok(r) => r.map_err(HttpError::internal),
-                    Err(_) => Err(HttpError::internal(
-                        "the bookkeeping thread stopped".to_string(),
-                    )),
-                }
+            Backend::Postgres => match self.bookkeeping.call(b).await {
+                Ok(r) => r.map_err(HttpError::internal),
+                Err(stopped) => Err(HttpError::internal(stopped.to_string())),
+            },
+        }
+    }
+
+    /// The credentials check of a call ([`ServerStore::poll_identity`]):
+    /// on SQLite on a read connection; on PostgreSQL with the other calls
+    /// waiting, in one statement.
+    async fn poll_identity(
+        self: &Arc<Self>,
+        till: String,
+        token_sha256: String,
+    ) -> Result<PollIdentity, HttpError> {
+        match self.backend {
+            Backend::Sqlite => {
+                self.with_read_db_now(move |db| Ok(db.poll_identity(&till, &token_sha256)?))
+                    .await
             }
+            Backend::Postgres => match self.identities.call((till, token_sha256)).await {
+                Ok(r) => r,
+                Err(stopped) => Err(HttpError::internal(stopped.to_string())),
+            },
         }
     }
 
@@ -575,14 +581,11 @@ impl FromRequestParts<Arc<AppState>> for Till {
                 unauthorized("malformed credentials: expected Authorization: Bearer TILL:TOKEN")
             })?;
         let (id, token_sha) = (id.to_string(), tillsync_wire::sha256_hex(token.as_bytes()));
-        let lookup = id.clone();
         let PollIdentity {
             auth,
             store,
             generation,
-        } = state
-            .with_read_db_now(move |db| Ok(db.poll_identity(&lookup, &token_sha)?))
-            .await?;
+        } = state.poll_identity(id.clone(), token_sha).await?;
         // The contact is written at most every CONTACT_WRITE_EVERY per till:
         // at once the first time, deferred afterwards.
         let due = if auth.is_ok() {

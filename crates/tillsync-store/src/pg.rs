@@ -117,13 +117,22 @@ const MIGRATIONS: &[&str] = &[
         FOR EACH STATEMENT EXECUTE FUNCTION tillsync_bump_catalog();",
 ];
 
-/// [`ServerStore::poll_identity`] in one round trip: the till's
-/// credentials, its store and the catalog generation.
-const POLL_IDENTITY: &str = r#"SELECT t.token_sha256, t.revoked_at,
-       (SELECT s."store"::text FROM "STORE_TILL" s WHERE s."till_id"::text = $1 LIMIT 1),
+/// [`ServerStore::poll_identities`] in one round trip: for each till id
+/// of `$1`, in order, its credentials, its store and the catalog
+/// generation. The lateral lookups (`OFFSET 0` keeps them apart) are index
+/// lookups whatever the plan thinks of the array's length: a hash join
+/// would read every till's credentials for a handful of calls.
+const POLL_IDENTITIES: &str = r#"SELECT t.token_sha256, t.revoked_at,
+       (SELECT s."store"::text FROM "STORE_TILL" s WHERE s."till_id"::text = q.id LIMIT 1),
        g.n
-    FROM tillsync_catalog_generation g LEFT JOIN tillsync_tills t ON t.till_id = $1
-    WHERE g.id = 1"#;
+    FROM tillsync_catalog_generation g
+    CROSS JOIN unnest($1::text[]) WITH ORDINALITY AS q(id, i)
+    LEFT JOIN LATERAL (
+        SELECT x.token_sha256, x.revoked_at FROM tillsync_tills x
+        WHERE x.till_id = q.id OFFSET 0
+    ) t ON true
+    WHERE g.id = 1
+    ORDER BY q.i"#;
 
 /// How a column's values are read and written (from its declared type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1455,43 +1464,76 @@ impl ServerStore for PgServerDb {
         })
     }
     fn poll_identity(&self, till_id: &str, token_sha256: &str) -> Result<PollIdentity, StoreError> {
-        let row = {
+        let call = [(till_id.to_string(), token_sha256.to_string())];
+        self.poll_identities(&call)?
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::UnknownTill(till_id.into())))
+    }
+    fn poll_identities(
+        &self,
+        calls: &[(String, String)],
+    ) -> Result<Vec<Result<PollIdentity, StoreError>>, StoreError> {
+        let rows = {
             let mut c = self.c()?;
-            match self.prepared(&mut c, POLL_IDENTITY) {
-                Ok(st) => Some(c.query_one(&st, &[&till_id])?),
+            match self.prepared(&mut c, POLL_IDENTITIES) {
+                Ok(st) => {
+                    let ids: Vec<&str> = calls.iter().map(|(till, _)| till.as_str()).collect();
+                    Some(c.query(&st, &[&ids])?)
+                }
                 // No STORE_TILL (or not one that query can read): the
                 // calls one by one, which name the problem.
                 Err(e) if e.as_db_error().is_some() => None,
                 Err(e) => return Err(e.into()),
             }
         };
-        let Some(r) = row else {
-            return crate::store::poll_identity_by_calls(self, till_id, token_sha256);
+        let Some(rows) = rows else {
+            return Ok(calls
+                .iter()
+                .map(|(till, token)| crate::store::poll_identity_by_calls(self, till, token))
+                .collect());
         };
-        let stored: Option<String> = r.get(0);
-        let revoked: Option<String> = r.get(1);
-        let store: Option<String> = r.get(2);
-        let generation: i64 = r.get(3);
-        let auth = match stored {
-            Some(s) if crate::server::constant_time_eq(s.as_bytes(), token_sha256.as_bytes()) => {
-                if revoked.is_some() {
-                    Err(AuthFailure::Revoked)
-                } else {
-                    Ok(())
-                }
-            }
-            _ => Err(AuthFailure::BadCredentials),
-        };
-        let store = match (&auth, store) {
-            (Ok(()), None) => return Err(StoreError::UnknownTill(till_id.into())),
-            (Ok(()), store) => store,
-            (Err(_), _) => None,
-        };
-        Ok(PollIdentity {
-            auth,
-            store,
-            generation: Some(generation),
-        })
+        if rows.len() != calls.len() {
+            return Err(StoreError::Inconsistent(format!(
+                "{} credentials checks read {} rows (is tillsync_catalog_generation empty?)",
+                calls.len(),
+                rows.len()
+            )));
+        }
+        Ok(calls
+            .iter()
+            .zip(rows)
+            .map(|((till_id, token_sha256), r)| {
+                let stored: Option<String> = r.get(0);
+                let revoked: Option<String> = r.get(1);
+                let store: Option<String> = r.get(2);
+                let generation: i64 = r.get(3);
+                let auth = match stored {
+                    Some(s)
+                        if crate::server::constant_time_eq(
+                            s.as_bytes(),
+                            token_sha256.as_bytes(),
+                        ) =>
+                    {
+                        if revoked.is_some() {
+                            Err(AuthFailure::Revoked)
+                        } else {
+                            Ok(())
+                        }
+                    }
+                    _ => Err(AuthFailure::BadCredentials),
+                };
+                let store = match (&auth, store) {
+                    (Ok(()), None) => return Err(StoreError::UnknownTill(till_id.clone())),
+                    (Ok(()), store) => store,
+                    (Err(_), _) => None,
+                };
+                Ok(PollIdentity {
+                    auth,
+                    store,
+                    generation: Some(generation),
+                })
+            })
+            .collect())
     }
     fn catalog_generation(&self) -> Result<Option<i64>, StoreError> {
         let mut c = self.c()?;
@@ -2310,6 +2352,31 @@ pub(crate) mod tests {
             db.poll_identity("GHOST", "sha"),
             Err(StoreError::UnknownTill(t)) if t == "GHOST"
         ));
+
+        // In one statement, each call answered as alone, in order, a
+        // missing store failing only its own call.
+        let other = db.tills().unwrap()[1].till_id.clone();
+        db.issue_credentials(&other, "sha2", "key").unwrap();
+        let calls: Vec<(String, String)> = [
+            (other.as_str(), "sha2"),
+            (till.as_str(), "sha"),
+            ("GHOST", "sha"),
+            ("NOPE", "sha"),
+            (other.as_str(), "wrong"),
+            (other.as_str(), "sha2"),
+        ]
+        .iter()
+        .map(|(t, s)| (t.to_string(), s.to_string()))
+        .collect();
+        let together = db.poll_identities(&calls).unwrap();
+        assert_eq!(together.len(), calls.len());
+        for ((t, s), got) in calls.iter().zip(&together) {
+            let alone = db.poll_identity(t, s);
+            assert_eq!(format!("{got:?}"), format!("{alone:?}"), "{t} {s}");
+        }
+        assert_eq!(together[0].as_ref().unwrap().auth, Ok(()));
+        assert!(matches!(&together[2], Err(StoreError::UnknownTill(t)) if t == "GHOST"));
+        assert!(db.poll_identities(&[]).unwrap().is_empty());
     }
 
     /// The tickets numbered `from..=to` of the test chain, made `till`'s,

@@ -291,6 +291,19 @@ pub trait ServerStore: Send {
     fn poll_identity(&self, till_id: &str, token_sha256: &str) -> Result<PollIdentity, StoreError> {
         poll_identity_by_calls(self, till_id, token_sha256)
     }
+    /// [`ServerStore::poll_identity`] of several calls (till id, token
+    /// SHA-256), answered in order, each with its own result (one till's
+    /// missing store fails only that call); the outer error is the
+    /// database's. On PostgreSQL one statement for all of them.
+    fn poll_identities(
+        &self,
+        calls: &[(String, String)],
+    ) -> Result<Vec<Result<PollIdentity, StoreError>>, StoreError> {
+        Ok(calls
+            .iter()
+            .map(|(till, token)| self.poll_identity(till, token))
+            .collect())
+    }
     /// A number that changes with every commit that changes what the
     /// polling path reads of the catalog: the sync tables and the published
     /// packages (not the up tables' columns): a row bumped by triggers on
