@@ -506,7 +506,7 @@ impl GroupCommit {
 /// about five round trips whatever its size ([`ServerStore::ingest_batches`]
 /// files new tickets set-wise), so a few threads with large groups do more
 /// than many with small ones.
-const PG_COMMITTERS: usize = 2;
+const PG_COMMITTERS: usize = 1;
 
 /// A group commit thread: until every sender is gone. On PostgreSQL it
 /// opens its own connection (the write connection when that fails).

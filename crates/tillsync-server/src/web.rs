@@ -64,7 +64,7 @@ pub struct AppState {
     /// ([`AppState::catalog`]).
     catalog: Mutex<Option<Arc<Catalog>>>,
     /// Held while the catalog is read for keeping.
-    catalog_read: tokio::sync::Mutex<()>,
+    catalog_read: Arc<tokio::sync::Mutex<()>>,
     /// On PostgreSQL, the bookkeeping writes due now, written together by
     /// one thread on its own connection: everything waiting in one
     /// transaction of a few statements. Thousands of tills calling for the
@@ -83,7 +83,7 @@ const BOOKKEEPING_GROUP: usize = 1000;
 const IDENTITY_GROUP: usize = 500;
 /// Threads (and PostgreSQL connections) reading credentials checks: two, so
 /// that one group's round trip overlaps the next.
-const IDENTITY_READERS: usize = 2;
+const IDENTITY_READERS: usize = 1;
 
 /// `last_contact` is written at most this often per till (and per server
 /// process): a till polling every few seconds would otherwise cost a
@@ -283,7 +283,7 @@ impl AppState {
             asked: WriteThrottle::new(ASKED_JOURNAL_EVERY),
             deferred: Default::default(),
             catalog: Mutex::new(None),
-            catalog_read: tokio::sync::Mutex::new(()),
+            catalog_read: Default::default(),
             bookkeeping: Batcher::new("bookkeeping", BOOKKEEPING_GROUP),
             identities: Batcher::new("identities", IDENTITY_GROUP),
         });
@@ -336,9 +336,11 @@ impl AppState {
     }
 
     /// The catalog as of `generation` (read with the till's credentials):
-    /// the one kept when it was read at that generation less than
-    /// [`CATALOG_MAX_AGE`] ago, else read now (and kept). Without a
-    /// generation, read every time.
+    /// the one kept when it was read at that generation, else read now (and
+    /// kept). Once the kept one is [`CATALOG_MAX_AGE`] old, one task reads
+    /// it again while the calls go on with it: the generation is the same,
+    /// only a column added to an up table can be missing from it, so no
+    /// call waits for that read. Without a generation, read every time.
     pub(crate) async fn catalog(
         self: &Arc<Self>,
         generation: Option<i64>,
@@ -349,28 +351,50 @@ impl AppState {
                     .await?,
             ));
         }
+        // The kept catalog of this generation, and whether it is old.
         let kept = || {
             let kept = self.catalog.lock().unwrap_or_else(|p| p.into_inner());
             kept.as_ref()
-                .filter(|c| c.generation == generation && c.read_at.elapsed() < CATALOG_MAX_AGE)
-                .cloned()
+                .filter(|c| c.generation == generation)
+                .map(|c| (c.clone(), c.read_at.elapsed() >= CATALOG_MAX_AGE))
         };
-        if let Some(c) = kept() {
-            return Ok(c);
+        match kept() {
+            Some((c, false)) => return Ok(c),
+            Some((c, true)) => {
+                if let Ok(reading) = self.catalog_read.clone().try_lock_owned() {
+                    let state = self.clone();
+                    tokio::spawn(async move {
+                        let _reading = reading;
+                        if let Err(e) = state.read_catalog(generation).await {
+                            tracing::warn!(error = e.message(), "reading the catalog again failed");
+                        }
+                    });
+                }
+                return Ok(c);
+            }
+            None => {}
         }
-        // One read at a time: the calls that find the catalog out of date
-        // together wait for the first one's read rather than all reading.
+        // One read at a time: the calls that find no catalog of their
+        // generation together wait for the first one's read rather than
+        // all reading.
         let _reading = self.catalog_read.lock().await;
-        if let Some(c) = kept() {
+        if let Some((c, _)) = kept() {
             return Ok(c);
         }
-        // Read after the generation: at least as new as it.
+        self.read_catalog(generation).await
+    }
+
+    /// Read the catalog (after `generation` was read: at least as new as
+    /// it) and keep it unless a newer generation is kept.
+    async fn read_catalog(
+        self: &Arc<Self>,
+        generation: Option<i64>,
+    ) -> Result<Arc<Catalog>, HttpError> {
         let read = Arc::new(
             self.with_read_db_now(move |db| Ok(Catalog::read(db, generation)?))
                 .await?,
         );
         let mut kept = self.catalog.lock().unwrap_or_else(|p| p.into_inner());
-        // Keep the newest generation.
         if kept.as_ref().is_none_or(|c| c.generation <= generation) {
             *kept = Some(read.clone());
         }
