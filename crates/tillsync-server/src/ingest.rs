@@ -20,6 +20,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -442,6 +443,40 @@ const MAX_GROUP: usize = 256;
 #[derive(Default)]
 pub struct GroupCommit {
     queue: Mutex<Option<std::sync::mpsc::Sender<Job>>>,
+    /// Items queued and not yet taken into a group, and the helpers'
+    /// wake-up ([`committer`]).
+    backlog: Arc<Backlog>,
+}
+
+/// The items waiting for the group commit, for the helper threads: they
+/// join only when this many are waiting.
+#[derive(Default)]
+struct Backlog {
+    items: Mutex<usize>,
+    grown: std::sync::Condvar,
+}
+
+impl Backlog {
+    fn add(&self, n: usize) {
+        let mut items = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        *items += n;
+        if *items >= HELP_AT {
+            self.grown.notify_all();
+        }
+    }
+    fn taken(&self, n: usize) {
+        let mut items = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        *items = items.saturating_sub(n);
+    }
+    /// Wait (up to a second) until at least [`HELP_AT`] items are waiting.
+    fn wait_for_help_needed(&self) -> bool {
+        let items = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        let (items, _) = self
+            .grown
+            .wait_timeout_while(items, Duration::from_secs(1), |n| *n < HELP_AT)
+            .unwrap_or_else(|p| p.into_inner());
+        *items >= HELP_AT
+    }
 }
 
 /// What a batch's sender gets back: its items and the answer.
@@ -486,14 +521,23 @@ impl GroupCommit {
                 };
                 for i in 0..threads {
                     let (jobs, state) = (jobs.clone(), Arc::downgrade(state));
+                    let backlog = self.backlog.clone();
                     std::thread::Builder::new()
                         .name(format!("tillsync-commit-{i}"))
-                        .spawn(move || committer(&jobs, &state))
+                        .spawn(move || committer(&jobs, &state, &backlog, i > 0))
                         .expect("the group commit thread starts");
                 }
                 sender
             });
-            sender.send(job)
+            // Counted before it can be taken, so that the count never
+            // keeps an item already taken.
+            let n = job.items.len().max(1);
+            self.backlog.add(n);
+            let sent = sender.send(job);
+            if sent.is_err() {
+                self.backlog.taken(n);
+            }
+            sent
         };
         // When the send failed, the job (with its `done`) is dropped: the
         // receiver hears that at once.
@@ -504,13 +548,26 @@ impl GroupCommit {
 
 /// Group commit threads on PostgreSQL (one connection each): a group costs
 /// about five round trips whatever its size ([`ServerStore::ingest_batches`]
-/// files new tickets set-wise), so a few threads with large groups do more
-/// than many with small ones.
-const PG_COMMITTERS: usize = 1;
+/// files new tickets set-wise), so the first thread takes every batch
+/// waiting, and the others ("helpers") join only when at least
+/// [`HELP_AT`] items are waiting. Thousands of tills pushing a few tickets
+/// each make large groups on one thread (two threads taking turns made
+/// groups of one or two batches, and twice the database's work per batch);
+/// a backlog of large batches (a store coming back online) is filed by all.
+const PG_COMMITTERS: usize = 2;
+/// Items waiting for the group commit from which the helpers join.
+const HELP_AT: usize = 200;
 
 /// A group commit thread: until every sender is gone. On PostgreSQL it
-/// opens its own connection (the write connection when that fails).
-fn committer(jobs: &Mutex<std::sync::mpsc::Receiver<Job>>, state: &std::sync::Weak<AppState>) {
+/// opens its own connection (the write connection when that fails). A
+/// helper takes a group only when the backlog is at least [`HELP_AT`]
+/// items.
+fn committer(
+    jobs: &Mutex<std::sync::mpsc::Receiver<Job>>,
+    state: &std::sync::Weak<AppState>,
+    backlog: &Backlog,
+    helper: bool,
+) {
     let mut own: Option<Box<dyn ServerStore>> = state.upgrade().and_then(|s| {
         if s.backend == tillsync_store::Backend::Sqlite {
             return None;
@@ -521,18 +578,35 @@ fn committer(jobs: &Mutex<std::sync::mpsc::Receiver<Job>>, state: &std::sync::We
             .ok()
     });
     loop {
+        if helper && !backlog.wait_for_help_needed() {
+            if state.strong_count() == 0 {
+                return;
+            }
+            continue;
+        }
         let group = {
             let jobs = jobs.lock().unwrap_or_else(|p| p.into_inner());
-            let Ok(first) = jobs.recv() else { return };
-            let mut group = vec![first];
+            let mut group = Vec::new();
+            if !helper {
+                let Ok(first) = jobs.recv() else { return };
+                group.push(first);
+            }
             while group.len() < MAX_GROUP {
                 match jobs.try_recv() {
                     Ok(j) => group.push(j),
-                    Err(_) => break,
+                    Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) if group.is_empty() => {
+                        return;
+                    }
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
                 }
             }
             group
         };
+        backlog.taken(group.iter().map(|j| j.items.len().max(1)).sum());
+        if group.is_empty() {
+            continue;
+        }
         let state = group[0].state.clone();
         let results = {
             let items: Vec<Vec<BatchItem<'_>>> =
@@ -690,5 +764,32 @@ mod tests {
             assert!(r.results.iter().all(|i| i.status == ItemStatus::Accepted));
         }
         assert_eq!(tickets(&state), "8");
+    }
+
+    /// The helpers' backlog: they are woken once HELP_AT items wait, and
+    /// not below; taking items brings the count down, never below zero.
+    #[test]
+    fn helpers_join_only_on_a_large_backlog() {
+        let backlog = Arc::new(Backlog::default());
+        backlog.add(HELP_AT - 1);
+        let waiting = {
+            let b = backlog.clone();
+            std::thread::spawn(move || b.wait_for_help_needed())
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        backlog.add(1);
+        assert!(
+            waiting.join().unwrap(),
+            "woken by the item that made the backlog large"
+        );
+        backlog.taken(HELP_AT);
+        assert_eq!(*backlog.items.lock().unwrap(), 0);
+        backlog.taken(5);
+        assert_eq!(*backlog.items.lock().unwrap(), 0);
+        backlog.add(3);
+        assert!(
+            !backlog.wait_for_help_needed(),
+            "3 items are no reason to help"
+        );
     }
 }
