@@ -154,7 +154,7 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, ServerError>
 /// thousands of tills each keep a connection open between their calls
 /// (10,000 idle connections held about 340 MB with it; see
 /// `docs/benchmarks.md`). Tills and browsers speak HTTP/1.1 over plain
-/// HTTP; HTTPS keeps HTTP/2 ([`serve_tls`]).
+/// HTTP; HTTPS keeps the auto-detecting connection ([`serve_tls`]).
 async fn serve_http(
     listener: tokio::net::TcpListener,
     app: axum::Router,
