@@ -160,7 +160,7 @@ async fn serve_http(
     app: axum::Router,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::rt::TokioIo;
     use hyper_util::service::TowerToHyperService;
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     loop {
@@ -180,10 +180,11 @@ async fn serve_http(
         };
         let _ = tcp.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
-        let conn = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(30))
-            .serve_connection(TokioIo::new(tcp), service);
+        // No timer, hence no header read timeout, as with `axum::serve`:
+        // hyper starts that timeout when a kept-alive connection goes idle,
+        // which would close a till's connection between its calls.
+        let conn =
+            hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             let _ = conn.await;
