@@ -146,6 +146,28 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, ServerError>
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
+/// The next connection, or `None` once `stop` turns true. A failed accept
+/// (out of file descriptors, a connection reset before it was accepted) is
+/// logged and the listener goes on: it must not end the web service.
+async fn accept(
+    listener: &tokio::net::TcpListener,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<(tokio::net::TcpStream, SocketAddr)> {
+    loop {
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            _ = stop.wait_for(|s| *s) => return None,
+        };
+        match accepted {
+            Ok(c) => return Some(c),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot accept a connection");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
 /// Serve `app` over plain HTTP/1.1 until `stop` turns true, then let the
 /// requests in flight finish (graceful shutdown).
 ///
@@ -164,19 +186,8 @@ async fn serve_http(
     use hyper_util::service::TowerToHyperService;
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     loop {
-        let accepted = tokio::select! {
-            r = listener.accept() => r,
-            _ = stop.wait_for(|s| *s) => break,
-        };
-        let tcp = match accepted {
-            Ok((tcp, _peer)) => tcp,
-            // Out of file descriptors or a connection reset before it was
-            // accepted: keep serving the others.
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot accept a connection");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
+        let Some((tcp, _peer)) = accept(&listener, &mut stop).await else {
+            break;
         };
         let _ = tcp.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
@@ -205,9 +216,8 @@ async fn serve_tls(
     use hyper_util::rt::{TokioExecutor, TokioIo};
     use hyper_util::service::TowerToHyperService;
     loop {
-        let (tcp, peer) = tokio::select! {
-            r = listener.accept() => r?,
-            _ = stop.wait_for(|s| *s) => return Ok(()),
+        let Some((tcp, peer)) = accept(&listener, &mut stop).await else {
+            return Ok(());
         };
         let acceptor = acceptor.clone();
         let service = TowerToHyperService::new(app.clone());
