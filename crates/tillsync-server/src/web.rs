@@ -81,8 +81,10 @@ pub struct AppState {
 const BOOKKEEPING_GROUP: usize = 1000;
 /// Most credentials checks read in one statement.
 const IDENTITY_GROUP: usize = 500;
-/// Threads (and PostgreSQL connections) reading credentials checks: two, so
-/// that one group's round trip overlaps the next.
+/// Threads (and PostgreSQL connections) reading credentials checks. One:
+/// the calls that arrive during a read make the next statement, and a
+/// second thread taking turns halved the groups for no gain in latency
+/// (`docs/benchmarks.md`, "3 Dec 2026").
 const IDENTITY_READERS: usize = 1;
 
 /// `last_contact` is written at most this often per till (and per server
