@@ -169,7 +169,8 @@ async fn accept(
 }
 
 /// Serve `app` over plain HTTP/1.1 until `stop` turns true, then let the
-/// requests in flight finish (graceful shutdown).
+/// requests in flight finish (graceful shutdown; [`RunningServer::shutdown`]
+/// waits for that at most 10 s).
 ///
 /// HTTP/1.1 only, not the auto-detecting HTTP/1.1-or-2 connection of
 /// `axum::serve`: that connection's state is several times larger, and

@@ -1465,9 +1465,11 @@ impl ServerStore for PgServerDb {
     }
     fn poll_identity(&self, till_id: &str, token_sha256: &str) -> Result<PollIdentity, StoreError> {
         let call = [(till_id.to_string(), token_sha256.to_string())];
-        self.poll_identities(&call)?
-            .pop()
-            .unwrap_or_else(|| Err(StoreError::UnknownTill(till_id.into())))
+        self.poll_identities(&call)?.pop().unwrap_or_else(|| {
+            Err(StoreError::Inconsistent(format!(
+                "the credentials check of till {till_id} read no row"
+            )))
+        })
     }
     fn poll_identities(
         &self,
