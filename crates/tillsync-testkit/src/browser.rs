@@ -55,6 +55,8 @@ pub const VIEWPORT: (u32, u32) = (1366, 768);
 
 /// How long polling waits between two looks.
 const POLL: Duration = Duration::from_millis(50);
+/// The WebDriver error code of an element no longer in the page.
+const STALE: &str = "stale element reference";
 
 /// What went wrong while driving the browser. `Debug` prints the message,
 /// so a test's `unwrap()` says what was not found and where.
@@ -530,7 +532,8 @@ impl Browser {
         }
     }
 
-    /// Wait (polling) until `cond` holds; `what` names it in the error.
+    /// Wait (polling) until `cond` holds; `what` names it in the error. An
+    /// element gone stale while `cond` read it counts as "not yet".
     pub fn wait_until(
         &self,
         what: &str,
@@ -539,8 +542,14 @@ impl Browser {
     ) -> Result<()> {
         let start = Instant::now();
         loop {
-            if cond(self)? {
-                return Ok(());
+            match cond(self) {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                // The page replaced an element between finding it and
+                // reading it (a status refreshed by the page's script):
+                // the condition is not met yet; look again.
+                Err(BrowserError::WebDriver { error, .. }) if error == STALE => {}
+                Err(e) => return Err(e),
             }
             if start.elapsed() >= timeout {
                 return Err(self.timeout(what.to_string(), start));
