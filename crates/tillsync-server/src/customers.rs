@@ -13,7 +13,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
-use tillsync_store::StoreError;
+use tillsync_db::StoreError;
 use tillsync_wire::api::{CustomerCreate, CustomerRecord};
 
 use crate::web::{AppState, HttpError, Till};

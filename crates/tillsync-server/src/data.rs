@@ -7,7 +7,8 @@ use std::time::Duration;
 use ed25519_dalek::SigningKey;
 use tillsync_core::config::DbUrl;
 use tillsync_core::{Direction, ServerConfig, SyncTable, SyncType, keys};
-use tillsync_store::{ServerDb, ServerStore};
+use tillsync_server_db::store::ServerStore;
+use tillsync_server_sqlite::ServerDb;
 use tillsync_transport::{FtpStore, PackageStore, ShareFolder};
 
 use crate::ServerError;
@@ -29,7 +30,7 @@ pub struct InitReport {
     /// The server's public key (hex).
     pub public_key: String,
     /// Demo rows created, if `--demo`.
-    pub demo: Option<tillsync_store::demo::DemoCounts>,
+    pub demo: Option<tillsync_db::demo::DemoCounts>,
 }
 
 impl DataDir {
@@ -162,7 +163,7 @@ impl DataDir {
                 let path = if p.is_absolute() { p } else { self.dir.join(p) };
                 Ok(Box::new(ServerDb::open(&path)?))
             }
-            DbUrl::Postgres(url) => Ok(tillsync_store::open_server_store(&url)?),
+            DbUrl::Postgres(url) => Ok(crate::database::open_server_store(&url)?),
         }
     }
 
@@ -180,7 +181,7 @@ impl DataDir {
                 let path = if p.is_absolute() { p } else { self.dir.join(p) };
                 Ok(ServerDb::open(&path)?)
             }
-            DbUrl::Postgres(_) => Err(tillsync_store::StoreError::Invalid(
+            DbUrl::Postgres(_) => Err(tillsync_db::StoreError::Invalid(
                 "this command works on a SQLite server database; db.url names a PostgreSQL database"
                     .into(),
             )

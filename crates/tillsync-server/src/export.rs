@@ -9,8 +9,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 use tillsync_core::{Direction, SyncTable, SyncType};
-use tillsync_store::server::{TableExport, TableState};
-use tillsync_store::store::ExportSnapshot;
+use tillsync_server_db::export::TableExport;
+use tillsync_server_db::export::TableState;
+use tillsync_server_db::store::ExportSnapshot;
 use tillsync_transport::PackageStore;
 use tillsync_wire::index::{INDEX_FILE, IndexBody, IndexEntry};
 use tillsync_wire::package::{PackageKind, PackageMeta, PackageWriter};
@@ -155,7 +156,7 @@ pub fn export(
         states.insert(t.table.clone(), (state, since_full));
     }
 
-    let now = tillsync_store::now_rfc3339();
+    let now = tillsync_db::now_rfc3339();
     let mut pending: Vec<(usize, Pending)> = Vec::new();
     let mut exports: Vec<TableExport> = Vec::new();
     let mut reports: Vec<TableReport> = Vec::new();
@@ -190,7 +191,7 @@ pub fn export(
                     for (w, s) in writers.iter_mut().zip(&subsets) {
                         if s.as_deref().is_none_or(|s| matches_store(fv, s)) {
                             w.upsert(row).map_err(|e| {
-                                tillsync_store::StoreError::Inconsistent(e.to_string())
+                                tillsync_db::StoreError::Inconsistent(e.to_string())
                             })?;
                         }
                     }
@@ -256,7 +257,7 @@ pub fn export(
                                         _ => w.delete(c.key),
                                     };
                                     r.map_err(|e| {
-                                        tillsync_store::StoreError::Inconsistent(e.to_string())
+                                        tillsync_db::StoreError::Inconsistent(e.to_string())
                                     })?;
                                 }
                                 Ok(())
@@ -403,7 +404,7 @@ pub fn export(
     let purged = db.record_export(&exports, retention)?;
     let index = IndexBody {
         folder: cfg.folder.name.clone(),
-        generated_at: tillsync_store::now_rfc3339(),
+        generated_at: tillsync_db::now_rfc3339(),
         packages: db.published()?,
     };
     progress("writing the package index");

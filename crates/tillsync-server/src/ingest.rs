@@ -9,14 +9,14 @@
 //!    request (403 `foreign-ticket`, nothing stored): a till posts only its
 //!    own tickets.
 //! 2. with the database, in one transaction
-//!    ([`tillsync_store::ServerStore::ingest_batch`]): per item, the
+//!    ([`tillsync_server_db::ServerStore::ingest_batch`]): per item, the
 //!    idempotency record (`tillsync_received`), then the ticket filed in
 //!    `TICKET` or quarantine, or any other kind (customer changes, up-table
 //!    rows) applied; the journal line of the push.
 //! 3. commit (`synchronous=FULL`; on PostgreSQL a normal commit), then answer
 //!    one result per item. The batches waiting meanwhile share one
 //!    transaction and one commit ([`GroupCommit`],
-//!    [`tillsync_store::ServerStore::ingest_batches`]).
+//!    [`tillsync_server_db::ServerStore::ingest_batches`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,9 +32,10 @@ use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use tillsync_core::ticket::{ChainError, Ticket};
-use tillsync_store::server_up;
-use tillsync_store::store::BatchItem;
-use tillsync_store::{ServerStore, StoreError};
+use tillsync_db::StoreError;
+use tillsync_server_db::store::BatchItem;
+use tillsync_server_db::store::ServerStore;
+use tillsync_server_db::tickets as server_up;
 use tillsync_wire::api::{ItemResult, ItemStatus, OutboxItem, OutboxKind, OutboxResponse};
 
 use crate::web::{AppState, HttpError, Till};
@@ -244,8 +245,8 @@ fn checked(state: &AppState, till: &Till, body: &[u8]) -> Result<Vec<Prepared>, 
 /// pool, on SQLite the write connection (the pool's are for async workers).
 fn key_reader(state: &AppState) -> std::sync::MutexGuard<'_, Box<dyn ServerStore>> {
     match state.backend {
-        tillsync_store::Backend::Sqlite => lock(state),
-        tillsync_store::Backend::Postgres => state.read_connection(),
+        tillsync_server_db::Backend::Sqlite => lock(state),
+        tillsync_server_db::Backend::Postgres => state.read_connection(),
     }
 }
 
@@ -516,8 +517,8 @@ impl GroupCommit {
                 // each with its own connection (a statement is a network
                 // round trip; one connection would serialise them all).
                 let threads = match state.backend {
-                    tillsync_store::Backend::Sqlite => 1,
-                    tillsync_store::Backend::Postgres => PG_COMMITTERS,
+                    tillsync_server_db::Backend::Sqlite => 1,
+                    tillsync_server_db::Backend::Postgres => PG_COMMITTERS,
                 };
                 for i in 0..threads {
                     let (jobs, state) = (jobs.clone(), Arc::downgrade(state));
@@ -569,7 +570,7 @@ fn committer(
     helper: bool,
 ) {
     let mut own: Option<Box<dyn ServerStore>> = state.upgrade().and_then(|s| {
-        if s.backend == tillsync_store::Backend::Sqlite {
+        if s.backend == tillsync_server_db::Backend::Sqlite {
             return None;
         }
         s.data

@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //! - [`data`]: the server data folder (`tillsync.toml`, signing key, database) and `server init`.
+//! - [`database`]: the server database named by `db.url` (SQLite or PostgreSQL).
 //! - [`export`]: the export job (full and incremental packages, atomic publication, retention).
 //! - [`web`]: the HTTP web service under `/api/v1`.
 //! - [`ingest`]: `POST /api/v1/outbox` (tickets and other outbox items, one transaction per batch) and `GET /api/v1/noop`.
@@ -20,6 +21,7 @@ mod batch;
 pub mod check;
 mod customers;
 pub mod data;
+pub mod database;
 pub mod deploy;
 pub mod export;
 pub mod ingest;
@@ -31,7 +33,7 @@ pub mod web;
 pub use data::DataDir;
 
 use tillsync_core::{ConfigError, KeyError};
-use tillsync_store::StoreError;
+use tillsync_db::StoreError;
 use tillsync_transport::TransportError;
 
 /// Errors of the server.

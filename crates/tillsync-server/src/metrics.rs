@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tillsync_store::{ServerStore, StoreError};
+use tillsync_db::StoreError;
+use tillsync_server_db::store::ServerStore;
 use tillsync_wire::api::ItemStatus;
 
 use crate::web::{AppState, HttpError};

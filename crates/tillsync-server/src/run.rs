@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use crate::export::{ExportOptions, export};
 use crate::web::{AppState, router};
 use crate::{DataDir, ServerError};
-use tillsync_store::StoreError;
+use tillsync_db::StoreError;
 
 /// How to start the server; the defaults follow the configuration.
 #[derive(Debug, Default)]

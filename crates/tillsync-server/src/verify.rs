@@ -53,7 +53,7 @@ pub fn compare_with_till(
             )
             .ok();
         let got = match till_version {
-            Some(_) => Some(tillsync_store::digest::table_digest(
+            Some(_) => Some(tillsync_db::digest::table_digest(
                 till, &t.table, &layout, None,
             )?),
             None => None,

@@ -16,8 +16,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use tillsync_core::Direction;
-use tillsync_store::server::AuthFailure;
-use tillsync_store::{Backend, Bookkeeping, PollIdentity, ServerStore, StoreError};
+use tillsync_db::StoreError;
+use tillsync_server_db::store::Backend;
+use tillsync_server_db::store::Bookkeeping;
+use tillsync_server_db::store::PollIdentity;
+use tillsync_server_db::store::ServerStore;
+use tillsync_server_db::tills::AuthFailure;
 use tillsync_wire::api::{ApiError, AvailableRequest, AvailableResponse, Ping};
 
 use crate::batch::Batcher;
@@ -698,7 +702,7 @@ async fn ping(State(state): State<Arc<AppState>>, till: Result<Till, HttpError>)
         status: "ok".into(),
         folder: state.folder.clone(),
         api: 1,
-        server_time: tillsync_store::now_rfc3339(),
+        server_time: tillsync_db::now_rfc3339(),
     })
 }
 

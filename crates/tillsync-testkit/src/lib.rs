@@ -33,9 +33,11 @@ use tillsync_server::export::{ExportOptions, ExportReport, export};
 use tillsync_server::run::{RunOptions, RunningServer, start};
 use tillsync_server::verify::{TableMatch, compare_with_till};
 use tillsync_server::{DataDir, ServerError, deploy};
-use tillsync_store::{ServerDb, ServerStore, TillDb};
+use tillsync_server_db::store::ServerStore;
+use tillsync_server_sqlite::ServerDb;
 use tillsync_till::import::{PullOptions, PullReport, pull as till_pull};
 use tillsync_till::{DB_FILE, TillError, install};
+use tillsync_till_db::TillDb;
 
 /// A server in a temp folder, its web service and FTP server on loopback.
 pub struct TestServer {
@@ -50,7 +52,7 @@ pub struct TestServer {
     /// Embedded FTP server address.
     pub ftp_addr: SocketAddr,
     /// The PostgreSQL database of this server, when the suite runs on PostgreSQL.
-    pub pg: Option<pg::PgDatabase>,
+    pub pg: Option<pg::TestDb>,
 }
 
 impl TestServer {
@@ -69,7 +71,7 @@ impl TestServer {
     fn start_with(rows: usize, pg_admin_url: Option<&str>) -> Self {
         let root = tempfile::tempdir().expect("temp dir");
         let dir = root.path().join("server");
-        let pg = pg_admin_url.map(pg::PgDatabase::create);
+        let pg = pg_admin_url.map(pg::TestDb::create);
         let (data, _) = DataDir::init_with_db(
             &dir,
             "DEMO",
@@ -296,9 +298,9 @@ pub fn till_snapshot(tdir: &Path) -> Vec<(String, u64, String)> {
     let db = TillDb::open(&tdir.join(DB_FILE)).expect("till db");
     let mut out = Vec::new();
     for v in db.table_versions().expect("versions") {
-        let layout = tillsync_store::introspect::layout(db.conn(), &v.table).expect("layout");
-        let d = tillsync_store::digest::table_digest(db.conn(), &v.table, &layout, None)
-            .expect("digest");
+        let layout = tillsync_db::introspect::layout(db.conn(), &v.table).expect("layout");
+        let d =
+            tillsync_db::digest::table_digest(db.conn(), &v.table, &layout, None).expect("digest");
         out.push((v.table, v.version, d.sha256));
     }
     out

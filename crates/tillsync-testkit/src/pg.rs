@@ -1,7 +1,8 @@
 //! The test matrix's PostgreSQL side: with `TILLSYNC_TEST_PG_URL` set
 //! (`postgres://USER:PASSWORD@127.0.0.1:PORT/postgres`), every
-//! [`crate::TestServer`] gets a fresh database of its own on that server,
-//! dropped when the test server is dropped. [`PrivateCluster`] is a
+//! [`crate::TestServer`] gets a fresh database of its own on that server
+//! ([`TestDb`], the PostgreSQL crate's one fixture), dropped when the test
+//! server is dropped. [`PrivateCluster`] is a
 //! throwaway PostgreSQL cluster of one test, which it may restart or stop
 //! without disturbing the others.
 
@@ -9,67 +10,8 @@ use std::fs;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-/// The environment variable naming the PostgreSQL server for tests.
-pub const ENV: &str = "TILLSYNC_TEST_PG_URL";
-
-/// The PostgreSQL URL of the test run, if the suite runs against PostgreSQL.
-/// With `TILLSYNC_REQUIRE_PG=1` (CI's PostgreSQL run) a missing URL is an
-/// error rather than a silent SQLite run.
-pub fn test_url() -> Option<String> {
-    let url = std::env::var(ENV).ok().filter(|u| !u.trim().is_empty());
-    assert!(
-        url.is_some() || std::env::var("TILLSYNC_REQUIRE_PG").as_deref() != Ok("1"),
-        "TILLSYNC_REQUIRE_PG=1 but {ENV} is not set"
-    );
-    url
-}
-
-/// A database created for one test, dropped (connections closed) on drop.
-pub struct PgDatabase {
-    admin: String,
-    name: String,
-    /// Its URL.
-    pub url: String,
-}
-
-impl PgDatabase {
-    /// Create a database with a fresh name on the server of `admin_url`.
-    pub fn create(admin_url: &str) -> PgDatabase {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let name = format!(
-            "tillsync_it_{}_{}_{nanos}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        );
-        let mut c =
-            tillsync_store::pg::connect(admin_url).expect("connect to TILLSYNC_TEST_PG_URL");
-        c.batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("create the test database");
-        PgDatabase {
-            admin: admin_url.to_string(),
-            url: tillsync_store::pg::url_with_database(admin_url, &name),
-            name,
-        }
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut c) = tillsync_store::pg::connect(&self.admin) {
-            let _ = c.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
+pub use tillsync_server_pg::testdb::{ENV, TestDb, test_url};
 
 /// A PostgreSQL cluster of one test: its own temp folder (owned by the
 /// `postgres` user, as PostgreSQL refuses to run as root), `initdb` with

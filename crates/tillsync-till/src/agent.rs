@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tillsync_core::TillConfig;
-use tillsync_store::TillDb;
-use tillsync_store::till_up::STATE_LAST_CONTACT;
+use tillsync_till_db::TillDb;
+use tillsync_till_db::up::STATE_LAST_CONTACT;
 
 use crate::cashier::{self, CashierOptions, Link};
 use crate::client::Client;
@@ -272,7 +272,7 @@ fn note_push(db: &TillDb, r: &PushReport, summary: &Mutex<AgentSummary>) {
 fn ping(pinger: &Client, db: &TillDb, folder: &str, quiet: &mut Quiet) -> bool {
     match pinger.ping() {
         Ok(p) if p.folder == folder => {
-            let _ = db.set_state(STATE_LAST_CONTACT, &tillsync_store::now_rfc3339());
+            let _ = db.set_state(STATE_LAST_CONTACT, &tillsync_db::now_rfc3339());
             if quiet.clear() {
                 tracing::info!("web service reachable again");
             }

@@ -11,8 +11,9 @@
 use std::path::Path;
 
 use tillsync_core::TillConfig;
-use tillsync_store::till_customers::typed_fields;
-use tillsync_store::{StoreError, TillDb};
+use tillsync_db::StoreError;
+use tillsync_till_db::TillDb;
+use tillsync_till_db::customers::typed_fields;
 use tillsync_wire::api::{CustomerCreate, CustomerEdit, CustomerRecord};
 
 use crate::client::Client;

@@ -9,8 +9,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 use tillsync_core::TillConfig;
-use tillsync_store::TillDb;
-use tillsync_store::till::{ApplyReport, Expect};
+use tillsync_till_db::TillDb;
+use tillsync_till_db::db::ApplyReport;
+use tillsync_till_db::db::Expect;
 use tillsync_transport::{FtpStore, PackageStore};
 use tillsync_wire::api::{AvailableRequest, PlanAction, TablePlan, TillTable};
 use tillsync_wire::index::{INDEX_FILE, IndexBody, IndexEntry};

@@ -26,7 +26,7 @@ pub mod status;
 pub mod uptables;
 
 use tillsync_core::ConfigError;
-use tillsync_store::StoreError;
+use tillsync_db::StoreError;
 use tillsync_transport::TransportError;
 
 /// File name of the till database in a till folder.

@@ -12,8 +12,10 @@ use std::time::Instant;
 
 use serde::Serialize;
 use tillsync_core::TillConfig;
-use tillsync_store::TillDb;
-use tillsync_store::till_up::{self, Outcome, STATE_LAST_CONTACT};
+use tillsync_till_db::TillDb;
+use tillsync_till_db::up as till_up;
+use tillsync_till_db::up::Outcome;
+use tillsync_till_db::up::STATE_LAST_CONTACT;
 use tillsync_wire::api::{ItemStatus, OutboxBatch, OutboxItem};
 
 use crate::client::Client;
@@ -234,7 +236,7 @@ fn deliver(
             return deliver(client, db, second, report);
         }
         Err(e @ TillError::BatchRefused { .. }) => {
-            db.set_state(STATE_LAST_CONTACT, &tillsync_store::now_rfc3339())?;
+            db.set_state(STATE_LAST_CONTACT, &tillsync_db::now_rfc3339())?;
             let reason = e.to_string();
             report.rejected += 1;
             report.set_aside.push(SetAside {
@@ -267,7 +269,7 @@ fn deliver(
             return Err(e);
         }
     };
-    db.set_state(STATE_LAST_CONTACT, &tillsync_store::now_rfc3339())?;
+    db.set_state(STATE_LAST_CONTACT, &tillsync_db::now_rfc3339())?;
     let mut by_key: HashMap<&str, _> = HashMap::with_capacity(resp.results.len());
     for r in &resp.results {
         by_key.insert(r.key.as_str(), r);

@@ -12,8 +12,8 @@ use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 use tillsync_core::TillConfig;
 use tillsync_core::ticket::{Payment, PricedItem, Sale, Ticket};
-use tillsync_store::TillDb;
-use tillsync_store::till_up;
+use tillsync_till_db::TillDb;
+use tillsync_till_db::up as till_up;
 
 use crate::{DB_FILE, TillError};
 
@@ -143,7 +143,7 @@ fn sell_in(
             customer: req.customer.clone(),
             corrects: req.corrects,
         };
-        sale.seal(till, number, &tillsync_store::now_rfc3339(), prev, key)
+        sale.seal(till, number, &tillsync_db::now_rfc3339(), prev, key)
             .map_err(|e| refuse(e.to_string()))
     })?;
     tracing::debug!(

@@ -8,9 +8,12 @@ use std::time::Instant;
 
 use serde::Serialize;
 use tillsync_core::TillConfig;
-use tillsync_store::TillDb;
-use tillsync_store::till::{JournalLine, TableVersion};
-use tillsync_store::till_up::{OutboxStats, STATE_LAST_CONTACT, STATE_LAST_PUSH};
+use tillsync_till_db::TillDb;
+use tillsync_till_db::db::JournalLine;
+use tillsync_till_db::db::TableVersion;
+use tillsync_till_db::up::OutboxStats;
+use tillsync_till_db::up::STATE_LAST_CONTACT;
+use tillsync_till_db::up::STATE_LAST_PUSH;
 
 use crate::client::Client;
 use crate::{DB_FILE, TillError};
@@ -121,7 +124,7 @@ pub fn status(dir: &Path, opts: StatusOptions) -> Result<TillStatus, TillError> 
             Ok(p) if p.folder == cfg.folder.name => {
                 connection.online = Some(true);
                 connection.ping_millis = Some(started.elapsed().as_millis() as u64);
-                db.set_state(STATE_LAST_CONTACT, &tillsync_store::now_rfc3339())?;
+                db.set_state(STATE_LAST_CONTACT, &tillsync_db::now_rfc3339())?;
             }
             Ok(p) => {
                 connection.online = Some(false);

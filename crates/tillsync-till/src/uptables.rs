@@ -5,8 +5,8 @@
 //! travels down (customers, `CLI`) is left out: its till changes go up as
 //! explicit customer edits, and its rows from the server must not echo back.
 
-use tillsync_store::TillDb;
-use tillsync_store::till_customers::UpTableState;
+use tillsync_till_db::TillDb;
+use tillsync_till_db::customers::UpTableState;
 use tillsync_wire::api::UpTable;
 
 use crate::TillError;

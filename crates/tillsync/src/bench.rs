@@ -17,13 +17,16 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use tillsync_core::{ServerConfig, TillConfig};
+use tillsync_db::sql::q;
+use tillsync_db::sql::q_list;
+use tillsync_db::sql::to_sql;
 use tillsync_server::export::{ExportOptions, ExportReport, export};
 use tillsync_server::verify::compare_with_till;
 use tillsync_server::{DataDir, deploy};
-use tillsync_store::TillDb;
-use tillsync_store::sql::{q, q_list, to_sql};
-use tillsync_store::till::{Expect, create_table_sql};
 use tillsync_till::{DB_FILE, install};
+use tillsync_till_db::TillDb;
+use tillsync_till_db::db::Expect;
+use tillsync_till_db::db::create_table_sql;
 use tillsync_wire::layout::Layout;
 use tillsync_wire::package::{Op, Package, PackageKind, peek_header};
 
@@ -1043,7 +1046,7 @@ fn experiment_full(
     c.execute(
         "INSERT INTO tillsync_table_version(tbl, version, layout_hash, layout, subset, kind, loaded_at)
          VALUES (?1, ?2, ?3, '{}', NULL, 'full', ?4)",
-        (&h.table, h.to_version as i64, &h.layout_hash, tillsync_store::now_rfc3339()),
+        (&h.table, h.to_version as i64, &h.layout_hash, tillsync_db::now_rfc3339()),
     )?;
     let exec = t.elapsed();
     let tc = Instant::now();
@@ -1124,12 +1127,12 @@ fn experiment_incremental(db: &TillDb, pkg: &Package<'_>, pragmas: &str) -> Resu
         c.execute(
             "UPDATE tillsync_table_version SET version = ?1, kind = 'incremental', loaded_at = ?2
              WHERE tbl = ?3",
-            (h.to_version as i64, tillsync_store::now_rfc3339(), &h.table),
+            (h.to_version as i64, tillsync_db::now_rfc3339(), &h.table),
         )?;
         c.execute(
             "INSERT INTO tillsync_journal(at, kind, result, detail)
              VALUES (?1, 'apply', 'ok', 'bench experiment')",
-            [tillsync_store::now_rfc3339()],
+            [tillsync_db::now_rfc3339()],
         )?;
         Ok(())
     })();
@@ -1159,7 +1162,7 @@ fn experiment_incremental(db: &TillDb, pkg: &Package<'_>, pragmas: &str) -> Resu
 /// A copy of the till's ART as a `WITHOUT ROWID` table (and its version
 /// row) in a fresh file opened like a till database.
 fn without_rowid_copy(s: &Setup, path: &Path) -> Result<TillDb> {
-    let layout = tillsync_store::introspect::layout(s.till.db.conn(), TABLE)?;
+    let layout = tillsync_db::introspect::layout(s.till.db.conn(), TABLE)?;
     let db = TillDb::open(path)?;
     let src = s.root.join(TILL).join(DB_FILE);
     let src = src

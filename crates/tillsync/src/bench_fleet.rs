@@ -30,7 +30,7 @@ use tillsync_core::Direction;
 use tillsync_core::ticket::PricedItem;
 use tillsync_server::DataDir;
 use tillsync_server::export::{ExportOptions, export};
-use tillsync_store::Backend;
+use tillsync_server_db::store::Backend;
 use tillsync_wire::api::{
     AvailableRequest, AvailableResponse, ItemStatus, OutboxResponse, TillTable,
 };
@@ -106,12 +106,12 @@ impl FreshPg {
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
         let name = format!("tillsync_fleet_{}_{nanos:09}", std::process::id());
-        tillsync_store::pg::connect(admin)?
+        tillsync_server_pg::db::connect(admin)?
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .with_context(|| format!("creating the bench database {name}"))?;
         Ok(FreshPg {
             admin: admin.to_string(),
-            url: tillsync_store::pg::url_with_database(admin, &name),
+            url: tillsync_server_pg::db::url_with_database(admin, &name),
             name,
         })
     }
@@ -119,7 +119,7 @@ impl FreshPg {
 
 impl Drop for FreshPg {
     fn drop(&mut self) {
-        let dropped = tillsync_store::pg::connect(&self.admin).map(|mut c| {
+        let dropped = tillsync_server_pg::db::connect(&self.admin).map(|mut c| {
             c.batch_execute(&format!(
                 "DROP DATABASE IF EXISTS {} WITH (FORCE)",
                 self.name

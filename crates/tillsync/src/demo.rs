@@ -22,9 +22,10 @@ use tillsync_server::export::{ExportOptions, export};
 use tillsync_server::run::{RunOptions, start};
 use tillsync_server::verify::compare_with_till;
 use tillsync_server::{DataDir, deploy};
-use tillsync_store::{ServerDb, TillDb};
+use tillsync_server_sqlite::ServerDb;
 use tillsync_till::import::{PullOptions, pull};
 use tillsync_till::{DB_FILE, install};
+use tillsync_till_db::TillDb;
 
 use crate::ui::Out;
 

@@ -11,7 +11,7 @@ use tillsync_core::{Direction, ServerConfig, SyncTable, SyncType};
 use tillsync_server::export::{ExportOptions, export};
 use tillsync_server::run::{RunOptions, start};
 use tillsync_server::{DataDir, check, deploy};
-use tillsync_store::server_customers::ConflictPolicy;
+use tillsync_server_db::customers::ConflictPolicy;
 
 use crate::ui::Out;
 
@@ -379,7 +379,7 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
 }
 
 /// Text form of `server tills list`.
-fn print_tills(tills: &[tillsync_store::server_up::TillOverview]) {
+fn print_tills(tills: &[tillsync_server_db::tills::TillOverview]) {
     println!(
         "{:<8} {:<6} {:<26} {:<22} {:>8} {:>10} {:>11} {:>8}",
         "till",
@@ -445,8 +445,8 @@ fn print_tills(tills: &[tillsync_store::server_up::TillOverview]) {
 
 /// Text form of `server tickets`.
 fn print_tickets(
-    list: &[tillsync_store::server_up::TicketListing],
-    state: &[tillsync_store::server_up::TillTickets],
+    list: &[tillsync_server_db::tickets::TicketListing],
+    state: &[tillsync_server_db::tickets::TillTickets],
 ) {
     if list.is_empty() {
         println!("no tickets received");
@@ -540,7 +540,7 @@ fn config(cmd: ConfigCmd, out: &Out) -> Result<()> {
 
 fn parse_conflict_policy(s: &str) -> Result<ConflictPolicy, String> {
     s.parse()
-        .map_err(|e: tillsync_store::StoreError| e.to_string())
+        .map_err(|e: tillsync_db::StoreError| e.to_string())
 }
 
 fn tables(cmd: TablesCmd, out: &Out) -> Result<()> {

@@ -9,11 +9,11 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 use tillsync_core::{Direction, SyncTable, SyncType, TillConfig};
-use tillsync_store::TillDb;
-use tillsync_store::server_customers::ConflictPolicy;
+use tillsync_server_db::customers::ConflictPolicy;
 use tillsync_testkit::{TestServer, pull};
 use tillsync_till::push::{PushOptions, PushReport, push};
 use tillsync_till::{DB_FILE, customers};
+use tillsync_till_db::TillDb;
 
 use crate::util::tillsync;
 

@@ -11,11 +11,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tillsync_core::{Secret, TillConfig};
-use tillsync_store::TillDb;
-use tillsync_store::till::Expect;
 use tillsync_testkit::{TestServer, pull, pull_full, till_snapshot, till_versions};
 use tillsync_till::TillError;
 use tillsync_till::import::{PullReport, TablePull};
+use tillsync_till_db::TillDb;
+use tillsync_till_db::db::Expect;
 use tillsync_wire::index::INDEX_FILE;
 use tillsync_wire::package::{Package, PackageKind, package_file_name};
 

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tillsync_core::ServerConfig;
-use tillsync_store::ServerStore;
+use tillsync_server_db::store::ServerStore;
 use tillsync_testkit::pg::PrivateCluster;
 use tillsync_testkit::proxy::FaultProxy;
 use tillsync_testkit::{TestServer, pull};
@@ -128,7 +128,7 @@ fn check_db_reports_the_version_or_names_bad_password_and_missing_database() {
     set(
         &dir,
         "db.url",
-        &tillsync_store::pg::url_with_database(&url, "no_such_database"),
+        &tillsync_server_pg::db::url_with_database(&url, "no_such_database"),
     );
     both_refuse(
         root,
@@ -459,7 +459,7 @@ fn server_init_with_a_postgresql_url_creates_the_demo_there() {
         eprintln!("SKIPPED: set TILLSYNC_TEST_PG_URL to run the PostgreSQL tests");
         return;
     };
-    let db = tillsync_testkit::pg::PgDatabase::create(&admin);
+    let db = tillsync_testkit::pg::TestDb::create(&admin);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("srv");
     tillsync(
@@ -482,7 +482,7 @@ fn server_init_with_a_postgresql_url_creates_the_demo_there() {
         .stdout();
     assert!(out.contains("database OK: PostgreSQL"), "{out}");
     assert!(out.contains("sync table CLI (up, incremental)"), "{out}");
-    let mut store = tillsync_store::open_server_store(&db.url).unwrap();
+    let mut store = tillsync_server::database::open_server_store(&db.url).unwrap();
     assert_eq!(
         store.query_text(r#"SELECT COUNT(*) FROM "ART""#).unwrap(),
         Some("40".into())
@@ -511,7 +511,7 @@ fn writers_holding_transactions_across_exports_lose_no_change_at_the_till() {
             .map(|w| {
                 let url = url.clone();
                 sc.spawn(move || {
-                    let mut c = tillsync_store::pg::connect(&url).unwrap();
+                    let mut c = tillsync_server_pg::db::connect(&url).unwrap();
                     for i in 0..TXS {
                         c.batch_execute(&format!(
                             r#"BEGIN;
@@ -794,7 +794,7 @@ fn postgresql_really_restarted_and_stopped_during_ingest_and_export() {
             });
             if round == 0 {
                 let t = Instant::now();
-                while tillsync_store::pg::connect(&cluster.admin_url).is_ok() {
+                while tillsync_server_pg::db::connect(&cluster.admin_url).is_ok() {
                     assert!(
                         t.elapsed() < Duration::from_secs(10),
                         "the cluster never went down"

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tillsync_core::TillConfig;
-use tillsync_store::TillDb;
 use tillsync_testkit::{TestServer, pull};
 use tillsync_till::agent::{self, AgentOptions};
 use tillsync_till::sell::{Register, SaleLine, SalePayment, SaleRequest};
+use tillsync_till_db::TillDb;
 use tillsync_wire::api::OutboxKind;
 
 use crate::util::tillsync;

@@ -129,7 +129,7 @@ pub(crate) async fn start(ctx: Ctx, form: FormData) -> Response {
         *s = Status {
             state: JobState::Running,
             full,
-            started_at: Some(tillsync_store::now_rfc3339()),
+            started_at: Some(tillsync_db::now_rfc3339()),
             progress: Vec::new(),
             result: Vec::new(),
         };

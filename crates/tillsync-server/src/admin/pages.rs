@@ -11,10 +11,10 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use tillsync_core::config::KEYS;
 use tillsync_core::{Direction, Lang, SyncTable, SyncType};
-use tillsync_store::server::TableState;
-use tillsync_store::server_admin::JournalEntry;
-use tillsync_store::server_customers::ConflictPolicy;
-use tillsync_store::server_up::TillOverview;
+use tillsync_server_db::customers::ConflictPolicy;
+use tillsync_server_db::export::TableState;
+use tillsync_server_db::journal::JournalEntry;
+use tillsync_server_db::tills::TillOverview;
 
 use super::i18n::{self, TABS};
 use super::{Ctx, FormData, error_page};

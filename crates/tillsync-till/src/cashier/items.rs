@@ -9,9 +9,9 @@
 
 use rusqlite::Connection;
 use tillsync_core::lang::Lang;
-use tillsync_store::StoreError;
-use tillsync_store::introspect;
-use tillsync_store::sql::q;
+use tillsync_db::StoreError;
+use tillsync_db::introspect;
+use tillsync_db::sql::q;
 
 /// The items table.
 pub const ITEM_TABLE: &str = "ART";
@@ -186,7 +186,7 @@ mod tests {
 
     fn demo() -> Connection {
         let c = Connection::open_in_memory().unwrap();
-        tillsync_store::demo::create_demo_tables(&c, 300, 7).unwrap();
+        tillsync_db::demo::create_demo_tables(&c, 300, 7).unwrap();
         c
     }
 

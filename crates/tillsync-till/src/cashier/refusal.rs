@@ -5,7 +5,7 @@
 //! sentence matches (a system error) keeps its detail behind a French lead.
 
 use tillsync_core::lang::Lang;
-use tillsync_store::StoreError;
+use tillsync_db::StoreError;
 
 use crate::TillError;
 
@@ -64,7 +64,7 @@ const SENTENCES: &[(&str, &str)] = &[
         "payment {} of {} cents is not valid: {}",
         "le règlement {} de {} centimes n'est pas valide : {}",
     ),
-    // Customers (crate::customers, tillsync_store::till_customers).
+    // Customers (crate::customers, tillsync_till_db::customers).
     (
         "the customer's name must not be empty",
         "le nom du client ne doit pas être vide",

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::Markup;
 use serde::Deserialize;
-use tillsync_store::till_up;
+use tillsync_till_db::up as till_up;
 use tillsync_wire::api::OutboxKind;
 
 use super::Cashier;
@@ -620,7 +620,7 @@ fn customer_row(
 ) -> Result<Option<Vec<(String, String)>>, TillError> {
     use rusqlite::OptionalExtension;
     use rusqlite::types::ValueRef;
-    use tillsync_store::sql::q;
+    use tillsync_db::sql::q;
     let cols: Vec<&String> = shape.columns.iter().filter(|c| **c != shape.key).collect();
     if cols.is_empty() {
         return Ok(None);
@@ -647,7 +647,7 @@ fn customer_row(
             Ok(out)
         })
         .optional()
-        .map_err(tillsync_store::StoreError::from)?;
+        .map_err(tillsync_db::StoreError::from)?;
     Ok(row)
 }
 

@@ -20,7 +20,7 @@ fn demo_till() -> (tempfile::TempDir, TillConfig) {
     };
     let (dir, cfg, reg) = till(&format!("http://127.0.0.1:{port}/"));
     reg.db().conn().execute_batch("DROP TABLE ART").unwrap();
-    tillsync_store::demo::create_demo_tables(reg.db().conn(), 200, 3).unwrap();
+    tillsync_db::demo::create_demo_tables(reg.db().conn(), 200, 3).unwrap();
     (dir, cfg)
 }
 
@@ -131,7 +131,7 @@ impl Browser {
 }
 
 fn count(dir: &Path, sql: &str) -> i64 {
-    tillsync_store::TillDb::open(&dir.join(crate::DB_FILE))
+    tillsync_till_db::TillDb::open(&dir.join(crate::DB_FILE))
         .unwrap()
         .conn()
         .query_row(sql, [], |r| r.get(0))
@@ -162,7 +162,7 @@ async fn search_add_and_pay_record_a_numbered_signed_ticket() {
     assert!(a.body.contains(r#"class="add""#));
     assert!(a.body.contains(r#"<html lang="fr">"#));
     let (code, bar): (String, String) =
-        tillsync_store::TillDb::open(&dir.path().join(crate::DB_FILE))
+        tillsync_till_db::TillDb::open(&dir.path().join(crate::DB_FILE))
             .unwrap()
             .conn()
             .query_row(
@@ -247,7 +247,7 @@ async fn search_add_and_pay_record_a_numbered_signed_ticket() {
     );
     let a = b.get("/receipt/1").await;
     assert_eq!(a.status, StatusCode::OK);
-    let sig: String = tillsync_store::TillDb::open(&dir.path().join(crate::DB_FILE))
+    let sig: String = tillsync_till_db::TillDb::open(&dir.path().join(crate::DB_FILE))
         .unwrap()
         .conn()
         .query_row("SELECT signature FROM TICKET WHERE number = 1", [], |r| {
@@ -571,7 +571,7 @@ async fn customer_creation_is_refused_offline_while_edit_and_abandon_work() {
     let a = b.get(a.location.as_deref().unwrap()).await;
     assert!(a.body.contains(r#"class="flash-ok""#), "{}", a.body);
     assert!(a.body.contains(r#"value="Paris""#), "{}", a.body);
-    let payload: String = tillsync_store::TillDb::open(&dir.path().join(crate::DB_FILE))
+    let payload: String = tillsync_till_db::TillDb::open(&dir.path().join(crate::DB_FILE))
         .unwrap()
         .conn()
         .query_row(
@@ -640,7 +640,7 @@ async fn customer_creation_is_refused_offline_while_edit_and_abandon_work() {
 #[tokio::test]
 async fn an_item_table_without_the_needed_columns_is_named() {
     let (dir, cfg) = demo_till();
-    tillsync_store::TillDb::open(&dir.path().join(crate::DB_FILE))
+    tillsync_till_db::TillDb::open(&dir.path().join(crate::DB_FILE))
         .unwrap()
         .conn()
         .execute_batch("ALTER TABLE ART DROP COLUMN barcode")

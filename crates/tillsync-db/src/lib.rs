@@ -1,0 +1,30 @@
+//! Database plumbing shared by the till and the server: the one error type,
+//! SQLite files opened with tillsync's settings and migrated, identifier
+//! quoting and value conversion, table introspection and digests, the rows
+//! of a ticket in SQLite, and the demo business data.
+//!
+//! # Layout
+//! - [`error`]: [`StoreError`], the one error type of every database crate.
+//! - [`sqlite`]: opening a SQLite file with tillsync's settings; migrations.
+//! - [`sql`]: identifier quoting and value conversion between rusqlite, JSON and the wire.
+//! - [`introspect`]: a table's layout read from SQLite.
+//! - [`digest`]: row count and content hash of a table, to compare till and server.
+//! - [`tables`]: the names of the business tables tillsync knows (tickets, customers).
+//! - [`ticket_rows`]: a ticket's lines, payments and VAT totals as SQLite rows (till and server).
+//! - [`demo`]: realistic demo business data.
+
+pub mod demo;
+pub mod digest;
+pub mod error;
+pub mod introspect;
+pub mod sql;
+pub mod sqlite;
+pub mod tables;
+pub mod ticket_rows;
+
+pub use error::StoreError;
+
+/// Now, as RFC 3339 UTC with seconds.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

@@ -1,0 +1,196 @@
+//! The up path's batch loop, the same for every backend: per item the
+//! idempotency record, then the ticket (or quarantine) or the other item,
+//! then the journal line, all inside the caller's one transaction
+//! ([`BatchTx`]), answered after the caller commits.
+
+use tillsync_core::ticket::Ticket;
+use tillsync_wire::api::{
+    CustomerAbandon, CustomerEdit, ItemResult, ItemStatus, OutboxItem, OutboxKind, OutboxResponse,
+    RowChange,
+};
+
+use crate::customers::UpOutcome;
+use crate::store::BatchItem;
+use crate::tickets::{Outcome, Received, TicketCheck};
+use tillsync_db::StoreError;
+
+/// The steps of one batch inside one open transaction of a backend.
+pub trait BatchTx {
+    /// The item received from `till` under `key`, if any.
+    fn received(&mut self, till: &str, key: &str) -> Result<Option<Received>, StoreError>;
+    /// Record the answer for `key` (the first answer stays).
+    fn record_received(
+        &mut self,
+        till: &str,
+        key: &str,
+        outcome: &Outcome,
+        fingerprint: &str,
+        at: &str,
+    ) -> Result<(), StoreError>;
+    /// File a ticket (or quarantine it).
+    #[allow(clippy::too_many_arguments)]
+    fn store_ticket(
+        &mut self,
+        till: &str,
+        key: &str,
+        ticket: &Ticket,
+        payload: &str,
+        check: TicketCheck,
+        at: &str,
+    ) -> Result<Outcome, StoreError>;
+    /// Quarantine an unreadable ticket item.
+    fn quarantine_unreadable(
+        &mut self,
+        till: &str,
+        key: &str,
+        payload: &str,
+        reason: &str,
+        at: &str,
+    ) -> Result<Outcome, StoreError>;
+    /// Apply a customer edit.
+    fn customer_edit(&mut self, till: &str, edit: &CustomerEdit) -> Result<UpOutcome, StoreError>;
+    /// Apply an abandoned customer creation.
+    fn customer_abandon(
+        &mut self,
+        till: &str,
+        abandon: &CustomerAbandon,
+    ) -> Result<UpOutcome, StoreError>;
+    /// Apply a row of an up-direction table.
+    fn row_change(&mut self, till: &str, row: &RowChange) -> Result<UpOutcome, StoreError>;
+    /// A journal line.
+    fn journal(
+        &mut self,
+        kind: &str,
+        till: Option<&str>,
+        result: &str,
+        detail: &str,
+    ) -> Result<(), StoreError>;
+}
+
+/// Apply one non-ticket item. Bad data is answered rejected with a reason;
+/// an `Err` aborts the whole batch.
+fn apply_other(tx: &mut dyn BatchTx, till: &str, item: &OutboxItem) -> Result<Outcome, StoreError> {
+    fn parse<T: serde::de::DeserializeOwned>(item: &OutboxItem, what: &str) -> Result<T, String> {
+        serde_json::from_value(item.payload.clone())
+            .map_err(|e| format!("the payload is not a valid {what}: {e}"))
+    }
+    let outcome = match item.kind {
+        OutboxKind::CustomerEdit => match parse::<CustomerEdit>(item, "customer edit") {
+            Ok(edit) => tx.customer_edit(till, &edit)?,
+            Err(reason) => UpOutcome::Rejected(reason),
+        },
+        OutboxKind::CustomerAbandon => match parse::<CustomerAbandon>(item, "customer abandon") {
+            Ok(a) => tx.customer_abandon(till, &a)?,
+            Err(reason) => UpOutcome::Rejected(reason),
+        },
+        OutboxKind::Row => match parse::<RowChange>(item, "row change") {
+            Ok(r) => tx.row_change(till, &r)?,
+            Err(reason) => UpOutcome::Rejected(reason),
+        },
+        OutboxKind::Ticket => {
+            UpOutcome::Rejected("a ticket is not handled here (internal routing error)".into())
+        }
+    };
+    Ok(match outcome {
+        UpOutcome::Applied(note) => Outcome {
+            status: ItemStatus::Accepted,
+            reason: note,
+        },
+        UpOutcome::Rejected(reason) => Outcome {
+            status: ItemStatus::Rejected,
+            reason: Some(reason),
+        },
+    })
+}
+
+/// Run the items of one batch of `till` inside `tx` (the caller commits).
+pub fn run_batch(
+    tx: &mut dyn BatchTx,
+    till: &str,
+    items: &[BatchItem<'_>],
+) -> Result<OutboxResponse, StoreError> {
+    let at = tillsync_db::now_rfc3339();
+    let mut results = Vec::with_capacity(items.len());
+    let mut counts = [0usize; 4];
+    for p in items {
+        let key = p.key();
+        let fingerprint = p.fingerprint();
+        let earlier = tx.received(till, key)?;
+        let reused = match &earlier {
+            Some(r) if r.fingerprint.as_deref().is_none_or(|f| f == fingerprint) => {
+                // A resend: the first answer again, nothing changes.
+                let o = r.resend_outcome();
+                count(&mut counts, o.status);
+                results.push(ItemResult {
+                    key: key.to_string(),
+                    status: o.status,
+                    reason: o.reason,
+                });
+                continue;
+            }
+            Some(_) => true,
+            None => false,
+        };
+        let outcome = match p {
+            BatchItem::Ticket {
+                key,
+                ticket,
+                payload,
+                check,
+            } => tx.store_ticket(till, key, ticket, payload, check.clone(), &at)?,
+            BatchItem::Unreadable {
+                key,
+                payload,
+                reason,
+                ..
+            } => tx.quarantine_unreadable(till, key, payload, reason, &at)?,
+            BatchItem::Other { item, .. } if reused => Outcome {
+                status: ItemStatus::Rejected,
+                reason: Some(format!(
+                    "the key {} was already used for an item with other content",
+                    item.key
+                )),
+            },
+            BatchItem::Other { item, .. } => apply_other(tx, till, item)?,
+        };
+        // The first answer for a key stays recorded (a key reused with
+        // other content keeps its first answer).
+        tx.record_received(till, key, &outcome, fingerprint, &at)?;
+        count(&mut counts, outcome.status);
+        results.push(ItemResult {
+            key: key.to_string(),
+            status: outcome.status,
+            reason: outcome.reason,
+        });
+    }
+    let (result, detail) = push_journal(&counts);
+    tx.journal("push", Some(till), result, &detail)?;
+    Ok(OutboxResponse { results })
+}
+
+/// The result and detail of a batch's "push" journal line, from the
+/// counts of its answers (accepted, duplicate, quarantined, rejected).
+pub fn push_journal(counts: &[usize; 4]) -> (&'static str, String) {
+    let [accepted, duplicate, quarantined, rejected] = *counts;
+    let result = if quarantined + rejected == 0 {
+        "ok"
+    } else {
+        "partial"
+    };
+    (
+        result,
+        format!(
+            "{} item(s): {accepted} accepted, {duplicate} duplicate, {quarantined} quarantined, {rejected} rejected",
+            counts.iter().sum::<usize>()
+        ),
+    )
+}
+
+fn count(counts: &mut [usize; 4], s: ItemStatus) {
+    counts[match s {
+        ItemStatus::Accepted => 0,
+        ItemStatus::Duplicate => 1,
+        ItemStatus::Quarantined => 2,
+        ItemStatus::Rejected => 3,
+    }] += 1;
+}

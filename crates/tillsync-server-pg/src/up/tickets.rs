@@ -1,0 +1,1135 @@
+//! Tickets on PostgreSQL: the idempotency record of received outbox items,
+//! the quarantine, [`store_ticket`] with the chain checks and pending links
+//! of [`crate::server_up`], journal lines, each till's ticket state with its
+//! gaps, the ticket listing, the till overview and the table versions tills
+//! report.
+
+use std::collections::BTreeMap;
+
+use postgres::{GenericClient, Transaction};
+use tillsync_core::ticket::{GENESIS_HASH, Ticket};
+use tillsync_wire::api::TillTable;
+
+use tillsync_db::StoreError;
+use tillsync_server_db::tickets::Gap;
+use tillsync_server_db::tickets::Outcome;
+use tillsync_server_db::tickets::Received;
+use tillsync_server_db::tickets::TicketCheck;
+use tillsync_server_db::tickets::TicketListing;
+use tillsync_server_db::tickets::TillTickets;
+use tillsync_server_db::tickets::parse_status;
+use tillsync_server_db::tickets::status_word;
+use tillsync_server_db::tills::ReportedTable;
+use tillsync_server_db::tills::TillOverview;
+use tillsync_server_db::tills::TillRow;
+
+fn u(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// The item received from `till` under `key`, if any. Takes the till's
+/// lock first ([`super::lock_till`]): a batch that another server process
+/// is filing for the same till is committed before this looks, so a batch
+/// received twice at once is filed once and answered as a resend the
+/// second time (whatever its items: tickets, customer changes, rows).
+pub fn received(
+    tx: &mut Transaction<'_>,
+    till: &str,
+    key: &str,
+) -> Result<Option<Received>, StoreError> {
+    super::lock_till(tx, till)?;
+    let row = tx.query_opt(
+        "SELECT status, reason, fingerprint FROM tillsync_received
+         WHERE till_id = $1 AND key = $2",
+        &[&till, &key],
+    )?;
+    row.map(|r| {
+        Ok(Received {
+            status: parse_status(r.get(0))?,
+            reason: r.get(1),
+            fingerprint: r.get(2),
+        })
+    })
+    .transpose()
+}
+
+/// Record what was answered for `key` (the first answer stays, also when
+/// another server process recorded it first).
+pub fn record_received(
+    tx: &mut Transaction<'_>,
+    till: &str,
+    key: &str,
+    outcome: &Outcome,
+    fingerprint: &str,
+    at: &str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO tillsync_received(till_id, key, status, reason, at, fingerprint)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (till_id, key) DO NOTHING",
+        &[
+            &till,
+            &key,
+            &status_word(outcome.status),
+            &outcome.reason,
+            &at,
+            &fingerprint,
+        ],
+    )?;
+    Ok(())
+}
+
+/// A journal line written inside the caller's transaction.
+pub fn journal_in(
+    tx: &mut Transaction<'_>,
+    kind: &str,
+    till: Option<&str>,
+    result: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO tillsync_journal(at, kind, till, result, detail) VALUES ($1, $2, $3, $4, $5)",
+        &[&tillsync_db::now_rfc3339(), &kind, &till, &result, &detail],
+    )?;
+    Ok(())
+}
+
+/// Keep in quarantine something sent as a ticket that cannot be read as
+/// one (its number unknown). Returns the outcome to answer. The same item
+/// (till, key and payload) quarantined before, by this or another server
+/// process, is not kept twice.
+pub fn quarantine_unreadable(
+    tx: &mut Transaction<'_>,
+    till: &str,
+    key: &str,
+    payload: &str,
+    reason: &str,
+    at: &str,
+) -> Result<Outcome, StoreError> {
+    super::lock_till(tx, till)?;
+    let earlier = tx.query_opt(
+        "SELECT reason FROM tillsync_ticket_quarantine
+         WHERE till_id = $1 AND item_key = $2 AND number IS NULL AND payload = $3
+         ORDER BY id LIMIT 1",
+        &[&till, &key, &payload],
+    )?;
+    if let Some(r) = earlier {
+        return Ok(Outcome::quarantined(r.get(0)));
+    }
+    insert_quarantine(tx, till, None, key, None, reason, payload, at)?;
+    Ok(Outcome::quarantined(reason.to_string()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_quarantine(
+    tx: &mut Transaction<'_>,
+    till: &str,
+    number: Option<i64>,
+    key: &str,
+    hash: Option<&str>,
+    reason: &str,
+    payload: &str,
+    at: &str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO tillsync_ticket_quarantine(till_id, number, item_key, hash, reason, payload, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[&till, &number, &key, &hash, &reason, &payload, &at],
+    )?;
+    Ok(())
+}
+
+/// Quarantine ticket `n` (see [`tillsync_server_sqlite::up::tickets::store_ticket`]): the same
+/// content quarantined before gets the same answer; a quarantined ticket
+/// still closes the pending link of the next one when that one names its hash.
+#[allow(clippy::too_many_arguments)]
+fn quarantine_ticket(
+    tx: &mut Transaction<'_>,
+    till: &str,
+    n: i64,
+    key: &str,
+    ticket: &Ticket,
+    payload: &str,
+    at: &str,
+    reason: String,
+) -> Result<Outcome, StoreError> {
+    let earlier = tx.query_opt(
+        "SELECT reason FROM tillsync_ticket_quarantine
+         WHERE till_id = $1 AND number = $2 AND hash = $3 ORDER BY id LIMIT 1",
+        &[&till, &n, &ticket.hash],
+    )?;
+    if let Some(r) = earlier {
+        return Ok(Outcome::quarantined(r.get(0)));
+    }
+    insert_quarantine(
+        tx,
+        till,
+        Some(n),
+        key,
+        Some(&ticket.hash),
+        &reason,
+        payload,
+        at,
+    )?;
+    tx.execute(
+        "DELETE FROM tillsync_ticket_link_pending
+         WHERE till_id = $1 AND number = $2 AND prev_hash = $3",
+        &[&till, &(n + 1), &ticket.hash],
+    )?;
+    Ok(Outcome::quarantined(reason))
+}
+
+/// File one ticket of `till` in `TICKET` and its detail tables, or in
+/// quarantine, with the rules of [`tillsync_server_sqlite::up::tickets::store_ticket`] (same
+/// parameters, same answers). Holds the till's lock ([`super::lock_till`])
+/// until the caller's transaction ends.
+pub fn store_ticket(
+    tx: &mut Transaction<'_>,
+    till: &str,
+    key: &str,
+    ticket: &Ticket,
+    payload: &str,
+    check: TicketCheck,
+    at: &str,
+) -> Result<Outcome, StoreError> {
+    let n = match i64::try_from(ticket.number) {
+        Ok(n) if (1..i64::MAX).contains(&n) => n,
+        _ => {
+            let reason = format!(
+                "ticket number {} is out of range (numbers start at 1)",
+                ticket.number
+            );
+            return quarantine_unreadable(tx, till, key, payload, &reason, at);
+        }
+    };
+    super::lock_till(tx, till)?;
+    let quarantine = |tx: &mut Transaction<'_>, reason: String| {
+        quarantine_ticket(tx, till, n, key, ticket, payload, at, reason)
+    };
+    if let Err(reason) = check {
+        return quarantine(tx, reason);
+    }
+    let Ok(corrects) = ticket.corrects.map(i64::try_from).transpose() else {
+        return quarantine(
+            tx,
+            format!("ticket {till}/{n}: the number of the ticket it corrects is out of range"),
+        );
+    };
+    // This number and the one before, if received and verified.
+    let mut this: Option<String> = None;
+    let mut before: Option<String> = None;
+    for r in tx.query(
+        r#"SELECT "number", "hash" FROM "TICKET"
+           WHERE "till_id" = $1 AND "number" BETWEEN $2 AND $3"#,
+        &[&till, &(n - 1), &n],
+    )? {
+        let (num, hash): (i64, String) = (r.get(0), r.get(1));
+        if num == n {
+            this = Some(hash);
+        } else {
+            before = Some(hash);
+        }
+    }
+    if let Some(hash) = this {
+        return if hash == ticket.hash {
+            Ok(Outcome::duplicate())
+        } else {
+            quarantine(
+                tx,
+                format!(
+                    "ticket {till}/{n}: this number was already received with different content (number reused)"
+                ),
+            )
+        };
+    }
+    // The link backwards.
+    let expected = if n == 1 {
+        Some(GENESIS_HASH.to_string())
+    } else {
+        before
+    };
+    let pending = match expected {
+        Some(e) if e == ticket.prev_hash => false,
+        Some(e) => {
+            return quarantine(
+                tx,
+                format!(
+                    "ticket {till}/{n}: chain broken (previous hash {}, but ticket {} has hash {e})",
+                    ticket.prev_hash,
+                    n - 1
+                ),
+            );
+        }
+        None => {
+            // The previous ticket in quarantine (its hash must match) or
+            // not arrived yet (the link is checked when it comes).
+            let r = tx.query_one(
+                "SELECT COUNT(*) > 0, COALESCE(bool_or(hash = $3), false)
+                 FROM tillsync_ticket_quarantine WHERE till_id = $1 AND number = $2",
+                &[&till, &(n - 1), &ticket.prev_hash],
+            )?;
+            let (in_quarantine, linked): (bool, bool) = (r.get(0), r.get(1));
+            if in_quarantine && !linked {
+                return quarantine(
+                    tx,
+                    format!(
+                        "ticket {till}/{n}: chain broken (previous hash {}, which is not the hash of ticket {} held in quarantine)",
+                        ticket.prev_hash,
+                        n - 1
+                    ),
+                );
+            }
+            !linked
+        }
+    };
+    // The link forwards, when the next ticket arrived first.
+    let next: Option<String> = tx
+        .query_opt(
+            "SELECT prev_hash FROM tillsync_ticket_link_pending WHERE till_id = $1 AND number = $2",
+            &[&till, &(n + 1)],
+        )?
+        .map(|r| r.get(0));
+    if let Some(next_prev) = next {
+        if next_prev != ticket.hash {
+            return quarantine(
+                tx,
+                format!(
+                    "ticket {till}/{n}: chain broken (ticket {}, received earlier, names previous hash {next_prev}, but this ticket's hash is {})",
+                    n + 1,
+                    ticket.hash
+                ),
+            );
+        }
+        tx.execute(
+            "DELETE FROM tillsync_ticket_link_pending WHERE till_id = $1 AND number = $2",
+            &[&till, &(n + 1)],
+        )?;
+    }
+    if !insert_ticket(tx, till, n, corrects, ticket, at)? {
+        // Stored meanwhile by a writer that did not take the till's lock.
+        return Err(StoreError::Inconsistent(format!(
+            "ticket {till}/{n} was stored by another writer during this transaction"
+        )));
+    }
+    if pending {
+        tx.execute(
+            "INSERT INTO tillsync_ticket_link_pending(till_id, number, prev_hash) VALUES ($1, $2, $3)",
+            &[&till, &n, &ticket.prev_hash],
+        )?;
+    }
+    Ok(Outcome::accepted())
+}
+
+/// Insert the `TICKET` row and its details; false (nothing written) when
+/// the number is already there.
+fn insert_ticket(
+    tx: &mut Transaction<'_>,
+    till: &str,
+    n: i64,
+    corrects: Option<i64>,
+    t: &Ticket,
+    at: &str,
+) -> Result<bool, StoreError> {
+    static INSERT: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("WITH {} SELECT count(*) FROM t", TicketRows::CTES));
+    let rows = TicketRows::new(&[(till, n, corrects, t)]);
+    let sql = INSERT.as_str();
+    let inserted: i64 = tx.query_one(sql, &rows.params(&at))?.get(0);
+    Ok(inserted == 1)
+}
+
+/// Tickets to insert, column by column: `TICKET` rows (till, number, number
+/// corrected, ticket) and their lines, payments and VAT totals
+/// (`TICKET_LINE`, `TICKET_PAYMENT`, `TICKET_VAT`, the rows of
+/// [`crate::server_up`]'s `insert_ticket_details`), bound as arrays to
+/// [`TicketRows::CTES`]: one statement for all of them.
+pub struct TicketRows<'a> {
+    till: Vec<&'a str>,
+    number: Vec<i64>,
+    time: Vec<&'a str>,
+    total: Vec<i64>,
+    customer: Vec<Option<&'a str>>,
+    corrects: Vec<Option<i64>>,
+    prev: Vec<&'a str>,
+    hash: Vec<&'a str>,
+    signature: Vec<&'a str>,
+    l_till: Vec<&'a str>,
+    l_n: Vec<i64>,
+    l_no: Vec<i64>,
+    l_item: Vec<&'a str>,
+    l_label: Vec<&'a str>,
+    l_qty: Vec<i64>,
+    l_unit: Vec<i64>,
+    l_vat: Vec<i64>,
+    l_excl: Vec<i64>,
+    l_incl: Vec<i64>,
+    p_till: Vec<&'a str>,
+    p_n: Vec<i64>,
+    p_seq: Vec<i64>,
+    p_method: Vec<&'a str>,
+    p_amount: Vec<i64>,
+    v_till: Vec<&'a str>,
+    v_n: Vec<i64>,
+    v_rate: Vec<i64>,
+    v_base: Vec<i64>,
+    v_vat: Vec<i64>,
+    v_total: Vec<i64>,
+}
+
+impl<'a> TicketRows<'a> {
+    /// The common table expressions that insert the rows, binding `$1` to
+    /// `$31` ([`TicketRows::params`]); `t` returns one row per `TICKET` row
+    /// inserted (a number already there is skipped, and then its details
+    /// fail on their keys).
+    pub const CTES: &'static str = r#"t AS (
+          INSERT INTO "TICKET"("till_id", "number", "time", "total_cents", "customer",
+            "corrects", "prev_hash", "hash", "signature", "received_at")
+          SELECT u.*, $10 FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::bigint[],
+            $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[]) AS u
+          ON CONFLICT ("till_id", "number") DO NOTHING
+          RETURNING 1),
+        l AS (
+          INSERT INTO "TICKET_LINE"("till_id", "number", "line_no", "item", "label", "quantity",
+            "unit_price_cents", "vat_rate_bp", "total_excl_cents", "total_incl_cents")
+          SELECT * FROM UNNEST($11::text[], $12::bigint[], $13::bigint[], $14::text[],
+            $15::text[], $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[],
+            $20::bigint[])),
+        p AS (
+          INSERT INTO "TICKET_PAYMENT"("till_id", "number", "seq", "method", "amount_cents")
+          SELECT * FROM UNNEST($21::text[], $22::bigint[], $23::bigint[], $24::text[],
+            $25::bigint[])),
+        v AS (
+          INSERT INTO "TICKET_VAT"("till_id", "number", "rate_bp", "base_cents", "vat_cents",
+            "total_cents")
+          SELECT * FROM UNNEST($26::text[], $27::bigint[], $28::bigint[], $29::bigint[],
+            $30::bigint[], $31::bigint[]))"#;
+
+    /// The columns of `tickets` (till, number, number corrected, ticket).
+    pub fn new(tickets: &[(&'a str, i64, Option<i64>, &'a Ticket)]) -> Self {
+        let mut r = TicketRows {
+            till: vec![],
+            number: vec![],
+            time: vec![],
+            total: vec![],
+            customer: vec![],
+            corrects: vec![],
+            prev: vec![],
+            hash: vec![],
+            signature: vec![],
+            l_till: vec![],
+            l_n: vec![],
+            l_no: vec![],
+            l_item: vec![],
+            l_label: vec![],
+            l_qty: vec![],
+            l_unit: vec![],
+            l_vat: vec![],
+            l_excl: vec![],
+            l_incl: vec![],
+            p_till: vec![],
+            p_n: vec![],
+            p_seq: vec![],
+            p_method: vec![],
+            p_amount: vec![],
+            v_till: vec![],
+            v_n: vec![],
+            v_rate: vec![],
+            v_base: vec![],
+            v_vat: vec![],
+            v_total: vec![],
+        };
+        for &(till, n, corrects, t) in tickets {
+            r.till.push(till);
+            r.number.push(n);
+            r.time.push(&t.time);
+            r.total.push(t.total_cents);
+            r.customer.push(t.customer.as_deref());
+            r.corrects.push(corrects);
+            r.prev.push(&t.prev_hash);
+            r.hash.push(&t.hash);
+            r.signature.push(&t.signature);
+            for (i, x) in t.lines.iter().enumerate() {
+                r.l_till.push(till);
+                r.l_n.push(n);
+                r.l_no.push(i as i64 + 1);
+                r.l_item.push(&x.item);
+                r.l_label.push(&x.label);
+                r.l_qty.push(x.quantity);
+                r.l_unit.push(x.unit_price_cents);
+                r.l_vat.push(x.vat_rate_bp);
+                r.l_excl.push(x.total_excl_cents);
+                r.l_incl.push(x.total_incl_cents);
+            }
+            for (i, p) in t.payments.iter().enumerate() {
+                r.p_till.push(till);
+                r.p_n.push(n);
+                r.p_seq.push(i as i64 + 1);
+                r.p_method.push(&p.method);
+                r.p_amount.push(p.amount_cents);
+            }
+            for v in &t.vat_totals {
+                r.v_till.push(till);
+                r.v_n.push(n);
+                r.v_rate.push(v.rate_bp);
+                r.v_base.push(v.base_cents);
+                r.v_vat.push(v.vat_cents);
+                r.v_total.push(v.total_cents);
+            }
+        }
+        r
+    }
+
+    /// `$1` to `$31` of [`TicketRows::CTES`], `at` the time received.
+    pub fn params<'s>(&'s self, at: &'s &'s str) -> Vec<&'s (dyn postgres::types::ToSql + Sync)> {
+        vec![
+            &self.till,
+            &self.number,
+            &self.time,
+            &self.total,
+            &self.customer,
+            &self.corrects,
+            &self.prev,
+            &self.hash,
+            &self.signature,
+            at,
+            &self.l_till,
+            &self.l_n,
+            &self.l_no,
+            &self.l_item,
+            &self.l_label,
+            &self.l_qty,
+            &self.l_unit,
+            &self.l_vat,
+            &self.l_excl,
+            &self.l_incl,
+            &self.p_till,
+            &self.p_n,
+            &self.p_seq,
+            &self.p_method,
+            &self.p_amount,
+            &self.v_till,
+            &self.v_n,
+            &self.v_rate,
+            &self.v_base,
+            &self.v_vat,
+            &self.v_total,
+        ]
+    }
+}
+
+/// Tickets received (verified and quarantined), by till and number; of one
+/// till with `till` (as [`crate::ServerDb::ticket_list`]).
+pub fn ticket_list(
+    client: &mut impl GenericClient,
+    till: Option<&str>,
+) -> Result<Vec<TicketListing>, StoreError> {
+    let rows = client.query(
+        r#"SELECT till_id, number, time, total_cents, status, pending, hash, received_at,
+                  reason, item_key, payload
+           FROM (
+             SELECT t."till_id" AS till_id, t."number" AS number, t."time" AS time,
+                    t."total_cents" AS total_cents, 'verified' AS status,
+                    EXISTS(SELECT 1 FROM tillsync_ticket_link_pending p
+                           WHERE p.till_id = t."till_id" AND p.number = t."number") AS pending,
+                    t."hash" AS hash, t."received_at" AS received_at, NULL::text AS reason,
+                    NULL::text AS item_key, NULL::text AS payload, 0 AS src, 0::bigint AS id
+             FROM "TICKET" t WHERE $1::text IS NULL OR t."till_id" = $1
+             UNION ALL
+             SELECT q.till_id, q.number, NULL, NULL, 'quarantined', false, q.hash,
+                    q.received_at, q.reason, q.item_key, q.payload, 1, q.id
+             FROM tillsync_ticket_quarantine q WHERE $1::text IS NULL OR q.till_id = $1) AS x
+           ORDER BY till_id COLLATE "C", number IS NULL, number, src, id"#,
+        &[&till],
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let verified = r.get::<_, &str>(4) == "verified";
+            let (mut time, mut total_cents): (Option<String>, Option<i64>) = (r.get(2), r.get(3));
+            if !verified {
+                // What can be read of the payload kept in quarantine.
+                let payload: Option<String> = r.get(10);
+                if let Some(v) =
+                    payload.and_then(|p| serde_json::from_str::<serde_json::Value>(&p).ok())
+                {
+                    time = v.get("time").and_then(|t| t.as_str()).map(str::to_string);
+                    total_cents = v.get("total_cents").and_then(|t| t.as_i64());
+                }
+            }
+            TicketListing {
+                till: r.get(0),
+                number: r.get::<_, Option<i64>>(1).map(u),
+                time,
+                total_cents,
+                status: if verified { "verified" } else { "quarantined" },
+                link: verified.then(|| {
+                    if r.get::<_, bool>(5) {
+                        "pending"
+                    } else {
+                        "verified"
+                    }
+                }),
+                hash: r.get(6),
+                received_at: r.get(7),
+                reason: r.get(8),
+                key: r.get(9),
+            }
+        })
+        .collect())
+}
+
+/// Per till that sent anything: tickets received, highest contiguous
+/// number, the missing ranges, quarantined and rejected counts, pending
+/// links, last push (as [`crate::ServerDb::ticket_state`]).
+pub fn ticket_state(
+    client: &mut impl GenericClient,
+    till: Option<&str>,
+) -> Result<Vec<TillTickets>, StoreError> {
+    let mut by_till: BTreeMap<String, TillTickets> = BTreeMap::new();
+    fn entry(m: &mut BTreeMap<String, TillTickets>, id: String) -> &mut TillTickets {
+        m.entry(id.clone()).or_insert_with(|| TillTickets {
+            till_id: id,
+            ..Default::default()
+        })
+    }
+    const NUMS: &str = r#"nums AS (
+         SELECT "till_id" AS till_id, "number" AS number FROM "TICKET"
+         WHERE $1::text IS NULL OR "till_id" = $1
+         UNION
+         SELECT till_id, number FROM tillsync_ticket_quarantine
+         WHERE number IS NOT NULL AND ($1::text IS NULL OR till_id = $1))"#;
+    for r in client.query(
+        &format!("WITH {NUMS} SELECT till_id, COUNT(*), MAX(number) FROM nums GROUP BY till_id"),
+        &[&till],
+    )? {
+        let e = entry(&mut by_till, r.get(0));
+        e.tickets_received = u(r.get(1));
+        e.highest_received = u(r.get(2));
+        e.highest_contiguous = e.highest_received;
+    }
+    for r in client.query(
+        &format!(
+            "WITH {NUMS},
+               ordered AS (
+                 SELECT till_id, number,
+                        LAG(number, 1, 0::bigint) OVER (PARTITION BY till_id ORDER BY number) AS prev
+                 FROM nums)
+             SELECT till_id, prev + 1, number - 1 FROM ordered
+             WHERE number > prev + 1 ORDER BY till_id, number"
+        ),
+        &[&till],
+    )? {
+        let e = entry(&mut by_till, r.get(0));
+        let gap = Gap {
+            first: u(r.get(1)),
+            last: u(r.get(2)),
+        };
+        if e.missing.is_empty() {
+            e.highest_contiguous = gap.first - 1;
+        }
+        e.missing.push(gap);
+    }
+    type Setter = fn(&mut TillTickets, u64);
+    let counts: [(&str, Setter); 4] = [
+        (
+            r#"SELECT "till_id", COUNT(*) FROM "TICKET" WHERE $1::text IS NULL OR "till_id" = $1 GROUP BY 1"#,
+            |e, n| e.verified = n,
+        ),
+        (
+            "SELECT till_id, COUNT(*) FROM tillsync_ticket_quarantine
+             WHERE $1::text IS NULL OR till_id = $1 GROUP BY 1",
+            |e, n| e.quarantined = n,
+        ),
+        (
+            "SELECT till_id, COUNT(*) FROM tillsync_received
+             WHERE status = 'rejected' AND ($1::text IS NULL OR till_id = $1) GROUP BY 1",
+            |e, n| e.rejected = n,
+        ),
+        (
+            "SELECT till_id, COUNT(*) FROM tillsync_ticket_link_pending
+             WHERE $1::text IS NULL OR till_id = $1 GROUP BY 1",
+            |e, n| e.links_pending = n,
+        ),
+    ];
+    for (sql, set) in counts {
+        for r in client.query(sql, &[&till])? {
+            set(entry(&mut by_till, r.get(0)), u(r.get(1)));
+        }
+    }
+    for r in client.query(
+        "SELECT till, MAX(at) FROM tillsync_journal
+         WHERE kind = 'push' AND till IS NOT NULL AND ($1::text IS NULL OR till = $1) GROUP BY 1",
+        &[&till],
+    )? {
+        entry(&mut by_till, r.get(0)).last_push = r.get(1);
+    }
+    Ok(by_till.into_values().collect())
+}
+
+/// Every till of `tills` (as the credentials part reads them from
+/// `STORE_TILL` and `tillsync_tills`) with its tickets and the table
+/// versions it reported (as [`crate::ServerDb::till_overview`]).
+pub fn till_overview(
+    client: &mut impl GenericClient,
+    tills: Vec<TillRow>,
+) -> Result<Vec<TillOverview>, StoreError> {
+    let mut tickets: BTreeMap<String, TillTickets> = ticket_state(client, None)?
+        .into_iter()
+        .map(|t| (t.till_id.clone(), t))
+        .collect();
+    let mut tables: BTreeMap<String, Vec<ReportedTable>> = BTreeMap::new();
+    for t in till_tables(client)? {
+        tables.entry(t.till_id.clone()).or_default().push(t);
+    }
+    Ok(tills
+        .into_iter()
+        .map(|till| TillOverview {
+            tickets: tickets
+                .remove(&till.till_id)
+                .unwrap_or_else(|| TillTickets {
+                    till_id: till.till_id.clone(),
+                    ..Default::default()
+                }),
+            tables: tables.remove(&till.till_id).unwrap_or_default(),
+            outbox: None,
+            till,
+        })
+        .collect())
+}
+
+/// Record the table versions a till reported holding, replacing what it
+/// said before, in one transaction (a savepoint inside the caller's).
+pub fn record_till_tables(
+    client: &mut impl GenericClient,
+    till: &str,
+    tables: &[TillTable],
+) -> Result<(), StoreError> {
+    let mut tx = client.transaction()?;
+    let now = tillsync_db::now_rfc3339();
+    tx.execute(
+        "DELETE FROM tillsync_till_tables WHERE till_id = $1",
+        &[&till],
+    )?;
+    let stmt = tx.prepare(
+        "INSERT INTO tillsync_till_tables(till_id, tbl, version, layout_hash, reported_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (till_id, tbl) DO UPDATE SET version = excluded.version,
+           layout_hash = excluded.layout_hash, reported_at = excluded.reported_at",
+    )?;
+    for t in tables {
+        let version = t.version.and_then(|v| i64::try_from(v).ok());
+        tx.execute(&stmt, &[&till, &t.table, &version, &t.layout_hash, &now])?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Table versions the tills last reported, by till and table.
+pub fn till_tables(client: &mut impl GenericClient) -> Result<Vec<ReportedTable>, StoreError> {
+    Ok(client
+        .query(
+            r#"SELECT till_id, tbl, version, layout_hash, reported_at FROM tillsync_till_tables
+               ORDER BY till_id COLLATE "C", tbl COLLATE "C""#,
+            &[],
+        )?
+        .into_iter()
+        .map(|r| ReportedTable {
+            till_id: r.get(0),
+            table: r.get(1),
+            version: r.get::<_, Option<i64>>(2).map(u),
+            layout_hash: r.get(3),
+            reported_at: r.get(4),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::up::testpg::TestDb;
+    use postgres::Client;
+    use tillsync_core::ticket::{Payment, TicketLine, VatTotal};
+    use tillsync_wire::api::ItemStatus;
+
+    /// Tickets 1..=n of T001, chained (hashes are stand-ins: the store
+    /// relies on the web service for the hash and signature check).
+    pub(crate) fn chain(n: usize) -> Vec<Ticket> {
+        let mut prev = GENESIS_HASH.to_string();
+        (1..=n as u64)
+            .map(|i| {
+                let t = Ticket {
+                    till: "T001".into(),
+                    number: i,
+                    time: "2026-01-01T00:00:00Z".into(),
+                    lines: vec![
+                        TicketLine {
+                            item: "A".into(),
+                            label: "a".into(),
+                            quantity: 2,
+                            unit_price_cents: 100,
+                            vat_rate_bp: 2000,
+                            total_excl_cents: 167,
+                            total_incl_cents: 200,
+                        },
+                        TicketLine {
+                            item: "B".into(),
+                            label: "b".into(),
+                            quantity: 1,
+                            unit_price_cents: 50,
+                            vat_rate_bp: 550,
+                            total_excl_cents: 47,
+                            total_incl_cents: 50,
+                        },
+                    ],
+                    vat_totals: vec![
+                        VatTotal {
+                            rate_bp: 550,
+                            base_cents: 47,
+                            vat_cents: 3,
+                            total_cents: 50,
+                        },
+                        VatTotal {
+                            rate_bp: 2000,
+                            base_cents: 167,
+                            vat_cents: 33,
+                            total_cents: 200,
+                        },
+                    ],
+                    total_cents: 250,
+                    payments: vec![Payment {
+                        method: "cash".into(),
+                        amount_cents: 250,
+                    }],
+                    customer: None,
+                    corrects: None,
+                    prev_hash: prev.clone(),
+                    hash: format!("{i:064x}"),
+                    signature: String::new(),
+                };
+                prev = t.hash.clone();
+                t
+            })
+            .collect()
+    }
+
+    fn put(tx: &mut Transaction<'_>, t: &Ticket) -> Outcome {
+        let payload = serde_json::to_string(t).unwrap();
+        store_ticket(
+            tx,
+            "T001",
+            &format!("ticket:{}", t.number),
+            t,
+            &payload,
+            Ok(()),
+            "now",
+        )
+        .unwrap()
+    }
+
+    fn with_tx<T>(c: &mut Client, f: impl FnOnce(&mut Transaction<'_>) -> T) -> T {
+        let mut tx = c.transaction().unwrap();
+        let r = f(&mut tx);
+        tx.commit().unwrap();
+        r
+    }
+
+    fn count(c: &mut Client, sql: &str) -> i64 {
+        c.query_one(sql, &[]).unwrap().get(0)
+    }
+
+    #[test]
+    fn gaps_pending_links_and_late_arrivals() {
+        let Some(db) = TestDb::new() else { return };
+        let mut c = db.client();
+        let t = chain(6);
+        with_tx(&mut c, |tx| {
+            for i in [0, 1, 4, 5] {
+                assert_eq!(put(tx, &t[i]).status, ItemStatus::Accepted);
+            }
+        });
+        let s = &ticket_state(&mut c, None).unwrap()[0];
+        assert_eq!(s.highest_contiguous, 2);
+        assert_eq!(s.highest_received, 6);
+        assert_eq!(s.tickets_received, 4);
+        assert_eq!(s.missing, [Gap { first: 3, last: 4 }]);
+        assert_eq!(s.links_pending, 1);
+        with_tx(&mut c, |tx| {
+            assert_eq!(put(tx, &t[3]).status, ItemStatus::Accepted);
+            assert_eq!(put(tx, &t[2]).status, ItemStatus::Accepted);
+            assert_eq!(put(tx, &t[2]).status, ItemStatus::Duplicate);
+        });
+        let s = &ticket_state(&mut c, Some("T001")).unwrap()[0];
+        assert_eq!(
+            (s.highest_contiguous, s.links_pending, s.verified),
+            (6, 0, 6)
+        );
+        assert!(s.missing.is_empty());
+        assert!(ticket_state(&mut c, Some("T002")).unwrap().is_empty());
+        let list = ticket_list(&mut c, None).unwrap();
+        assert_eq!(list.len(), 6);
+        assert!(
+            list.iter()
+                .all(|l| l.status == "verified" && l.link == Some("verified"))
+        );
+        assert_eq!(list[0].total_cents, Some(250));
+        // The details: two lines, one payment, two VAT totals per ticket.
+        assert_eq!(count(&mut c, r#"SELECT COUNT(*) FROM "TICKET_LINE""#), 12);
+        assert_eq!(count(&mut c, r#"SELECT COUNT(*) FROM "TICKET_PAYMENT""#), 6);
+        assert_eq!(count(&mut c, r#"SELECT COUNT(*) FROM "TICKET_VAT""#), 12);
+        let r = c
+            .query_one(
+                r#"SELECT "item", "quantity", "total_incl_cents" FROM "TICKET_LINE"
+                   WHERE "till_id" = 'T001' AND "number" = 3 AND "line_no" = 2"#,
+                &[],
+            )
+            .unwrap();
+        assert_eq!(
+            (
+                r.get::<_, String>(0),
+                r.get::<_, i64>(1),
+                r.get::<_, i64>(2)
+            ),
+            ("B".into(), 1, 50)
+        );
+    }
+
+    #[test]
+    fn broken_links_reused_numbers_and_bad_checks_are_quarantined() {
+        let Some(db) = TestDb::new() else { return };
+        let mut c = db.client();
+        let t = chain(4);
+        let mut other = chain(4);
+        other[1].hash = "ff".repeat(32); // other content
+        with_tx(&mut c, |tx| {
+            put(tx, &t[0]);
+            put(tx, &t[1]);
+            // Number 2 again with other content.
+            let o = put(tx, &other[1]);
+            assert_eq!(o.status, ItemStatus::Quarantined);
+            assert!(o.reason.unwrap().contains("number reused"));
+            // 4 arrives before 3 (pending), then a 3 that does not fit 4.
+            assert_eq!(put(tx, &t[3]).status, ItemStatus::Accepted);
+            let mut bad3 = t[2].clone();
+            bad3.hash = "ab".repeat(32);
+            let o = put(tx, &bad3);
+            assert_eq!(o.status, ItemStatus::Quarantined);
+            assert!(o.reason.unwrap().contains("chain broken"));
+            // A ticket whose signature check failed.
+            let o =
+                store_ticket(tx, "T001", "k", &t[2], "{}", Err("bad sig".into()), "now").unwrap();
+            assert_eq!(o.reason.as_deref(), Some("bad sig"));
+            // The same content again under another key: same answer, kept once.
+            let o =
+                store_ticket(tx, "T001", "k2", &t[2], "{}", Err("other".into()), "now").unwrap();
+            assert_eq!(o.reason.as_deref(), Some("bad sig"));
+            // The real 3, checked good, then fits both neighbours.
+            assert_eq!(put(tx, &t[2]).status, ItemStatus::Accepted);
+        });
+        let s = &ticket_state(&mut c, None).unwrap()[0];
+        assert_eq!(s.quarantined, 3);
+        assert_eq!(s.verified, 4);
+        assert!(s.missing.is_empty(), "{s:?}");
+        assert_eq!(s.links_pending, 0);
+        let list = ticket_list(&mut c, Some("T001")).unwrap();
+        assert_eq!(list.iter().filter(|l| l.status == "quarantined").count(), 3);
+        assert_eq!(list[0].time.as_deref(), Some("2026-01-01T00:00:00Z"));
+        let q: Vec<_> = list.iter().filter(|l| l.status == "quarantined").collect();
+        // Read from the kept payload; "{}" has no time.
+        assert_eq!(q[0].number, Some(2));
+        assert_eq!(q[0].time.as_deref(), Some("2026-01-01T00:00:00Z"));
+        assert!(
+            q.iter()
+                .any(|l| l.time.is_none() && l.key.as_deref() == Some("k"))
+        );
+    }
+
+    #[test]
+    fn first_ticket_must_name_genesis_and_numbers_must_fit() {
+        let Some(db) = TestDb::new() else { return };
+        let mut c = db.client();
+        let t = chain(2);
+        with_tx(&mut c, |tx| {
+            let mut first = t[1].clone();
+            first.number = 1;
+            let o = put(tx, &first);
+            assert_eq!(o.status, ItemStatus::Quarantined);
+            let mut huge = t[0].clone();
+            huge.number = u64::MAX;
+            assert!(put(tx, &huge).reason.unwrap().contains("out of range"));
+            let mut corrects = t[0].clone();
+            corrects.corrects = Some(u64::MAX);
+            assert!(put(tx, &corrects).reason.unwrap().contains("out of range"));
+        });
+        let s = &ticket_state(&mut c, None).unwrap()[0];
+        assert_eq!((s.verified, s.quarantined), (0, 3));
+        // The one without a usable number is listed, not counted as received.
+        assert_eq!(s.tickets_received, 1);
+        let list = ticket_list(&mut c, None).unwrap();
+        assert_eq!(list.last().unwrap().number, None);
+    }
+
+    #[test]
+    fn received_keeps_the_first_answer_and_till_tables_are_replaced() {
+        let Some(db) = TestDb::new() else { return };
+        let mut c = db.client();
+        with_tx(&mut c, |tx| {
+            let o = Outcome {
+                status: ItemStatus::Rejected,
+                reason: Some("why".into()),
+            };
+            record_received(tx, "T001", "k", &o, "f", "now").unwrap();
+            record_received(tx, "T001", "k", &Outcome::accepted(), "g", "now").unwrap();
+            let r = received(tx, "T001", "k").unwrap().unwrap();
+            assert_eq!(r.resend_outcome(), o);
+            assert_eq!(r.fingerprint.as_deref(), Some("f"));
+            assert!(received(tx, "T002", "k").unwrap().is_none());
+            journal_in(tx, "push", Some("T001"), "ok", "1 item(s)").unwrap();
+        });
+        let s = &ticket_state(&mut c, None).unwrap()[0];
+        assert_eq!(s.rejected, 1);
+        assert!(s.last_push.is_some());
+        let tt = |v| TillTable {
+            table: "ART".into(),
+            version: v,
+            layout_hash: None,
+        };
+        record_till_tables(&mut c, "T001", &[tt(Some(3))]).unwrap();
+        record_till_tables(&mut c, "T001", &[tt(Some(4))]).unwrap();
+        let r = till_tables(&mut c).unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].version, Some(4));
+        let row = |id: &str| TillRow {
+            till_id: id.into(),
+            store: "S01".into(),
+            issued_at: None,
+            revoked_at: None,
+            last_contact: None,
+        };
+        let o = till_overview(&mut c, vec![row("T001"), row("T002")]).unwrap();
+        assert_eq!(o.len(), 2);
+        assert_eq!((o[0].tickets.rejected, o[0].tables.len()), (1, 1));
+        assert_eq!(
+            (o[1].tickets.till_id.as_str(), o[1].tables.len()),
+            ("T002", 0)
+        );
+    }
+
+    /// Two server processes file the same batch at the same time: each
+    /// ticket is stored once, every answer is accepted or duplicate, and
+    /// the idempotency record keeps one answer per key.
+    #[test]
+    fn two_connections_racing_the_same_batch_store_each_ticket_once() {
+        let Some(db) = TestDb::new() else { return };
+        let t = chain(40);
+        let unreadable = "{not a ticket";
+        let run = |mut c: Client, barrier: &std::sync::Barrier| -> Vec<ItemStatus> {
+            barrier.wait();
+            let mut tx = c.transaction().unwrap();
+            let mut out = Vec::new();
+            for tk in &t {
+                let key = format!("ticket:{}", tk.number);
+                if let Some(r) = received(&mut tx, "T001", &key).unwrap() {
+                    out.push(r.resend_outcome().status);
+                    continue;
+                }
+                let o = put(&mut tx, tk);
+                record_received(&mut tx, "T001", &key, &o, "f", "now").unwrap();
+                out.push(o.status);
+            }
+            let o = quarantine_unreadable(&mut tx, "T001", "bad", unreadable, "unreadable", "now")
+                .unwrap();
+            out.push(o.status);
+            journal_in(&mut tx, "push", Some("T001"), "ok", "batch").unwrap();
+            tx.commit().unwrap();
+            out
+        };
+        let barrier = std::sync::Barrier::new(2);
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| run(db.client(), &barrier));
+            let b = s.spawn(|| run(db.client(), &barrier));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        let mut c = db.client();
+        assert_eq!(count(&mut c, r#"SELECT COUNT(*) FROM "TICKET""#), 40);
+        assert_eq!(count(&mut c, r#"SELECT COUNT(*) FROM "TICKET_LINE""#), 80);
+        assert_eq!(count(&mut c, r#"SELECT COUNT(*) FROM "TICKET_VAT""#), 80);
+        assert_eq!(
+            count(&mut c, r#"SELECT COUNT(*) FROM "TICKET_PAYMENT""#),
+            40
+        );
+        assert_eq!(
+            count(&mut c, "SELECT COUNT(*) FROM tillsync_ticket_quarantine"),
+            1
+        );
+        assert_eq!(count(&mut c, "SELECT COUNT(*) FROM tillsync_received"), 40);
+        for i in 0..40 {
+            let pair = [a[i], b[i]];
+            assert!(
+                pair.contains(&ItemStatus::Accepted)
+                    && pair
+                        .iter()
+                        .all(|s| matches!(s, ItemStatus::Accepted | ItemStatus::Duplicate)),
+                "ticket {}: {pair:?}",
+                i + 1
+            );
+        }
+        // One of the two filed the whole batch; the other answered duplicates.
+        assert!(
+            a[..40].iter().all(|s| *s == ItemStatus::Accepted)
+                || b[..40].iter().all(|s| *s == ItemStatus::Accepted)
+        );
+        let s = &ticket_state(&mut c, None).unwrap()[0];
+        assert_eq!(
+            (s.verified, s.highest_contiguous, s.links_pending),
+            (40, 40, 0)
+        );
+    }
+
+    /// What a PostgreSQL restart does to a batch in flight: the server
+    /// ends the connection; the transaction is gone whole, the error says
+    /// "retry", and the till's resend is filed once (a second resend, after
+    /// an answer lost on the way back, is answered as duplicates).
+    #[test]
+    fn a_connection_cut_mid_batch_leaves_nothing_and_the_resend_files_each_once() {
+        let Some(db) = TestDb::new() else { return };
+        let t = chain(10);
+        let file = |tx: &mut Transaction<'_>, tk: &Ticket| -> Result<ItemStatus, StoreError> {
+            let key = format!("ticket:{}", tk.number);
+            if let Some(r) = received(tx, "T001", &key)? {
+                return Ok(r.resend_outcome().status);
+            }
+            let payload = serde_json::to_string(tk).unwrap();
+            let o = store_ticket(tx, "T001", &key, tk, &payload, Ok(()), "now")?;
+            record_received(tx, "T001", &key, &o, "f", "now")?;
+            Ok(o.status)
+        };
+        let mut c = db.client();
+        let pid: i32 = c.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+        let mut tx = c.transaction().unwrap();
+        for tk in &t[..5] {
+            assert_eq!(file(&mut tx, tk).unwrap(), ItemStatus::Accepted);
+        }
+        let mut admin = db.client();
+        admin
+            .execute("SELECT pg_terminate_backend($1)", &[&pid])
+            .unwrap();
+        let e = file(&mut tx, &t[5]).unwrap_err();
+        assert!(super::super::is_retryable(&e), "{e}");
+        assert!(tx.commit().is_err());
+        drop(c);
+        let mut c = db.client();
+        assert_eq!(count(&mut c, r#"SELECT COUNT(*) FROM "TICKET""#), 0);
+        assert_eq!(count(&mut c, "SELECT COUNT(*) FROM tillsync_received"), 0);
+        for expected in [ItemStatus::Accepted, ItemStatus::Duplicate] {
+            let mut tx = c.transaction().unwrap();
+            for tk in &t {
+                assert_eq!(file(&mut tx, tk).unwrap(), expected);
+            }
+            tx.commit().unwrap();
+        }
+        assert_eq!(count(&mut c, r#"SELECT COUNT(*) FROM "TICKET""#), 10);
+        assert_eq!(count(&mut c, r#"SELECT COUNT(*) FROM "TICKET_LINE""#), 20);
+        // Data errors are not worth a retry.
+        let e = StoreError::Postgres(c.execute("SELECT 1 / 0", &[]).unwrap_err());
+        assert!(!super::super::is_retryable(&e));
+    }
+}
