@@ -27,7 +27,7 @@ use tillsync_till::{DB_FILE, install};
 use tillsync_wire::layout::Layout;
 use tillsync_wire::package::{Op, Package, PackageKind, peek_header};
 
-use crate::ui::Out;
+use tillsync_output::Out;
 
 #[derive(Subcommand)]
 pub enum BenchCmd {

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use crate::bench::{DownArgs, Setup, bench_dir, median, ms};
-use crate::ui::Out;
+use tillsync_output::Out;
 
 /// Rows changed per incremental round (as `bench down`).
 const CHANGED_ROWS: usize = 1_000;

@@ -38,7 +38,7 @@ use tillsync_wire::api::{
 use crate::bench::SplitMix64 as Rng;
 use crate::bench::print_verdict;
 use crate::bench_up::{TicketChain, ms, per_s, percentile, priced_items};
-use crate::ui::Out;
+use tillsync_output::Out;
 
 /// p99 latency target of every request kind, in ms.
 const TARGET_P99_MS: f64 = 100.0;

@@ -27,7 +27,7 @@ use tillsync_server::run::{RunOptions, start};
 use tillsync_server::{DataDir, deploy};
 use tillsync_wire::api::{ItemStatus, OutboxBatch, OutboxItem, OutboxKind, OutboxResponse};
 
-use crate::ui::Out;
+use tillsync_output::Out;
 
 /// Tickets per second durably acknowledged.
 const TARGET_TICKETS_PER_S: f64 = 20_000.0;

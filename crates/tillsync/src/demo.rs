@@ -26,7 +26,7 @@ use tillsync_store::{ServerDb, TillDb};
 use tillsync_till::import::{PullOptions, pull};
 use tillsync_till::{DB_FILE, install};
 
-use crate::ui::Out;
+use tillsync_output::Out;
 
 #[derive(Args)]
 pub struct DemoArgs {

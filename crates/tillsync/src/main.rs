@@ -8,7 +8,6 @@ mod bench_up;
 mod demo;
 mod server_cmd;
 mod till_cmd;
-mod ui;
 
 use std::process::ExitCode;
 
@@ -51,8 +50,8 @@ fn main() -> ExitCode {
         Command::Till(till_cmd::TillCmd::Run { .. }) => "info",
         _ => "warn",
     };
-    ui::init_logs(&cli.log_format, default_level);
-    let out = ui::Out { json: cli.json };
+    tillsync_output::init_logs(&cli.log_format, default_level);
+    let out = tillsync_output::Out { json: cli.json };
     let result = match cli.command {
         Command::Server(cmd) => server_cmd::run(cmd, &out),
         Command::Till(cmd) => till_cmd::run(cmd, &out),

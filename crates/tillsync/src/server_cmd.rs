@@ -13,7 +13,7 @@ use tillsync_server::run::{RunOptions, start};
 use tillsync_server::{DataDir, check, deploy};
 use tillsync_store::server_customers::ConflictPolicy;
 
-use crate::ui::Out;
+use tillsync_output::Out;
 
 #[derive(Args)]
 pub struct DataArg {

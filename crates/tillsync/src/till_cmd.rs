@@ -9,7 +9,7 @@ use tillsync_till::import::{PullOptions, pull};
 use tillsync_till::install;
 use tillsync_till::{agent, push, sell, status};
 
-use crate::ui::Out;
+use tillsync_output::Out;
 
 #[derive(Args)]
 pub struct TillDataArg {
