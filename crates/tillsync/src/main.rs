@@ -1,10 +1,6 @@
 //! `tillsync`: the command line of the server, the till and the demo.
 //! Thin: parse arguments, call the libraries, print.
 
-mod bench;
-mod bench_down_pg;
-mod bench_fleet;
-mod bench_up;
 mod demo;
 mod server_cmd;
 mod till_cmd;
@@ -40,7 +36,7 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Benchmarks.
     #[command(subcommand)]
-    Bench(bench::BenchCmd),
+    Bench(tillsync_bench::BenchCmd),
 }
 
 fn main() -> ExitCode {
@@ -56,7 +52,7 @@ fn main() -> ExitCode {
         Command::Server(cmd) => server_cmd::run(cmd, &out),
         Command::Till(cmd) => till_cmd::run(cmd, &out),
         Command::Demo(args) => demo::run(args, &out),
-        Command::Bench(cmd) => bench::run(cmd, &out),
+        Command::Bench(cmd) => tillsync_bench::run(cmd, &out),
     };
     match result {
         Ok(code) => code,
