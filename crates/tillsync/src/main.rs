@@ -1,7 +1,6 @@
 //! `tillsync`: the command line of the server, the till and the demo.
 //! Thin: parse arguments, call the libraries, print.
 
-mod demo;
 mod server_cmd;
 mod till_cmd;
 
@@ -33,7 +32,7 @@ enum Command {
     #[command(subcommand)]
     Till(till_cmd::TillCmd),
     /// Run the whole down path on demo data and print a summary.
-    Demo(demo::DemoArgs),
+    Demo(tillsync_demo::DemoArgs),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(tillsync_bench::BenchCmd),
@@ -51,7 +50,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Server(cmd) => server_cmd::run(cmd, &out),
         Command::Till(cmd) => till_cmd::run(cmd, &out),
-        Command::Demo(args) => demo::run(args, &out),
+        Command::Demo(args) => tillsync_demo::run(args, &out),
         Command::Bench(cmd) => tillsync_bench::run(cmd, &out),
     };
     match result {
