@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
-
 use tillsync_output::Out;
 
 use crate::down::args::DownArgs;
