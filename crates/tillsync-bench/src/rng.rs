@@ -1,4 +1,4 @@
-//! [`SplitMix64`]: the small reproducible generator the benches pick rows,
+//! `SplitMix64`: the small reproducible generator the benches pick rows,
 //! items, quantities and schedules with.
 
 /// A small reproducible generator (SplitMix64), enough to pick rows.

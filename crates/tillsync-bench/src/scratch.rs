@@ -1,5 +1,5 @@
 //! The throwaway places a bench run works in: a fresh temporary folder
-//! ([`bench_dir`]) and, on PostgreSQL, a fresh database ([`FreshPg`]).
+//! (`bench_dir`) and, on PostgreSQL, a fresh database (`FreshPg`).
 
 use std::path::Path;
 

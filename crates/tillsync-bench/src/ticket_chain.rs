@@ -1,5 +1,5 @@
-//! [`TicketChain`]: a till's chain of signed tickets, sealed one after the
-//! other, and [`priced_items`], the demo items it prices them from: the
+//! `TicketChain`: a till's chain of signed tickets, sealed one after the
+//! other, and `priced_items`, the demo items it prices them from: the
 //! ticket generator of `bench up` and `bench fleet`.
 
 use anyhow::{Context, Result, bail};

@@ -10,9 +10,9 @@
 //! printed once with the URLs.
 //!
 //! # Layout
-//! - [`run`]: `tillsync demo`'s arguments and its walk: the server and its
-//!   services started, the tills installed, the full and incremental loads,
-//!   the up path, the summary printed, `--serve` handed over.
+//! - [`run`](mod@run): `tillsync demo`'s arguments and its walk: the server
+//!   and its services started, the tills installed, the full and incremental
+//!   loads, the up path, the summary printed, `--serve` handed over.
 //! - [`scenario`]: the scenario's fixed parts: the two tills, the export, the
 //!   ERP's changes in the server database.
 //! - [`up`]: the up path: sales online and offline, customers created, edited
