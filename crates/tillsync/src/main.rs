@@ -1,18 +1,26 @@
-//! `tillsync`: the command line of the server, the till and the demo.
-//! Thin: parse arguments, call the libraries, print.
+//! `tillsync`: the command line of the server, the till, the demo and the
+//! benchmarks. Thin: parse arguments, call the libraries, print.
+//!
+//! # Layout
+//! - `main.rs`: the root of the command tree (`Cli`), the default log level,
+//!   the error line and the exit code.
+//! - `cmd::server`: `server …` (init, export, check, package, tills, tickets,
+//!   admin-password, run).
+//! - `cmd::server_config`: `server config …` and `server tables …`.
+//! - `cmd::till`: `till …` (init, sync, status, sell, run, customer).
+//! - `cmd::common`: the server commands' `--data` argument and errors with
+//!   every cause said once.
+//! - `demo` and `bench …` are parsed and run by the `tillsync-demo` and
+//!   `tillsync-bench` crates; results, spinners and logs go through
+//!   `tillsync-output`.
 
-mod bench;
-mod bench_down_pg;
-mod bench_fleet;
-mod bench_up;
-mod demo;
-mod server_cmd;
-mod till_cmd;
-mod ui;
+mod cmd;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use crate::cmd::{server, till};
 
 /// tillsync keeps store tills selling when the network is gone and brings
 /// every till and the back office back in line when it returns.
@@ -33,31 +41,31 @@ struct Cli {
 enum Command {
     /// The server: data folder, configuration, sync tables, export, web service.
     #[command(subcommand)]
-    Server(server_cmd::ServerCmd),
+    Server(server::ServerCmd),
     /// A till: install, load data, status.
     #[command(subcommand)]
-    Till(till_cmd::TillCmd),
+    Till(till::TillCmd),
     /// Run the whole down path on demo data and print a summary.
-    Demo(demo::DemoArgs),
+    Demo(tillsync_demo::DemoArgs),
     /// Benchmarks.
     #[command(subcommand)]
-    Bench(bench::BenchCmd),
+    Bench(tillsync_bench::BenchCmd),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match &cli.command {
-        Command::Server(server_cmd::ServerCmd::Run(_)) => "info",
-        Command::Till(till_cmd::TillCmd::Run { .. }) => "info",
+        Command::Server(server::ServerCmd::Run(_)) => "info",
+        Command::Till(till::TillCmd::Run { .. }) => "info",
         _ => "warn",
     };
-    ui::init_logs(&cli.log_format, default_level);
-    let out = ui::Out { json: cli.json };
+    tillsync_output::init_logs(&cli.log_format, default_level);
+    let out = tillsync_output::Out { json: cli.json };
     let result = match cli.command {
-        Command::Server(cmd) => server_cmd::run(cmd, &out),
-        Command::Till(cmd) => till_cmd::run(cmd, &out),
-        Command::Demo(args) => demo::run(args, &out),
-        Command::Bench(cmd) => bench::run(cmd, &out),
+        Command::Server(cmd) => server::run(cmd, &out),
+        Command::Till(cmd) => till::run(cmd, &out),
+        Command::Demo(args) => tillsync_demo::run(args, &out),
+        Command::Bench(cmd) => tillsync_bench::run(cmd, &out),
     };
     match result {
         Ok(code) => code,

@@ -5,11 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
+use tillsync_output::Out;
 use tillsync_till::import::{PullOptions, pull};
 use tillsync_till::install;
 use tillsync_till::{agent, push, sell, status};
 
-use crate::ui::Out;
+use crate::cmd::common::said_once;
 
 #[derive(Args)]
 pub struct TillDataArg {
@@ -121,7 +122,7 @@ pub enum CustomerCmd {
 }
 
 pub fn run(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
-    run_cmd(cmd, out).map_err(crate::server_cmd::said_once)
+    run_cmd(cmd, out).map_err(said_once)
 }
 
 fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {

@@ -1,4 +1,5 @@
-//! Output helpers: JSON or text, progress spinners on a terminal only, logs.
+//! [`Out`]: where a command's result goes (JSON with `--json`, else text) and
+//! its progress spinner (on an interactive terminal only).
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -38,21 +39,5 @@ impl Out {
         pb.enable_steady_tick(Duration::from_millis(120));
         pb.set_message(msg.to_string());
         pb
-    }
-}
-
-/// Logs on stderr, filtered by `TILLSYNC_LOG` (default `default_level`).
-pub fn init_logs(format: &str, default_level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TILLSYNC_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level))
-        // suppaftp logs the FTP password (`PASS …`) at trace level: never below info.
-        .add_directive("suppaftp=info".parse().expect("valid directive"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if format == "json" {
-        builder.json().init();
-    } else {
-        builder.init();
     }
 }

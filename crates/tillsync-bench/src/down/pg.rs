@@ -8,12 +8,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
+use tillsync_output::Out;
 
-use crate::bench::{DownArgs, Setup, bench_dir, median, ms};
-use crate::ui::Out;
-
-/// Rows changed per incremental round (as `bench down`).
-const CHANGED_ROWS: usize = 1_000;
+use crate::down::args::DownArgs;
+use crate::down::setup::{CHANGED_ROWS, Setup};
+use crate::measure::{median, ms};
+use crate::scratch::{FreshPg, bench_dir};
 
 /// The figures of one backend.
 #[derive(Serialize, Default)]
@@ -115,7 +115,7 @@ fn one(
 }
 
 /// `bench down --db-url URL`.
-pub fn run(args: DownArgs, url: &str, out: &Out) -> Result<ExitCode> {
+pub(crate) fn run(args: DownArgs, url: &str, out: &Out) -> Result<ExitCode> {
     if args.rows < 2 * CHANGED_ROWS || args.rounds == 0 {
         bail!(
             "--rows must be at least {} and --rounds at least 1",
@@ -127,7 +127,7 @@ pub fn run(args: DownArgs, url: &str, out: &Out) -> Result<ExitCode> {
     let pb = out.spinner("starting");
     let say = |m: String| pb.set_message(m);
     let sqlite = one(&tmp.path().join("sqlite"), &args, None, &say)?;
-    let fresh = crate::bench_fleet::FreshPg::create(url)?;
+    let fresh = FreshPg::create(url)?;
     let postgres = one(&tmp.path().join("postgres"), &args, Some(&fresh.url), &say)?;
     drop(fresh);
     pb.finish_and_clear();

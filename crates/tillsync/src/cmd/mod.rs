@@ -1,0 +1,8 @@
+//! The command modules of the binary: each parses its part of the command
+//! tree (clap) and calls the libraries. `bench` and `demo` are parsed and
+//! run by `tillsync-bench` and `tillsync-demo` themselves.
+
+pub mod common;
+pub mod server;
+pub mod server_config;
+pub mod till;
