@@ -10,9 +10,11 @@
 //! - [`plan`]: which packages a till downloads, and why a full load.
 //! - [`keys`]: the server's Ed25519 signing key file and public keys as hex.
 //! - [`ticket`]: tickets as fiscal records: totals, canonical hash chain, signature.
+//! - [`chain`]: the server's rule for filing a ticket (duplicate, quarantine or accepted), free of I/O.
 //! - [`secret`]: secret strings, masked in `Debug`.
 //! - [`lang`]: the language of the web pages (French or English).
 
+pub mod chain;
 pub mod config;
 mod fsio;
 pub mod ftp_address;
