@@ -1,44 +1,27 @@
-//! The embedded FTP server (libunftp): serves a folder read-only to tills, for exactly one user.
-//!
-//! libunftp's own `listen` does not report the port it bound, so this module
-//! binds its own tokio `TcpListener` (port 0 allowed) and hands every
-//! accepted socket to libunftp's per-connection entry point
-//! [`Server::service`](libunftp::Server::service). That method consumes the
-//! server, so a (cheap) server value is built per connection; all of them
-//! share the authenticator and the folder.
-//!
-//! Passive data ports: by default every PASV/EPSV binds port 0 (an
-//! ephemeral port chosen by the system) through a custom
-//! [`Binder`], so many servers and tests can run
-//! side by side; [`EmbeddedFtp::passive_ports`] sets a fixed range instead
-//! (for firewalls).
+//! The embedded server's configuration and its start and stop: [`EmbeddedFtp`]
+//! binds the listening socket and runs the accept loop on a tokio runtime
+//! (the current one or its own thread); [`EmbeddedFtpHandle`] and
+//! [`EmbeddedFtpBackground`] stop it.
 
 use std::fmt;
-use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::ops::RangeInclusive;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use libunftp::options::{Binder, PassiveHost};
-use libunftp::{Server, ServerBuilder};
 use tillsync_core::FtpAddress;
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tokio::task::{JoinHandle, JoinSet};
-use unftp_core::auth::{AuthenticationError, Authenticator, Credentials, DefaultUser, Principal};
-use unftp_core::storage::{self, ErrorKind, Fileinfo, Metadata, StorageBackend};
-use unftp_sbe_fs::{Filesystem, Meta};
+use tokio::task::JoinHandle;
+use unftp_sbe_fs::Filesystem;
 
+use crate::embedded::auth::SingleUser;
+use crate::embedded::session::{Shared, accept_loop};
 use crate::error::TransportError;
-use crate::store::is_temp_name;
 
 /// How long [`EmbeddedFtpHandle::shutdown`] lets open sessions finish.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
-
-const GREETING: &str = "tillsync package server (read-only)";
 
 /// Configuration of the embedded, read-only FTP server.
 ///
@@ -348,290 +331,9 @@ impl Drop for EmbeddedFtpBackground {
     }
 }
 
-/// What every connection's server shares.
-#[derive(Debug)]
-struct Shared {
-    root: PathBuf,
-    auth: Arc<SingleUser>,
-    passive_ports: Option<RangeInclusive<u16>>,
-    idle_timeout: Duration,
-}
-
-fn build_server(shared: &Shared) -> Result<Server<ReadOnlyFs, DefaultUser>, libunftp::ServerError> {
-    let root = shared.root.clone();
-    let builder = ServerBuilder::with_authenticator(
-        Box::new(move || ReadOnlyFs::open(&root)),
-        shared.auth.clone(),
-    )
-    .greeting(GREETING)
-    .idle_session_timeout(shared.idle_timeout.as_secs().max(1))
-    .passive_host(PassiveHost::FromConnection);
-    let builder = match &shared.passive_ports {
-        Some(range) => builder.passive_ports(range.clone()),
-        None => builder.binder(EphemeralPortBinder),
-    };
-    builder.build()
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    mut stop: oneshot::Receiver<Duration>,
-) {
-    let mut sessions = JoinSet::new();
-    let grace = loop {
-        tokio::select! {
-            grace = &mut stop => break grace.unwrap_or(Duration::ZERO),
-            accepted = listener.accept() => match accepted {
-                Ok((socket, peer)) => match build_server(&shared) {
-                    Ok(server) => {
-                        tracing::debug!(%peer, "embedded FTP: new connection");
-                        sessions.spawn(async move {
-                            if let Err(e) = server.service(socket).await {
-                                tracing::debug!(%peer, error = ?e, "embedded FTP: session ended with an error");
-                            }
-                        });
-                    }
-                    Err(e) => tracing::error!(error = %e, "embedded FTP: could not set up a session"),
-                },
-                Err(e) => {
-                    // Typically "too many open files": wait a little instead of spinning.
-                    tracing::warn!(error = %e, "embedded FTP: could not accept a connection");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
-        }
-    };
-    drop(listener);
-    if !grace.is_zero() && !sessions.is_empty() {
-        let _ = tokio::time::timeout(grace, async {
-            while sessions.join_next().await.is_some() {}
-        })
-        .await;
-    }
-    // Aborting a session drops its shutdown notifier: libunftp's control loop
-    // then closes the connection.
-    sessions.shutdown().await;
-}
-
-/// Binds passive data sockets to an ephemeral port on the control
-/// connection's local address.
-#[derive(Debug)]
-struct EphemeralPortBinder;
-
-#[async_trait]
-impl Binder for EphemeralPortBinder {
-    async fn bind(
-        &mut self,
-        local_addr: IpAddr,
-        _passive_ports: RangeInclusive<u16>,
-    ) -> io::Result<TcpSocket> {
-        let socket = match local_addr {
-            IpAddr::V4(_) => TcpSocket::new_v4()?,
-            IpAddr::V6(_) => TcpSocket::new_v6()?,
-        };
-        socket.bind(SocketAddr::new(local_addr, 0))?;
-        Ok(socket)
-    }
-}
-
-/// The one account of the embedded server.
-struct SingleUser {
-    user: String,
-    password: String,
-}
-
-impl fmt::Debug for SingleUser {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SingleUser")
-            .field("user", &self.user)
-            .field("password", &"<redacted>")
-            .finish()
-    }
-}
-
-/// Compares without an early exit, so the time taken does not tell how many
-/// leading bytes were right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = u8::from(a.len() != b.len());
-    for i in 0..a.len().max(b.len()) {
-        diff |= a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0);
-    }
-    std::hint::black_box(diff) == 0
-}
-
-#[async_trait]
-impl Authenticator for SingleUser {
-    async fn authenticate(
-        &self,
-        username: &str,
-        creds: &Credentials,
-    ) -> Result<Principal, AuthenticationError> {
-        let password = creds.password.as_deref().unwrap_or("");
-        let user_ok = constant_time_eq(username.as_bytes(), self.user.as_bytes());
-        let password_ok = constant_time_eq(password.as_bytes(), self.password.as_bytes());
-        if user_ok & password_ok {
-            Ok(Principal {
-                username: username.to_string(),
-            })
-        } else {
-            tracing::info!(user = username, source = %creds.source_ip, "embedded FTP: login refused");
-            Err(if user_ok {
-                AuthenticationError::BadPassword
-            } else {
-                AuthenticationError::BadUser
-            })
-        }
-    }
-}
-
-/// The file system back end with every write refused: tills only read.
-/// Temporary upload names of the share folder are hidden from listings.
-#[derive(Debug)]
-struct ReadOnlyFs {
-    inner: Option<Filesystem>,
-}
-
-impl ReadOnlyFs {
-    fn open(root: &Path) -> Self {
-        match Filesystem::new(root.to_path_buf()) {
-            Ok(fs) => ReadOnlyFs { inner: Some(fs) },
-            Err(e) => {
-                tracing::error!(root = %root.display(), error = %e, "embedded FTP: cannot open the folder");
-                ReadOnlyFs { inner: None }
-            }
-        }
-    }
-
-    fn fs(&self) -> storage::Result<&Filesystem> {
-        self.inner
-            .as_ref()
-            .ok_or_else(|| storage::Error::from(ErrorKind::LocalError))
-    }
-}
-
-fn read_only<T>() -> storage::Result<T> {
-    Err(storage::Error::from(ErrorKind::PermissionDenied))
-}
-
-#[async_trait]
-impl StorageBackend<DefaultUser> for ReadOnlyFs {
-    type Metadata = Meta;
-
-    fn enter(&mut self, user_detail: &DefaultUser) -> io::Result<()> {
-        match self.inner.as_mut() {
-            Some(fs) => StorageBackend::<DefaultUser>::enter(fs, user_detail),
-            None => Ok(()),
-        }
-    }
-
-    fn supported_features(&self) -> u32 {
-        storage::FEATURE_RESTART
-    }
-
-    async fn metadata<P: AsRef<Path> + Send + fmt::Debug>(
-        &self,
-        user: &DefaultUser,
-        path: P,
-    ) -> storage::Result<Self::Metadata> {
-        self.fs()?.metadata(user, path).await
-    }
-
-    async fn list<P: AsRef<Path> + Send + fmt::Debug>(
-        &self,
-        user: &DefaultUser,
-        path: P,
-    ) -> storage::Result<Vec<Fileinfo<PathBuf, Self::Metadata>>>
-    where
-        <Self as StorageBackend<DefaultUser>>::Metadata: Metadata,
-    {
-        let mut entries = self.fs()?.list(user, path).await?;
-        entries.retain(|fi| {
-            !fi.path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(is_temp_name)
-        });
-        Ok(entries)
-    }
-
-    async fn get<P: AsRef<Path> + Send + fmt::Debug>(
-        &self,
-        user: &DefaultUser,
-        path: P,
-        start_pos: u64,
-    ) -> storage::Result<Box<dyn tokio::io::AsyncRead + Send + Sync + Unpin>> {
-        self.fs()?.get(user, path, start_pos).await
-    }
-
-    async fn put<
-        P: AsRef<Path> + Send + fmt::Debug,
-        R: tokio::io::AsyncRead + Send + Sync + Unpin + 'static,
-    >(
-        &self,
-        _user: &DefaultUser,
-        _input: R,
-        _path: P,
-        _start_pos: u64,
-    ) -> storage::Result<u64> {
-        read_only()
-    }
-
-    async fn del<P: AsRef<Path> + Send + fmt::Debug>(
-        &self,
-        _user: &DefaultUser,
-        _path: P,
-    ) -> storage::Result<()> {
-        read_only()
-    }
-
-    async fn mkd<P: AsRef<Path> + Send + fmt::Debug>(
-        &self,
-        _user: &DefaultUser,
-        _path: P,
-    ) -> storage::Result<()> {
-        read_only()
-    }
-
-    async fn rename<P: AsRef<Path> + Send + fmt::Debug>(
-        &self,
-        _user: &DefaultUser,
-        _from: P,
-        _to: P,
-    ) -> storage::Result<()> {
-        read_only()
-    }
-
-    async fn rmd<P: AsRef<Path> + Send + fmt::Debug>(
-        &self,
-        _user: &DefaultUser,
-        _path: P,
-    ) -> storage::Result<()> {
-        read_only()
-    }
-
-    async fn cwd<P: AsRef<Path> + Send + fmt::Debug>(
-        &self,
-        user: &DefaultUser,
-        path: P,
-    ) -> storage::Result<()> {
-        self.fs()?.cwd(user, path).await
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn constant_time_eq_works() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"abcd"));
-        assert!(!constant_time_eq(b"", b"a"));
-        assert!(constant_time_eq(b"", b""));
-    }
 
     #[test]
     fn debug_never_shows_the_password() {
@@ -648,34 +350,6 @@ mod tests {
             password: "s3cret-pw".into(),
         };
         assert!(!format!("{u:?}").contains("s3cret-pw"));
-    }
-
-    #[tokio::test]
-    async fn authenticator_accepts_only_the_user() {
-        let u = SingleUser {
-            user: "till".into(),
-            password: "pw".into(),
-        };
-        assert!(
-            u.authenticate("till", &Credentials::from("pw"))
-                .await
-                .is_ok()
-        );
-        assert!(
-            u.authenticate("till", &Credentials::from("px"))
-                .await
-                .is_err()
-        );
-        assert!(
-            u.authenticate("tilx", &Credentials::from("pw"))
-                .await
-                .is_err()
-        );
-        assert!(
-            u.authenticate("anonymous", &Credentials::from(""))
-                .await
-                .is_err()
-        );
     }
 
     #[test]

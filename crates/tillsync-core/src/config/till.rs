@@ -3,15 +3,17 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::config::{
-    self, ConfigError, ServerConfig, ftp_address_serde, http_url_serde, validate_code,
-    validate_folder_name, validate_password, validate_text,
+use crate::config::error::{ConfigError, read_config};
+use crate::config::server::ServerConfig;
+use crate::config::text_serde::{ftp_address_serde, http_url_serde};
+use crate::config::timings::SyncTimings;
+use crate::config::validate::{
+    check_http_url, validate_code, validate_folder_name, validate_password, validate_text,
 };
 use crate::fsio;
 use crate::ftp_address::FtpAddress;
@@ -21,71 +23,6 @@ use crate::secret::Secret;
 
 /// File name of the till configuration inside a till data folder.
 pub const FILE_NAME: &str = "till.toml";
-
-/// The synchroniser's timings (seed "Caisse" tab), in milliseconds; all > 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SyncTimings {
-    /// Wait between two ticket synchronisations (default 5000).
-    pub sync_interval_ms: u64,
-    /// Web service call timeout (default 60000).
-    pub ws_timeout_ms: u64,
-    /// Connection check timeout (default 3000).
-    pub ping_timeout_ms: u64,
-    /// Wait between two attempts after an error (default 10000).
-    pub retry_interval_ms: u64,
-}
-
-impl Default for SyncTimings {
-    fn default() -> Self {
-        SyncTimings {
-            sync_interval_ms: 5_000,
-            ws_timeout_ms: 60_000,
-            ping_timeout_ms: 3_000,
-            retry_interval_ms: 10_000,
-        }
-    }
-}
-
-impl SyncTimings {
-    /// Checks that every timing is > 0 (keys named `sync.…`).
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        self.validate_keys("sync")
-    }
-
-    /// Same, naming the keys `SECTION.…`.
-    pub(crate) fn validate_keys(&self, section: &str) -> Result<(), ConfigError> {
-        for (name, v) in [
-            ("sync_interval_ms", self.sync_interval_ms),
-            ("ws_timeout_ms", self.ws_timeout_ms),
-            ("ping_timeout_ms", self.ping_timeout_ms),
-            ("retry_interval_ms", self.retry_interval_ms),
-        ] {
-            config::positive(&format!("{section}.{name}"), v)?;
-        }
-        Ok(())
-    }
-
-    /// `sync_interval_ms` as a duration.
-    pub fn sync_interval(&self) -> Duration {
-        Duration::from_millis(self.sync_interval_ms)
-    }
-
-    /// `ws_timeout_ms` as a duration.
-    pub fn ws_timeout(&self) -> Duration {
-        Duration::from_millis(self.ws_timeout_ms)
-    }
-
-    /// `ping_timeout_ms` as a duration.
-    pub fn ping_timeout(&self) -> Duration {
-        Duration::from_millis(self.ping_timeout_ms)
-    }
-
-    /// `retry_interval_ms` as a duration.
-    pub fn retry_interval(&self) -> Duration {
-        Duration::from_millis(self.retry_interval_ms)
-    }
-}
 
 /// `[till]`: who this till is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -263,7 +200,7 @@ impl TillConfig {
     /// Reads and validates `TDIR/till.toml`. Unknown keys are refused.
     pub fn load(dir: &Path) -> Result<Self, ConfigError> {
         let path = Self::path(dir);
-        Self::from_toml(&config::read_config(&path)?, &path)
+        Self::from_toml(&read_config(&path)?, &path)
     }
 
     /// Parses and validates the text of a `till.toml`; `path` names it in errors
@@ -303,7 +240,7 @@ impl TillConfig {
         self.till.listen_addr()?;
         validate_folder_name("folder.name", &self.folder.name)?;
         let url = &self.server.webservice_url;
-        config::check_http_url("server.webservice_url", url.as_str(), url)?;
+        check_http_url("server.webservice_url", url.as_str(), url)?;
         self.verifying_key()?;
         validate_text("ftp.user", &self.ftp.user)?;
         validate_password("ftp.password", &self.ftp.password)?;
@@ -330,6 +267,8 @@ impl TillConfig {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::secret::MASK;
 
