@@ -25,7 +25,6 @@ use std::time::Duration;
 use postgres::{Client, Config, GenericClient, IsolationLevel, NoTls, Statement, Transaction};
 use sha2::{Digest, Sha256};
 use tillsync_core::sync_table::{Direction, SyncTable, SyncType};
-use tillsync_core::ticket::Ticket;
 use tillsync_wire::api::{
     CustomerAbandon, CustomerCreate, CustomerEdit, CustomerRecord, OutboxResponse, RowChange,
     TillTable,
@@ -62,7 +61,6 @@ use tillsync_server_db::store::RowFn;
 use tillsync_server_db::store::ServerStore;
 use tillsync_server_db::tickets::Outcome;
 use tillsync_server_db::tickets::Received;
-use tillsync_server_db::tickets::TicketCheck;
 use tillsync_server_db::tickets::TicketListing;
 use tillsync_server_db::tickets::TillTickets;
 use tillsync_server_db::tills::AuthFailure;
@@ -70,6 +68,7 @@ use tillsync_server_db::tills::ReportedTable;
 use tillsync_server_db::tills::TillOverview;
 use tillsync_server_db::tills::TillRow;
 use tillsync_server_db::up::batch::BatchTx;
+use tillsync_server_db::up::tickets::TicketSteps;
 
 /// The advisory lock key of the export (ASCII "tillsync").
 const EXPORT_LOCK: i64 = 0x7469_6c6c_7379_6e63;
@@ -778,11 +777,11 @@ impl ExportSnapshot for PgSnapshot<'_> {
 // ---------------------------------------------------------------------------
 // The batch steps of the up path.
 
-struct PgBatch<'a, 'c>(&'a mut Transaction<'c>);
+struct PgBatch<'a, 'c>(pg_up::tickets::TicketSql<'a, 'c>);
 
 impl BatchTx for PgBatch<'_, '_> {
     fn received(&mut self, till: &str, key: &str) -> Result<Option<Received>, StoreError> {
-        pg_up::tickets::received(self.0, till, key)
+        pg_up::tickets::received(self.0.0, till, key)
     }
     fn record_received(
         &mut self,
@@ -792,41 +791,23 @@ impl BatchTx for PgBatch<'_, '_> {
         fingerprint: &str,
         at: &str,
     ) -> Result<(), StoreError> {
-        pg_up::tickets::record_received(self.0, till, key, outcome, fingerprint, at)
+        pg_up::tickets::record_received(self.0.0, till, key, outcome, fingerprint, at)
     }
-    fn store_ticket(
-        &mut self,
-        till: &str,
-        key: &str,
-        ticket: &Ticket,
-        payload: &str,
-        check: TicketCheck,
-        at: &str,
-    ) -> Result<Outcome, StoreError> {
-        pg_up::tickets::store_ticket(self.0, till, key, ticket, payload, check, at)
-    }
-    fn quarantine_unreadable(
-        &mut self,
-        till: &str,
-        key: &str,
-        payload: &str,
-        reason: &str,
-        at: &str,
-    ) -> Result<Outcome, StoreError> {
-        pg_up::tickets::quarantine_unreadable(self.0, till, key, payload, reason, at)
+    fn ticket_steps(&mut self) -> &mut dyn TicketSteps {
+        &mut self.0
     }
     fn customer_edit(&mut self, till: &str, e: &CustomerEdit) -> Result<UpOutcome, StoreError> {
-        pg_up::customers::apply_customer_edit(self.0, till, e)
+        pg_up::customers::apply_customer_edit(self.0.0, till, e)
     }
     fn customer_abandon(
         &mut self,
         till: &str,
         a: &CustomerAbandon,
     ) -> Result<UpOutcome, StoreError> {
-        pg_up::customers::apply_customer_abandon(self.0, till, a)
+        pg_up::customers::apply_customer_abandon(self.0.0, till, a)
     }
     fn row_change(&mut self, till: &str, r: &RowChange) -> Result<UpOutcome, StoreError> {
-        pg_up::customers::apply_row_change(self.0, till, r)
+        pg_up::customers::apply_row_change(self.0.0, till, r)
     }
     fn journal(
         &mut self,
@@ -835,7 +816,7 @@ impl BatchTx for PgBatch<'_, '_> {
         result: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
-        pg_up::tickets::journal_in(self.0, kind, till, result, detail)
+        pg_up::tickets::journal_in(self.0.0, kind, till, result, detail)
     }
 }
 
@@ -952,9 +933,11 @@ impl PgServerDb {
             out.push(match filed {
                 Some(answer) => answer,
                 None if items.is_empty() => OutboxResponse { results: vec![] },
-                None => {
-                    tillsync_server_db::up::batch::run_batch(&mut PgBatch(&mut tx), till, items)?
-                }
+                None => tillsync_server_db::up::batch::run_batch(
+                    &mut PgBatch(pg_up::tickets::TicketSql(&mut tx)),
+                    till,
+                    items,
+                )?,
             });
         }
         tx.commit()?;
@@ -1986,6 +1969,7 @@ pub(crate) mod tests {
     use super::*;
     use std::collections::BTreeMap;
     use std::sync::{Arc, Barrier};
+    use tillsync_core::ticket::Ticket;
 
     pub use crate::testdb::TestDb as FreshDb;
 

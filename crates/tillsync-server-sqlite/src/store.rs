@@ -1,9 +1,8 @@
 //! [`ServerStore`] over SQLite: [`ServerDb`]'s own methods, the export view
 //! over a read transaction, and the batch steps over a rusqlite transaction.
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::TransactionBehavior;
 use tillsync_core::sync_table::{Direction, SyncTable};
-use tillsync_core::ticket::Ticket;
 use tillsync_wire::api::{
     CustomerAbandon, CustomerCreate, CustomerEdit, CustomerRecord, OutboxResponse, RowChange,
     TillReport, TillTable,
@@ -15,6 +14,7 @@ use crate::ServerDb;
 use crate::db::Snapshot;
 use crate::up::customers as server_customers;
 use crate::up::tickets as server_up;
+use crate::up::tickets::TicketSql;
 use tillsync_db::StoreError;
 use tillsync_db::demo::DemoCounts;
 use tillsync_db::digest::TableDigest;
@@ -35,7 +35,6 @@ use tillsync_server_db::store::RowFn;
 use tillsync_server_db::store::ServerStore;
 use tillsync_server_db::tickets::Outcome;
 use tillsync_server_db::tickets::Received;
-use tillsync_server_db::tickets::TicketCheck;
 use tillsync_server_db::tickets::TicketListing;
 use tillsync_server_db::tickets::TillTickets;
 use tillsync_server_db::tills::AuthFailure;
@@ -43,6 +42,7 @@ use tillsync_server_db::tills::ReportedTable;
 use tillsync_server_db::tills::TillOverview;
 use tillsync_server_db::tills::TillRow;
 use tillsync_server_db::up::batch::BatchTx;
+use tillsync_server_db::up::tickets::TicketSteps;
 
 impl ExportSnapshot for Snapshot<'_> {
     fn max_seq(&self) -> i64 {
@@ -81,11 +81,11 @@ impl ExportSnapshot for Snapshot<'_> {
 }
 
 /// The batch steps over an open SQLite transaction.
-struct SqliteBatch<'a>(&'a Connection);
+struct SqliteBatch<'a>(TicketSql<'a>);
 
 impl BatchTx for SqliteBatch<'_> {
     fn received(&mut self, till: &str, key: &str) -> Result<Option<Received>, StoreError> {
-        server_up::received(self.0, till, key)
+        server_up::received(self.0.0, till, key)
     }
     fn record_received(
         &mut self,
@@ -95,41 +95,23 @@ impl BatchTx for SqliteBatch<'_> {
         fingerprint: &str,
         at: &str,
     ) -> Result<(), StoreError> {
-        server_up::record_received(self.0, till, key, outcome, fingerprint, at)
+        server_up::record_received(self.0.0, till, key, outcome, fingerprint, at)
     }
-    fn store_ticket(
-        &mut self,
-        till: &str,
-        key: &str,
-        ticket: &Ticket,
-        payload: &str,
-        check: TicketCheck,
-        at: &str,
-    ) -> Result<Outcome, StoreError> {
-        server_up::store_ticket(self.0, till, key, ticket, payload, check, at)
-    }
-    fn quarantine_unreadable(
-        &mut self,
-        till: &str,
-        key: &str,
-        payload: &str,
-        reason: &str,
-        at: &str,
-    ) -> Result<Outcome, StoreError> {
-        server_up::quarantine_unreadable(self.0, till, key, payload, reason, at)
+    fn ticket_steps(&mut self) -> &mut dyn TicketSteps {
+        &mut self.0
     }
     fn customer_edit(&mut self, till: &str, edit: &CustomerEdit) -> Result<UpOutcome, StoreError> {
-        server_customers::apply_customer_edit(self.0, till, edit)
+        server_customers::apply_customer_edit(self.0.0, till, edit)
     }
     fn customer_abandon(
         &mut self,
         till: &str,
         abandon: &CustomerAbandon,
     ) -> Result<UpOutcome, StoreError> {
-        server_customers::apply_customer_abandon(self.0, till, abandon)
+        server_customers::apply_customer_abandon(self.0.0, till, abandon)
     }
     fn row_change(&mut self, till: &str, row: &RowChange) -> Result<UpOutcome, StoreError> {
-        server_customers::apply_row_change(self.0, till, row)
+        server_customers::apply_row_change(self.0.0, till, row)
     }
     fn journal(
         &mut self,
@@ -138,7 +120,7 @@ impl BatchTx for SqliteBatch<'_> {
         result: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
-        server_up::journal_in(self.0, kind, till, result, detail)
+        server_up::journal_in(self.0.0, kind, till, result, detail)
     }
 }
 
@@ -300,7 +282,11 @@ impl ServerStore for ServerDb {
         let tx = self
             .conn_mut()
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let resp = tillsync_server_db::up::batch::run_batch(&mut SqliteBatch(&tx), till_id, items)?;
+        let resp = tillsync_server_db::up::batch::run_batch(
+            &mut SqliteBatch(TicketSql(&tx)),
+            till_id,
+            items,
+        )?;
         tx.commit()?;
         Ok(resp)
     }
@@ -321,7 +307,7 @@ impl ServerStore for ServerDb {
                         OutboxResponse { results: vec![] }
                     } else {
                         tillsync_server_db::up::batch::run_batch(
-                            &mut SqliteBatch(&tx),
+                            &mut SqliteBatch(TicketSql(&tx)),
                             till,
                             items,
                         )?

@@ -3,7 +3,6 @@
 //! then the journal line, all inside the caller's one transaction
 //! ([`BatchTx`]), answered after the caller commits.
 
-use tillsync_core::ticket::Ticket;
 use tillsync_wire::api::{
     CustomerAbandon, CustomerEdit, ItemResult, ItemStatus, OutboxItem, OutboxKind, OutboxResponse,
     RowChange,
@@ -11,7 +10,8 @@ use tillsync_wire::api::{
 
 use crate::customers::UpOutcome;
 use crate::store::BatchItem;
-use crate::tickets::{Outcome, Received, TicketCheck};
+use crate::tickets::{Outcome, Received};
+use crate::up::tickets::{TicketSteps, quarantine_unreadable, store_ticket};
 use tillsync_db::StoreError;
 
 /// The steps of one batch inside one open transaction of a backend.
@@ -27,26 +27,8 @@ pub trait BatchTx {
         fingerprint: &str,
         at: &str,
     ) -> Result<(), StoreError>;
-    /// File a ticket (or quarantine it).
-    #[allow(clippy::too_many_arguments)]
-    fn store_ticket(
-        &mut self,
-        till: &str,
-        key: &str,
-        ticket: &Ticket,
-        payload: &str,
-        check: TicketCheck,
-        at: &str,
-    ) -> Result<Outcome, StoreError>;
-    /// Quarantine an unreadable ticket item.
-    fn quarantine_unreadable(
-        &mut self,
-        till: &str,
-        key: &str,
-        payload: &str,
-        reason: &str,
-        at: &str,
-    ) -> Result<Outcome, StoreError>;
+    /// The SQL steps of filing a ticket, in this transaction.
+    fn ticket_steps(&mut self) -> &mut dyn TicketSteps;
     /// Apply a customer edit.
     fn customer_edit(&mut self, till: &str, edit: &CustomerEdit) -> Result<UpOutcome, StoreError>;
     /// Apply an abandoned customer creation.
@@ -137,13 +119,21 @@ pub fn run_batch(
                 ticket,
                 payload,
                 check,
-            } => tx.store_ticket(till, key, ticket, payload, check.clone(), &at)?,
+            } => store_ticket(
+                tx.ticket_steps(),
+                till,
+                key,
+                ticket,
+                payload,
+                check.clone(),
+                &at,
+            )?,
             BatchItem::Unreadable {
                 key,
                 payload,
                 reason,
                 ..
-            } => tx.quarantine_unreadable(till, key, payload, reason, &at)?,
+            } => quarantine_unreadable(tx.ticket_steps(), till, key, payload, reason, &at)?,
             BatchItem::Other { item, .. } if reused => Outcome {
                 status: ItemStatus::Rejected,
                 reason: Some(format!(

@@ -1,20 +1,20 @@
 //! Tickets on PostgreSQL: the idempotency record of received outbox items,
-//! the quarantine, [`store_ticket`] with the chain checks and pending links
-//! of [`crate::server_up`], journal lines, each till's ticket state with its
+//! the SQL steps of filing a ticket ([`TicketSql`], the same steps as the
+//! SQLite backend's `up/tickets.rs`; the rule is written once in
+//! `tillsync_server_db::up::tickets`), journal lines, each till's ticket state with its
 //! gaps, the ticket listing, the till overview and the table versions tills
 //! report.
 
 use std::collections::BTreeMap;
 
 use postgres::{GenericClient, Transaction};
-use tillsync_core::ticket::{GENESIS_HASH, Ticket};
+use tillsync_core::ticket::Ticket;
 use tillsync_wire::api::TillTable;
 
 use tillsync_db::StoreError;
 use tillsync_server_db::tickets::Gap;
 use tillsync_server_db::tickets::Outcome;
 use tillsync_server_db::tickets::Received;
-use tillsync_server_db::tickets::TicketCheck;
 use tillsync_server_db::tickets::TicketListing;
 use tillsync_server_db::tickets::TillTickets;
 use tillsync_server_db::tickets::parse_status;
@@ -22,6 +22,7 @@ use tillsync_server_db::tickets::status_word;
 use tillsync_server_db::tills::ReportedTable;
 use tillsync_server_db::tills::TillOverview;
 use tillsync_server_db::tills::TillRow;
+use tillsync_server_db::up::tickets::TicketSteps;
 
 fn u(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
@@ -93,248 +94,145 @@ pub fn journal_in(
     Ok(())
 }
 
-/// Keep in quarantine something sent as a ticket that cannot be read as
-/// one (its number unknown). Returns the outcome to answer. The same item
-/// (till, key and payload) quarantined before, by this or another server
-/// process, is not kept twice.
-pub fn quarantine_unreadable(
-    tx: &mut Transaction<'_>,
-    till: &str,
-    key: &str,
-    payload: &str,
-    reason: &str,
-    at: &str,
-) -> Result<Outcome, StoreError> {
-    super::lock_till(tx, till)?;
-    let earlier = tx.query_opt(
-        "SELECT reason FROM tillsync_ticket_quarantine
-         WHERE till_id = $1 AND item_key = $2 AND number IS NULL AND payload = $3
-         ORDER BY id LIMIT 1",
-        &[&till, &key, &payload],
-    )?;
-    if let Some(r) = earlier {
-        return Ok(Outcome::quarantined(r.get(0)));
-    }
-    insert_quarantine(tx, till, None, key, None, reason, payload, at)?;
-    Ok(Outcome::quarantined(reason.to_string()))
-}
+/// The SQL steps of filing a ticket ([`tillsync_server_db::up::tickets`])
+/// on PostgreSQL inside the caller's transaction.
+pub struct TicketSql<'a, 't>(pub &'a mut Transaction<'t>);
 
-#[allow(clippy::too_many_arguments)]
-fn insert_quarantine(
-    tx: &mut Transaction<'_>,
-    till: &str,
-    number: Option<i64>,
-    key: &str,
-    hash: Option<&str>,
-    reason: &str,
-    payload: &str,
-    at: &str,
-) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO tillsync_ticket_quarantine(till_id, number, item_key, hash, reason, payload, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[&till, &number, &key, &hash, &reason, &payload, &at],
-    )?;
-    Ok(())
-}
-
-/// Quarantine ticket `n` (see [`tillsync_server_sqlite::up::tickets::store_ticket`]): the same
-/// content quarantined before gets the same answer; a quarantined ticket
-/// still closes the pending link of the next one when that one names its hash.
-#[allow(clippy::too_many_arguments)]
-fn quarantine_ticket(
-    tx: &mut Transaction<'_>,
-    till: &str,
-    n: i64,
-    key: &str,
-    ticket: &Ticket,
-    payload: &str,
-    at: &str,
-    reason: String,
-) -> Result<Outcome, StoreError> {
-    let earlier = tx.query_opt(
-        "SELECT reason FROM tillsync_ticket_quarantine
-         WHERE till_id = $1 AND number = $2 AND hash = $3 ORDER BY id LIMIT 1",
-        &[&till, &n, &ticket.hash],
-    )?;
-    if let Some(r) = earlier {
-        return Ok(Outcome::quarantined(r.get(0)));
+impl TicketSteps for TicketSql<'_, '_> {
+    fn lock_till(&mut self, till: &str) -> Result<(), StoreError> {
+        super::lock_till(self.0, till)
     }
-    insert_quarantine(
-        tx,
-        till,
-        Some(n),
-        key,
-        Some(&ticket.hash),
-        &reason,
-        payload,
-        at,
-    )?;
-    tx.execute(
-        "DELETE FROM tillsync_ticket_link_pending
-         WHERE till_id = $1 AND number = $2 AND prev_hash = $3",
-        &[&till, &(n + 1), &ticket.hash],
-    )?;
-    Ok(Outcome::quarantined(reason))
-}
-
-/// File one ticket of `till` in `TICKET` and its detail tables, or in
-/// quarantine, with the rules of [`tillsync_server_sqlite::up::tickets::store_ticket`] (same
-/// parameters, same answers). Holds the till's lock ([`super::lock_till`])
-/// until the caller's transaction ends.
-pub fn store_ticket(
-    tx: &mut Transaction<'_>,
-    till: &str,
-    key: &str,
-    ticket: &Ticket,
-    payload: &str,
-    check: TicketCheck,
-    at: &str,
-) -> Result<Outcome, StoreError> {
-    let n = match i64::try_from(ticket.number) {
-        Ok(n) if (1..i64::MAX).contains(&n) => n,
-        _ => {
-            let reason = format!(
-                "ticket number {} is out of range (numbers start at 1)",
-                ticket.number
-            );
-            return quarantine_unreadable(tx, till, key, payload, &reason, at);
-        }
-    };
-    super::lock_till(tx, till)?;
-    let quarantine = |tx: &mut Transaction<'_>, reason: String| {
-        quarantine_ticket(tx, till, n, key, ticket, payload, at, reason)
-    };
-    if let Err(reason) = check {
-        return quarantine(tx, reason);
-    }
-    let Ok(corrects) = ticket.corrects.map(i64::try_from).transpose() else {
-        return quarantine(
-            tx,
-            format!("ticket {till}/{n}: the number of the ticket it corrects is out of range"),
-        );
-    };
-    // This number and the one before, if received and verified.
-    let mut this: Option<String> = None;
-    let mut before: Option<String> = None;
-    for r in tx.query(
-        r#"SELECT "number", "hash" FROM "TICKET"
-           WHERE "till_id" = $1 AND "number" BETWEEN $2 AND $3"#,
-        &[&till, &(n - 1), &n],
-    )? {
-        let (num, hash): (i64, String) = (r.get(0), r.get(1));
-        if num == n {
-            this = Some(hash);
-        } else {
-            before = Some(hash);
-        }
-    }
-    if let Some(hash) = this {
-        return if hash == ticket.hash {
-            Ok(Outcome::duplicate())
-        } else {
-            quarantine(
-                tx,
-                format!(
-                    "ticket {till}/{n}: this number was already received with different content (number reused)"
-                ),
-            )
-        };
-    }
-    // The link backwards.
-    let expected = if n == 1 {
-        Some(GENESIS_HASH.to_string())
-    } else {
-        before
-    };
-    let pending = match expected {
-        Some(e) if e == ticket.prev_hash => false,
-        Some(e) => {
-            return quarantine(
-                tx,
-                format!(
-                    "ticket {till}/{n}: chain broken (previous hash {}, but ticket {} has hash {e})",
-                    ticket.prev_hash,
-                    n - 1
-                ),
-            );
-        }
-        None => {
-            // The previous ticket in quarantine (its hash must match) or
-            // not arrived yet (the link is checked when it comes).
-            let r = tx.query_one(
-                "SELECT COUNT(*) > 0, COALESCE(bool_or(hash = $3), false)
-                 FROM tillsync_ticket_quarantine WHERE till_id = $1 AND number = $2",
-                &[&till, &(n - 1), &ticket.prev_hash],
-            )?;
-            let (in_quarantine, linked): (bool, bool) = (r.get(0), r.get(1));
-            if in_quarantine && !linked {
-                return quarantine(
-                    tx,
-                    format!(
-                        "ticket {till}/{n}: chain broken (previous hash {}, which is not the hash of ticket {} held in quarantine)",
-                        ticket.prev_hash,
-                        n - 1
-                    ),
-                );
+    fn verified(
+        &mut self,
+        till: &str,
+        n: i64,
+    ) -> Result<(Option<String>, Option<String>), StoreError> {
+        let (mut this, mut before) = (None, None);
+        for r in self.0.query(
+            r#"SELECT "number", "hash" FROM "TICKET"
+               WHERE "till_id" = $1 AND "number" BETWEEN $2 AND $3"#,
+            &[&till, &(n - 1), &n],
+        )? {
+            let (num, hash): (i64, String) = (r.get(0), r.get(1));
+            if num == n {
+                this = Some(hash);
+            } else {
+                before = Some(hash);
             }
-            !linked
         }
-    };
-    // The link forwards, when the next ticket arrived first.
-    let next: Option<String> = tx
-        .query_opt(
-            "SELECT prev_hash FROM tillsync_ticket_link_pending WHERE till_id = $1 AND number = $2",
-            &[&till, &(n + 1)],
-        )?
-        .map(|r| r.get(0));
-    if let Some(next_prev) = next {
-        if next_prev != ticket.hash {
-            return quarantine(
-                tx,
-                format!(
-                    "ticket {till}/{n}: chain broken (ticket {}, received earlier, names previous hash {next_prev}, but this ticket's hash is {})",
-                    n + 1,
-                    ticket.hash
-                ),
-            );
-        }
-        tx.execute(
-            "DELETE FROM tillsync_ticket_link_pending WHERE till_id = $1 AND number = $2",
-            &[&till, &(n + 1)],
+        Ok((this, before))
+    }
+    fn quarantined(
+        &mut self,
+        till: &str,
+        number: i64,
+        hash: &str,
+    ) -> Result<(bool, bool), StoreError> {
+        let r = self.0.query_one(
+            "SELECT COUNT(*) > 0, COALESCE(bool_or(hash = $3), false)
+             FROM tillsync_ticket_quarantine WHERE till_id = $1 AND number = $2",
+            &[&till, &number, &hash],
         )?;
+        Ok((r.get(0), r.get(1)))
     }
-    if !insert_ticket(tx, till, n, corrects, ticket, at)? {
-        // Stored meanwhile by a writer that did not take the till's lock.
-        return Err(StoreError::Inconsistent(format!(
-            "ticket {till}/{n} was stored by another writer during this transaction"
-        )));
+    fn pending_link(&mut self, till: &str, number: i64) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .0
+            .query_opt(
+                "SELECT prev_hash FROM tillsync_ticket_link_pending WHERE till_id = $1 AND number = $2",
+                &[&till, &number],
+            )?
+            .map(|r| r.get(0)))
     }
-    if pending {
-        tx.execute(
+    fn quarantine_reason(
+        &mut self,
+        till: &str,
+        number: i64,
+        hash: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .0
+            .query_opt(
+                "SELECT reason FROM tillsync_ticket_quarantine
+                 WHERE till_id = $1 AND number = $2 AND hash = $3 ORDER BY id LIMIT 1",
+                &[&till, &number, &hash],
+            )?
+            .map(|r| r.get(0)))
+    }
+    fn unreadable_reason(
+        &mut self,
+        till: &str,
+        key: &str,
+        payload: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .0
+            .query_opt(
+                "SELECT reason FROM tillsync_ticket_quarantine
+                 WHERE till_id = $1 AND item_key = $2 AND number IS NULL AND payload = $3
+                 ORDER BY id LIMIT 1",
+                &[&till, &key, &payload],
+            )?
+            .map(|r| r.get(0)))
+    }
+    fn insert_quarantine(
+        &mut self,
+        till: &str,
+        number: Option<i64>,
+        key: &str,
+        hash: Option<&str>,
+        reason: &str,
+        payload: &str,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        self.0.execute(
+            "INSERT INTO tillsync_ticket_quarantine(till_id, number, item_key, hash, reason, payload, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&till, &number, &key, &hash, &reason, &payload, &at],
+        )?;
+        Ok(())
+    }
+    fn drop_pending(
+        &mut self,
+        till: &str,
+        number: i64,
+        prev_hash: Option<&str>,
+    ) -> Result<(), StoreError> {
+        match prev_hash {
+            Some(h) => self.0.execute(
+                "DELETE FROM tillsync_ticket_link_pending
+                 WHERE till_id = $1 AND number = $2 AND prev_hash = $3",
+                &[&till, &number, &h],
+            )?,
+            None => self.0.execute(
+                "DELETE FROM tillsync_ticket_link_pending WHERE till_id = $1 AND number = $2",
+                &[&till, &number],
+            )?,
+        };
+        Ok(())
+    }
+    fn insert_ticket(
+        &mut self,
+        till: &str,
+        n: i64,
+        corrects: Option<i64>,
+        t: &Ticket,
+        at: &str,
+    ) -> Result<bool, StoreError> {
+        static INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!("WITH {} SELECT count(*) FROM t", TicketRows::CTES)
+        });
+        let rows = TicketRows::new(&[(till, n, corrects, t)]);
+        let inserted: i64 = self.0.query_one(INSERT.as_str(), &rows.params(&at))?.get(0);
+        Ok(inserted == 1)
+    }
+    fn insert_pending(&mut self, till: &str, n: i64, prev_hash: &str) -> Result<(), StoreError> {
+        self.0.execute(
             "INSERT INTO tillsync_ticket_link_pending(till_id, number, prev_hash) VALUES ($1, $2, $3)",
-            &[&till, &n, &ticket.prev_hash],
+            &[&till, &n, &prev_hash],
         )?;
+        Ok(())
     }
-    Ok(Outcome::accepted())
-}
-
-/// Insert the `TICKET` row and its details; false (nothing written) when
-/// the number is already there.
-fn insert_ticket(
-    tx: &mut Transaction<'_>,
-    till: &str,
-    n: i64,
-    corrects: Option<i64>,
-    t: &Ticket,
-    at: &str,
-) -> Result<bool, StoreError> {
-    static INSERT: std::sync::LazyLock<String> =
-        std::sync::LazyLock::new(|| format!("WITH {} SELECT count(*) FROM t", TicketRows::CTES));
-    let rows = TicketRows::new(&[(till, n, corrects, t)]);
-    let sql = INSERT.as_str();
-    let inserted: i64 = tx.query_one(sql, &rows.params(&at))?.get(0);
-    Ok(inserted == 1)
 }
 
 /// Tickets to insert, column by column: `TICKET` rows (till, number, number
@@ -745,6 +643,46 @@ pub fn till_tables(client: &mut impl GenericClient) -> Result<Vec<ReportedTable>
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use tillsync_core::ticket::GENESIS_HASH;
+
+    /// The rule written once, over this backend's steps.
+    fn store_ticket(
+        tx: &mut Transaction<'_>,
+        till: &str,
+        key: &str,
+        ticket: &Ticket,
+        payload: &str,
+        check: Result<(), String>,
+        at: &str,
+    ) -> Result<Outcome, StoreError> {
+        tillsync_server_db::up::tickets::store_ticket(
+            &mut TicketSql(tx),
+            till,
+            key,
+            ticket,
+            payload,
+            check,
+            at,
+        )
+    }
+
+    fn quarantine_unreadable(
+        tx: &mut Transaction<'_>,
+        till: &str,
+        key: &str,
+        payload: &str,
+        reason: &str,
+        at: &str,
+    ) -> Result<Outcome, StoreError> {
+        tillsync_server_db::up::tickets::quarantine_unreadable(
+            &mut TicketSql(tx),
+            till,
+            key,
+            payload,
+            reason,
+            at,
+        )
+    }
     use crate::up::testpg::TestDb;
     use postgres::Client;
     use tillsync_core::ticket::{Payment, TicketLine, VatTotal};

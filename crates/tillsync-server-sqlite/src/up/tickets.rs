@@ -6,19 +6,10 @@
 //!
 //! # How a received ticket is filed
 //! The web service checks a ticket's hash and signature before it takes the
-//! database ([`TicketCheck`]); [`store_ticket`] then decides, inside the
-//! batch's transaction:
-//! - hash or signature wrong → quarantine;
-//! - its number already in `TICKET`: same hash → duplicate (nothing
-//!   changes); another hash → quarantine ("number reused");
-//! - the link backwards: ticket 1 must name [`GENESIS_HASH`]; ticket N must
-//!   name the hash of ticket N−1 when N−1 is in `TICKET` (else quarantine).
-//!   When N−1 has not arrived yet (a gap), N is stored with its link
-//!   *pending* (`tillsync_ticket_link_pending`); a quarantined N−1 whose
-//!   hash N names also closes the link;
-//! - the link forwards: when N+1 arrived earlier with a pending link, N must
-//!   have the hash N+1 names (else N goes to quarantine and N+1's link stays
-//!   pending until a ticket N that fits arrives).
+//! database; `tillsync_server_db::up::tickets::store_ticket` then files it
+//! inside the batch's transaction, by the rule of `tillsync_core::chain`,
+//! over the SQL steps of [`TicketSql`] (the PostgreSQL backend's
+//! `up/tickets.rs` has the same steps in its SQL).
 //!
 //! Rows of `TICKET` and its detail tables are never updated nor deleted.
 //! Gaps count every number received, verified or quarantined: a quarantined
@@ -27,7 +18,7 @@
 use std::collections::BTreeMap;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use tillsync_core::ticket::{GENESIS_HASH, Ticket};
+use tillsync_core::ticket::Ticket;
 use tillsync_wire::api::TillTable;
 
 use crate::ServerDb;
@@ -36,13 +27,13 @@ use tillsync_db::ticket_rows::insert_ticket_details;
 use tillsync_server_db::tickets::Gap;
 use tillsync_server_db::tickets::Outcome;
 use tillsync_server_db::tickets::Received;
-use tillsync_server_db::tickets::TicketCheck;
 use tillsync_server_db::tickets::TicketListing;
 use tillsync_server_db::tickets::TillTickets;
 use tillsync_server_db::tickets::parse_status;
 use tillsync_server_db::tickets::status_word;
 use tillsync_server_db::tills::ReportedTable;
 use tillsync_server_db::tills::TillOverview;
+use tillsync_server_db::up::tickets::TicketSteps;
 
 /// Schema migration of the up path (server migration 3).
 pub(crate) const SCHEMA: &str = r#"
@@ -153,106 +144,22 @@ pub fn journal_in(
     Ok(())
 }
 
-/// Keep in quarantine something sent as a ticket that cannot be read as
-/// one (its number unknown). Returns the outcome to answer.
-pub fn quarantine_unreadable(
-    conn: &Connection,
-    till: &str,
-    key: &str,
-    payload: &str,
-    reason: &str,
-    at: &str,
-) -> Result<Outcome, StoreError> {
-    insert_quarantine(conn, till, None, key, None, reason, payload, at)?;
-    Ok(Outcome::quarantined(reason.to_string()))
-}
+/// The SQL steps of filing a ticket ([`tillsync_server_db::up::tickets`])
+/// on a SQLite connection inside the caller's transaction.
+pub struct TicketSql<'c>(pub &'c Connection);
 
-#[allow(clippy::too_many_arguments)]
-fn insert_quarantine(
-    conn: &Connection,
-    till: &str,
-    number: Option<i64>,
-    key: &str,
-    hash: Option<&str>,
-    reason: &str,
-    payload: &str,
-    at: &str,
-) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO tillsync_ticket_quarantine(till_id, number, item_key, hash, reason, payload, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![till, number, key, hash, reason, payload, at])?;
-    Ok(())
-}
-
-/// File one ticket of `till` (see the module documentation): in `TICKET`
-/// and its detail tables, or in quarantine. `payload` is the ticket as
-/// received (kept in quarantine); `check` is the result of the hash and
-/// signature check. The caller has checked that `ticket.till == till`.
-pub fn store_ticket(
-    conn: &Connection,
-    till: &str,
-    key: &str,
-    ticket: &Ticket,
-    payload: &str,
-    check: TicketCheck,
-    at: &str,
-) -> Result<Outcome, StoreError> {
-    let n = match i64::try_from(ticket.number) {
-        Ok(n) if (1..i64::MAX).contains(&n) => n,
-        _ => {
-            let reason = format!(
-                "ticket number {} is out of range (numbers start at 1)",
-                ticket.number
-            );
-            return quarantine_unreadable(conn, till, key, payload, &reason, at);
-        }
-    };
-    let quarantine = |reason: String| -> Result<Outcome, StoreError> {
-        // The same content quarantined before (under another key): same answer.
-        let earlier: Option<String> = conn
-            .prepare_cached(
-                "SELECT reason FROM tillsync_ticket_quarantine
-                 WHERE till_id = ?1 AND number = ?2 AND hash = ?3 ORDER BY id LIMIT 1",
-            )?
-            .query_row(params![till, n, ticket.hash], |r| r.get(0))
-            .optional()?;
-        if let Some(reason) = earlier {
-            return Ok(Outcome::quarantined(reason));
-        }
-        insert_quarantine(
-            conn,
-            till,
-            Some(n),
-            key,
-            Some(&ticket.hash),
-            &reason,
-            payload,
-            at,
-        )?;
-        // A quarantined ticket still closes the pending link of the next
-        // one when that one names its hash: the chain itself is intact.
-        conn.prepare_cached(
-            "DELETE FROM tillsync_ticket_link_pending
-             WHERE till_id = ?1 AND number = ?2 AND prev_hash = ?3",
-        )?
-        .execute(params![till, n + 1, ticket.hash])?;
-        Ok(Outcome::quarantined(reason))
-    };
-    if let Err(reason) = check {
-        return quarantine(reason);
+impl TicketSteps for TicketSql<'_> {
+    fn lock_till(&mut self, _till: &str) -> Result<(), StoreError> {
+        // SQLite's write transactions are already one at a time.
+        Ok(())
     }
-    let Ok(corrects) = ticket.corrects.map(i64::try_from).transpose() else {
-        return quarantine(format!(
-            "ticket {till}/{n}: the number of the ticket it corrects is out of range"
-        ));
-    };
-    // This number and the one before, if received and verified.
-    let mut this: Option<String> = None;
-    let mut before: Option<String> = None;
-    {
-        let mut stmt = conn.prepare_cached(
+    fn verified(
+        &mut self,
+        till: &str,
+        n: i64,
+    ) -> Result<(Option<String>, Option<String>), StoreError> {
+        let (mut this, mut before) = (None, None);
+        let mut stmt = self.0.prepare_cached(
             r#"SELECT "number", "hash" FROM "TICKET"
                WHERE "till_id" = ?1 AND "number" BETWEEN ?2 AND ?3"#,
         )?;
@@ -265,109 +172,139 @@ pub fn store_ticket(
                 before = Some(hash);
             }
         }
+        Ok((this, before))
     }
-    if let Some(hash) = this {
-        return if hash == ticket.hash {
-            Ok(Outcome::duplicate())
-        } else {
-            quarantine(format!(
-                "ticket {till}/{n}: this number was already received with different content (number reused)"
-            ))
-        };
+    fn quarantined(
+        &mut self,
+        till: &str,
+        number: i64,
+        hash: &str,
+    ) -> Result<(bool, bool), StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT COUNT(*) > 0, COALESCE(SUM(hash = ?3), 0) > 0
+                 FROM tillsync_ticket_quarantine WHERE till_id = ?1 AND number = ?2",
+            )?
+            .query_row(params![till, number, hash], |r| Ok((r.get(0)?, r.get(1)?)))?)
     }
-    // The link backwards.
-    let expected = if n == 1 {
-        Some(GENESIS_HASH.to_string())
-    } else {
-        before
-    };
-    let pending = match expected {
-        Some(e) if e == ticket.prev_hash => false,
-        Some(e) => {
-            return quarantine(format!(
-                "ticket {till}/{n}: chain broken (previous hash {}, but ticket {} has hash {e})",
-                ticket.prev_hash,
-                n - 1
-            ));
-        }
-        None => {
-            // The previous ticket is not verified: in quarantine (its hash is
-            // still known, the link must match it) or not arrived (a gap:
-            // the link is checked when it comes).
-            let (in_quarantine, linked): (bool, bool) = conn
+    fn pending_link(&mut self, till: &str, number: i64) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT prev_hash FROM tillsync_ticket_link_pending WHERE till_id = ?1 AND number = ?2",
+            )?
+            .query_row(params![till, number], |r| r.get(0))
+            .optional()?)
+    }
+    fn quarantine_reason(
+        &mut self,
+        till: &str,
+        number: i64,
+        hash: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT reason FROM tillsync_ticket_quarantine
+                 WHERE till_id = ?1 AND number = ?2 AND hash = ?3 ORDER BY id LIMIT 1",
+            )?
+            .query_row(params![till, number, hash], |r| r.get(0))
+            .optional()?)
+    }
+    fn unreadable_reason(
+        &mut self,
+        till: &str,
+        key: &str,
+        payload: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT reason FROM tillsync_ticket_quarantine
+                 WHERE till_id = ?1 AND item_key = ?2 AND number IS NULL AND payload = ?3
+                 ORDER BY id LIMIT 1",
+            )?
+            .query_row(params![till, key, payload], |r| r.get(0))
+            .optional()?)
+    }
+    fn insert_quarantine(
+        &mut self,
+        till: &str,
+        number: Option<i64>,
+        key: &str,
+        hash: Option<&str>,
+        reason: &str,
+        payload: &str,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        self.0.prepare_cached(
+            "INSERT INTO tillsync_ticket_quarantine(till_id, number, item_key, hash, reason, payload, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![till, number, key, hash, reason, payload, at])?;
+        Ok(())
+    }
+    fn drop_pending(
+        &mut self,
+        till: &str,
+        number: i64,
+        prev_hash: Option<&str>,
+    ) -> Result<(), StoreError> {
+        match prev_hash {
+            Some(h) => self
+                .0
                 .prepare_cached(
-                    "SELECT COUNT(*) > 0, COALESCE(SUM(hash = ?3), 0) > 0
-                     FROM tillsync_ticket_quarantine WHERE till_id = ?1 AND number = ?2",
+                    "DELETE FROM tillsync_ticket_link_pending
+                 WHERE till_id = ?1 AND number = ?2 AND prev_hash = ?3",
                 )?
-                .query_row(params![till, n - 1, ticket.prev_hash], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
-            if in_quarantine && !linked {
-                return quarantine(format!(
-                    "ticket {till}/{n}: chain broken (previous hash {}, which is not the hash of ticket {} held in quarantine)",
-                    ticket.prev_hash,
-                    n - 1
-                ));
-            }
-            !linked
-        }
-    };
-    // The link forwards, when the next ticket arrived first.
-    let next: Option<String> = conn
-        .prepare_cached(
-            "SELECT prev_hash FROM tillsync_ticket_link_pending WHERE till_id = ?1 AND number = ?2",
-        )?
-        .query_row(params![till, n + 1], |r| r.get(0))
-        .optional()?;
-    if let Some(next_prev) = next {
-        if next_prev != ticket.hash {
-            return quarantine(format!(
-                "ticket {till}/{n}: chain broken (ticket {}, received earlier, names previous hash {next_prev}, but this ticket's hash is {})",
-                n + 1,
-                ticket.hash
-            ));
-        }
-        conn.prepare_cached(
-            "DELETE FROM tillsync_ticket_link_pending WHERE till_id = ?1 AND number = ?2",
-        )?
-        .execute(params![till, n + 1])?;
+                .execute(params![till, number, h])?,
+            None => self
+                .0
+                .prepare_cached(
+                    "DELETE FROM tillsync_ticket_link_pending WHERE till_id = ?1 AND number = ?2",
+                )?
+                .execute(params![till, number])?,
+        };
+        Ok(())
     }
-    insert_ticket(conn, till, n, corrects, ticket, at)?;
-    if pending {
-        conn.prepare_cached(
+    fn insert_ticket(
+        &mut self,
+        till: &str,
+        n: i64,
+        corrects: Option<i64>,
+        t: &Ticket,
+        at: &str,
+    ) -> Result<bool, StoreError> {
+        // One writer at a time: the number read as absent is still absent.
+        self.0
+            .prepare_cached(
+                r#"INSERT INTO "TICKET"("till_id", "number", "time", "total_cents", "customer",
+                     "corrects", "prev_hash", "hash", "signature", "received_at")
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"#,
+            )?
+            .execute(params![
+                till,
+                n,
+                t.time,
+                t.total_cents,
+                t.customer,
+                corrects,
+                t.prev_hash,
+                t.hash,
+                t.signature,
+                at
+            ])?;
+        insert_ticket_details(self.0, till, n, t)?;
+        Ok(true)
+    }
+    fn insert_pending(&mut self, till: &str, n: i64, prev_hash: &str) -> Result<(), StoreError> {
+        self.0.prepare_cached(
             "INSERT INTO tillsync_ticket_link_pending(till_id, number, prev_hash) VALUES (?1, ?2, ?3)",
         )?
-        .execute(params![till, n, ticket.prev_hash])?;
+        .execute(params![till, n, prev_hash])?;
+        Ok(())
     }
-    Ok(Outcome::accepted())
-}
-
-fn insert_ticket(
-    conn: &Connection,
-    till: &str,
-    n: i64,
-    corrects: Option<i64>,
-    t: &Ticket,
-    at: &str,
-) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        r#"INSERT INTO "TICKET"("till_id", "number", "time", "total_cents", "customer",
-             "corrects", "prev_hash", "hash", "signature", "received_at")
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"#,
-    )?
-    .execute(params![
-        till,
-        n,
-        t.time,
-        t.total_cents,
-        t.customer,
-        corrects,
-        t.prev_hash,
-        t.hash,
-        t.signature,
-        at
-    ])?;
-    insert_ticket_details(conn, till, n, t)
 }
 
 fn u(v: i64) -> u64 {
@@ -621,6 +558,28 @@ impl ServerDb {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tillsync_core::ticket::GENESIS_HASH;
+
+    /// The rule written once, over this backend's steps.
+    fn store_ticket(
+        conn: &Connection,
+        till: &str,
+        key: &str,
+        ticket: &Ticket,
+        payload: &str,
+        check: Result<(), String>,
+        at: &str,
+    ) -> Result<Outcome, StoreError> {
+        tillsync_server_db::up::tickets::store_ticket(
+            &mut TicketSql(conn),
+            till,
+            key,
+            ticket,
+            payload,
+            check,
+            at,
+        )
+    }
     use rusqlite::Transaction;
     use tillsync_core::ticket::{Payment, TicketLine, VatTotal};
     use tillsync_wire::api::ItemStatus;
