@@ -25,9 +25,10 @@ use tillsync_store::till_up::STATE_LAST_CONTACT;
 
 use crate::cashier::{self, CashierOptions, Link};
 use crate::client::Client;
+use crate::error::TillError;
+use crate::files::DB_FILE;
 use crate::import::{PullOptions, pull};
 use crate::push::{PushOptions, PushReport, push_with};
-use crate::{DB_FILE, TillError};
 
 /// Default wait between two pulls.
 pub const DEFAULT_PULL_INTERVAL: Duration = Duration::from_secs(60);
@@ -347,7 +348,7 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    use crate::push::tests::{FakeServer, sale, till};
+    use crate::test_support::{FakeServer, sale, till};
     use tillsync_wire::api::{ItemResult, ItemStatus, OutboxBatch, OutboxResponse};
 
     #[test]

@@ -16,7 +16,8 @@ use tillsync_store::{StoreError, TillDb};
 use tillsync_wire::api::{CustomerCreate, CustomerEdit, CustomerRecord};
 
 use crate::client::Client;
-use crate::{DB_FILE, TillError};
+use crate::error::TillError;
+use crate::files::DB_FILE;
 
 /// `column=value` pairs as typed JSON fields of the till's `CLI`.
 fn fields_of(

@@ -17,7 +17,8 @@ use tillsync_wire::index::{INDEX_FILE, IndexBody, IndexEntry};
 use tillsync_wire::package::Package;
 
 use crate::client::Client;
-use crate::{DB_FILE, TillError};
+use crate::error::TillError;
+use crate::files::DB_FILE;
 
 /// Options of one pull.
 #[derive(Debug, Clone, Copy, Default)]

@@ -15,7 +15,8 @@ use tillsync_core::ticket::{Payment, PricedItem, Sale, Ticket};
 use tillsync_store::TillDb;
 use tillsync_store::till_up;
 
-use crate::{DB_FILE, TillError};
+use crate::error::TillError;
+use crate::files::DB_FILE;
 
 /// One line asked for: an item code and a quantity (negative on a correction).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,7 +13,8 @@ use tillsync_store::till::{JournalLine, TableVersion};
 use tillsync_store::till_up::{OutboxStats, STATE_LAST_CONTACT, STATE_LAST_PUSH};
 
 use crate::client::Client;
-use crate::{DB_FILE, TillError};
+use crate::error::TillError;
+use crate::files::DB_FILE;
 
 /// What to look at.
 #[derive(Debug, Clone, Copy)]
@@ -178,8 +179,8 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    use crate::push::tests::{FakeServer, sale, till};
     use crate::push::{PushOptions, push};
+    use crate::test_support::{FakeServer, sale, till};
 
     #[test]
     fn status_reports_connection_outbox_and_errors() {

@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex};
 use tillsync_core::TillConfig;
 use tillsync_core::lang::Lang;
 
-use crate::TillError;
+use crate::error::TillError;
 use crate::sell::Register;
 
 pub use routes::router;

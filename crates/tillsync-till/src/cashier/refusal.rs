@@ -7,7 +7,7 @@
 use tillsync_core::lang::Lang;
 use tillsync_store::StoreError;
 
-use crate::TillError;
+use crate::error::TillError;
 
 /// `(English, French)` sentences; `{}` is a value carried over in order.
 const SENTENCES: &[(&str, &str)] = &[

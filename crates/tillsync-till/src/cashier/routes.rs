@@ -24,8 +24,8 @@ use super::items;
 use super::pages::{self, CustomersPage, FieldView, Header, LineView, METHODS, SalePage};
 use super::refusal;
 use super::session::{self, CSRF_FIELD, Flash};
-use crate::TillError;
 use crate::customers;
+use crate::error::TillError;
 use crate::sell::{Register, SaleLine, SalePayment, SaleRequest};
 
 /// The cashier page's routes over `state`.

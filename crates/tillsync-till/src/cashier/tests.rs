@@ -10,7 +10,7 @@ use axum::http::{Request, StatusCode, header};
 use tower::ServiceExt;
 
 use super::*;
-use crate::push::tests::till;
+use crate::test_support::till;
 
 /// A till whose web service is unreachable, with the demo's tables.
 fn demo_till() -> (tempfile::TempDir, TillConfig) {
@@ -131,7 +131,7 @@ impl Browser {
 }
 
 fn count(dir: &Path, sql: &str) -> i64 {
-    tillsync_store::TillDb::open(&dir.join(crate::DB_FILE))
+    tillsync_store::TillDb::open(&dir.join(crate::files::DB_FILE))
         .unwrap()
         .conn()
         .query_row(sql, [], |r| r.get(0))
@@ -162,7 +162,7 @@ async fn search_add_and_pay_record_a_numbered_signed_ticket() {
     assert!(a.body.contains(r#"class="add""#));
     assert!(a.body.contains(r#"<html lang="fr">"#));
     let (code, bar): (String, String) =
-        tillsync_store::TillDb::open(&dir.path().join(crate::DB_FILE))
+        tillsync_store::TillDb::open(&dir.path().join(crate::files::DB_FILE))
             .unwrap()
             .conn()
             .query_row(
@@ -247,7 +247,7 @@ async fn search_add_and_pay_record_a_numbered_signed_ticket() {
     );
     let a = b.get("/receipt/1").await;
     assert_eq!(a.status, StatusCode::OK);
-    let sig: String = tillsync_store::TillDb::open(&dir.path().join(crate::DB_FILE))
+    let sig: String = tillsync_store::TillDb::open(&dir.path().join(crate::files::DB_FILE))
         .unwrap()
         .conn()
         .query_row("SELECT signature FROM TICKET WHERE number = 1", [], |r| {
@@ -571,7 +571,7 @@ async fn customer_creation_is_refused_offline_while_edit_and_abandon_work() {
     let a = b.get(a.location.as_deref().unwrap()).await;
     assert!(a.body.contains(r#"class="flash-ok""#), "{}", a.body);
     assert!(a.body.contains(r#"value="Paris""#), "{}", a.body);
-    let payload: String = tillsync_store::TillDb::open(&dir.path().join(crate::DB_FILE))
+    let payload: String = tillsync_store::TillDb::open(&dir.path().join(crate::files::DB_FILE))
         .unwrap()
         .conn()
         .query_row(
@@ -640,7 +640,7 @@ async fn customer_creation_is_refused_offline_while_edit_and_abandon_work() {
 #[tokio::test]
 async fn an_item_table_without_the_needed_columns_is_named() {
     let (dir, cfg) = demo_till();
-    tillsync_store::TillDb::open(&dir.path().join(crate::DB_FILE))
+    tillsync_store::TillDb::open(&dir.path().join(crate::files::DB_FILE))
         .unwrap()
         .conn()
         .execute_batch("ALTER TABLE ART DROP COLUMN barcode")
