@@ -34,7 +34,7 @@ use tillsync_server::run::{RunOptions, RunningServer, start};
 use tillsync_server::verify::{TableMatch, compare_with_till};
 use tillsync_server::{DataDir, ServerError, deploy};
 use tillsync_store::{ServerDb, ServerStore, TillDb};
-use tillsync_till::import::{PullOptions, PullReport, pull as till_pull};
+use tillsync_till::down::pull::{PullOptions, PullReport, pull as till_pull};
 use tillsync_till::{DB_FILE, TillError, install};
 
 /// A server in a temp folder, its web service and FTP server on loopback.

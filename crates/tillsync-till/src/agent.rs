@@ -25,10 +25,10 @@ use tillsync_store::till_up::STATE_LAST_CONTACT;
 
 use crate::cashier::{self, CashierOptions, Link};
 use crate::client::Client;
+use crate::down::pull::{PullOptions, pull};
 use crate::error::TillError;
 use crate::files::DB_FILE;
-use crate::import::{PullOptions, pull};
-use crate::push::{PushOptions, PushReport, push_with};
+use crate::up::push::{PushOptions, PushReport, push_with};
 
 /// Default wait between two pulls.
 pub const DEFAULT_PULL_INTERVAL: Duration = Duration::from_secs(60);

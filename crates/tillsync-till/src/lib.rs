@@ -8,30 +8,30 @@
 //! - [`files`]: the file names of a till's data directory ([`DB_FILE`]).
 //! - [`install`]: `till init` from a deployment package.
 //! - [`client`]: the web service client (ping, available packages, outbox, customers).
-//! - [`import`]: `till sync`'s pull: plan, download, verify, apply.
-//! - [`sell`]: recording a sale (numbered, chained, signed, queued), offline included.
-//! - [`push`]: `till sync`'s push: the outbox to the web service, in batches.
+//! - [`down`]: the down path, server -> till: [`down::pull`] (`till sync`'s
+//!   pull: plan, download, apply) over `down::fetch` (index and packages
+//!   from the package store, verified).
+//! - [`up`]: the up path, till -> server: [`up::sell`] (a sale numbered,
+//!   chained, signed, queued, offline included), [`up::customers`] (create
+//!   through the server, edit and abandon offline), [`up::uptables`] (capture
+//!   of the up tables the server lists, after each pull), [`up::push`] (the
+//!   outbox to the web service, in batches).
 //! - [`agent`]: `till run`, the synchroniser: push and pull loops until shutdown.
 //! - [`status`]: `till status`: connection, versions, outbox, error list, journal.
-//! - [`customers`]: customer create (needs the server), edit and abandon (offline).
-//! - [`uptables`]: capture of the up-direction tables the server lists, after each pull.
 //! - [`cashier`]: the cashier page `till run` serves on loopback (sell, customers, status).
 //! - `test_support` (tests only): a fake web service, a till with one item, a sale.
 
 pub mod agent;
 pub mod cashier;
 pub mod client;
-pub mod customers;
+pub mod down;
 pub mod error;
 pub mod files;
-pub mod import;
 pub mod install;
-pub mod push;
-pub mod sell;
 pub mod status;
 #[cfg(test)]
 mod test_support;
-pub mod uptables;
+pub mod up;
 
 // For other crates: the error and the database file name at the crate root.
 pub use error::TillError;

@@ -179,8 +179,8 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    use crate::push::{PushOptions, push};
     use crate::test_support::{FakeServer, sale, till};
+    use crate::up::push::{PushOptions, push};
 
     #[test]
     fn status_reports_connection_outbox_and_errors() {

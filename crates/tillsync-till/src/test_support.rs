@@ -12,7 +12,7 @@ use tillsync_store::TillDb;
 use tillsync_wire::api::OutboxBatch;
 
 use crate::files::DB_FILE;
-use crate::sell::{Register, SaleLine, SalePayment, SaleRequest};
+use crate::up::sell::{Register, SaleLine, SalePayment, SaleRequest};
 
 /// A fake web service on 127.0.0.1:0 that answers every request with
 /// `answer(path, body)` → (status, JSON body); it records the requests.

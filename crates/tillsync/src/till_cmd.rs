@@ -5,9 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use tillsync_till::import::{PullOptions, pull};
+use tillsync_till::down::pull::{PullOptions, pull};
 use tillsync_till::install;
-use tillsync_till::{agent, push, sell, status};
+use tillsync_till::up::{push, sell};
+use tillsync_till::{agent, status};
 
 use crate::ui::Out;
 
@@ -95,7 +96,7 @@ pub enum CustomerCmd {
         #[arg(long)]
         name: String,
         /// Another column of CLI; repeat for more (an empty value is NULL).
-        #[arg(long = "field", value_name = "COLUMN=VALUE", value_parser = tillsync_till::customers::parse_field)]
+        #[arg(long = "field", value_name = "COLUMN=VALUE", value_parser = tillsync_till::up::customers::parse_field)]
         fields: Vec<(String, String)>,
     },
     /// Change a customer (works offline): the till's row changes and the
@@ -107,7 +108,7 @@ pub enum CustomerCmd {
         code: String,
         /// A column to change; repeat for more (an empty value is NULL).
         #[arg(long = "field", value_name = "COLUMN=VALUE", required = true,
-              value_parser = tillsync_till::customers::parse_field)]
+              value_parser = tillsync_till::up::customers::parse_field)]
         fields: Vec<(String, String)>,
     },
     /// Abandon a customer created at this till (the creation was cancelled):
@@ -453,7 +454,7 @@ fn run_agent(
 }
 
 fn customer_cmd(cmd: CustomerCmd, out: &Out) -> Result<()> {
-    use tillsync_till::customers;
+    use tillsync_till::up::customers;
     match cmd {
         CustomerCmd::Create { data, name, fields } => {
             let record = customers::create(&data.data, &name, &fields)?;

@@ -12,8 +12,9 @@ use tillsync_core::{Direction, SyncTable, SyncType, TillConfig};
 use tillsync_store::TillDb;
 use tillsync_store::server_customers::ConflictPolicy;
 use tillsync_testkit::{TestServer, pull};
-use tillsync_till::push::{PushOptions, PushReport, push};
-use tillsync_till::{DB_FILE, customers};
+use tillsync_till::DB_FILE;
+use tillsync_till::up::customers;
+use tillsync_till::up::push::{PushOptions, PushReport, push};
 
 use crate::util::tillsync;
 

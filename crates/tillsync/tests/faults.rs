@@ -15,7 +15,7 @@ use tillsync_store::TillDb;
 use tillsync_store::till::Expect;
 use tillsync_testkit::{TestServer, pull, pull_full, till_snapshot, till_versions};
 use tillsync_till::TillError;
-use tillsync_till::import::{PullReport, TablePull};
+use tillsync_till::down::pull::{PullReport, TablePull};
 use tillsync_wire::index::INDEX_FILE;
 use tillsync_wire::package::{Package, PackageKind, package_file_name};
 

@@ -14,7 +14,7 @@ use tillsync_core::TillConfig;
 use tillsync_store::TillDb;
 use tillsync_testkit::{TestServer, pull};
 use tillsync_till::agent::{self, AgentOptions};
-use tillsync_till::sell::{Register, SaleLine, SalePayment, SaleRequest};
+use tillsync_till::up::sell::{Register, SaleLine, SalePayment, SaleRequest};
 use tillsync_wire::api::OutboxKind;
 
 use crate::util::tillsync;

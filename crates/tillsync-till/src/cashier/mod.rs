@@ -5,7 +5,7 @@
 //! every asset is in the binary.
 //!
 //! The page records nothing itself: a sale goes through [`Register::sell`]
-//! (the path of `till sell`), customers through [`crate::customers`] (the
+//! (the path of `till sell`), customers through [`crate::up::customers`] (the
 //! path of `till customer create|edit|abandon`). The ticket being built
 //! lives in a server-side cart per browser session until payment is taken.
 //!
@@ -37,7 +37,7 @@ use tillsync_core::TillConfig;
 use tillsync_core::lang::Lang;
 
 use crate::error::TillError;
-use crate::sell::Register;
+use crate::up::sell::Register;
 
 pub use routes::router;
 

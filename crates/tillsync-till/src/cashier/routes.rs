@@ -24,9 +24,9 @@ use super::items;
 use super::pages::{self, CustomersPage, FieldView, Header, LineView, METHODS, SalePage};
 use super::refusal;
 use super::session::{self, CSRF_FIELD, Flash};
-use crate::customers;
 use crate::error::TillError;
-use crate::sell::{Register, SaleLine, SalePayment, SaleRequest};
+use crate::up::customers;
+use crate::up::sell::{Register, SaleLine, SalePayment, SaleRequest};
 
 /// The cashier page's routes over `state`.
 pub fn router(state: Arc<Cashier>) -> Router {
