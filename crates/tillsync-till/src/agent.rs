@@ -23,11 +23,12 @@ use tillsync_core::TillConfig;
 use tillsync_store::TillDb;
 use tillsync_store::till_up::STATE_LAST_CONTACT;
 
-use crate::cashier::{self, CashierOptions, Link};
+use crate::cashier::serve::{self, CashierOptions};
 use crate::client::Client;
 use crate::down::pull::{PullOptions, pull};
 use crate::error::TillError;
 use crate::files::DB_FILE;
+use crate::link::Link;
 use crate::up::push::{PushOptions, PushReport, push_with};
 
 /// Default wait between two pulls.
@@ -108,7 +109,7 @@ pub fn run_with(
     let pinger = Client::with_timeout(&cfg, cfg.sync.ping_timeout())?;
     let link = Arc::new(Link::new());
     let page = match &opts.cashier {
-        Some(c) => Some(cashier::start(dir, &cfg, c, link.clone())?),
+        Some(c) => Some(serve::start(dir, &cfg, c, link.clone())?),
         None => None,
     };
     let cashier_url = page.as_ref().map(|p| p.url());

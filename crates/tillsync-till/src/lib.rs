@@ -16,9 +16,15 @@
 //!   through the server, edit and abandon offline), [`up::uptables`] (capture
 //!   of the up tables the server lists, after each pull), [`up::push`] (the
 //!   outbox to the web service, in batches).
+//! - [`link`]: the connection state the synchroniser sets and the cashier page shows.
 //! - [`agent`]: `till run`, the synchroniser: push and pull loops until shutdown.
 //! - [`status`]: `till status`: connection, versions, outbox, error list, journal.
-//! - [`cashier`]: the cashier page `till run` serves on loopback (sell, customers, status).
+//! - [`cashier`]: the cashier page `till run` serves on loopback (sell,
+//!   customers, status): [`cashier::serve`] (listen, thread, stop),
+//!   [`cashier::router`] (routes behind the `Host`/headers guard),
+//!   [`cashier::state`] (what the handlers share), one handler file per page
+//!   (sale, pay, receipt, customers, status, assets) and `cashier::pages` (the
+//!   HTML, one file per page).
 //! - `test_support` (tests only): a fake web service, a till with one item, a sale.
 
 pub mod agent;
@@ -28,6 +34,7 @@ pub mod down;
 pub mod error;
 pub mod files;
 pub mod install;
+pub mod link;
 pub mod status;
 #[cfg(test)]
 mod test_support;

@@ -110,8 +110,8 @@ pub(crate) fn till(url: &str) -> (tempfile::TempDir, TillConfig, Register) {
     db.conn()
         .execute_batch(
             "CREATE TABLE ART(code TEXT PRIMARY KEY, label TEXT NOT NULL,
-               price_cents INTEGER NOT NULL, vat_rate_bp INTEGER NOT NULL);
-             INSERT INTO ART VALUES ('A', 'Pain', 120, 550);",
+                   price_cents INTEGER NOT NULL, vat_rate_bp INTEGER NOT NULL);
+                 INSERT INTO ART VALUES ('A', 'Pain', 120, 550);",
         )
         .unwrap();
     let reg = Register::new(&cfg, db).unwrap();

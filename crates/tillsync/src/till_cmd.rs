@@ -161,7 +161,7 @@ fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
             allow_remote,
             no_cashier,
         } => {
-            let cashier = (!no_cashier).then_some(tillsync_till::cashier::CashierOptions {
+            let cashier = (!no_cashier).then_some(tillsync_till::cashier::serve::CashierOptions {
                 listen,
                 allow_remote,
             });
@@ -391,7 +391,7 @@ fn run_agent(
     data: &TillDataArg,
     pull_interval_ms: u64,
     no_pull: bool,
-    cashier: Option<tillsync_till::cashier::CashierOptions>,
+    cashier: Option<tillsync_till::cashier::serve::CashierOptions>,
     out: &Out,
 ) -> Result<()> {
     if pull_interval_ms == 0 {
