@@ -12,7 +12,7 @@ use tillsync_core::ServerConfig;
 use tillsync_output::Out;
 use tillsync_server::run::{RunOptions, start};
 use tillsync_server::{DataDir, deploy};
-use tillsync_till::import::{PullOptions, pull};
+use tillsync_till::down::pull::{PullOptions, pull};
 use tillsync_till::install;
 
 use crate::scenario::{TILLS, erp_changes, run_export};

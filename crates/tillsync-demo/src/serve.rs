@@ -41,7 +41,7 @@ pub(crate) fn serve(
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     use tillsync_till::agent::{AgentOptions, run_with};
-    use tillsync_till::cashier::CashierOptions;
+    use tillsync_till::cashier::serve::CashierOptions;
     use tokio::signal::unix::{SignalKind, signal};
 
     // Handlers first: a Ctrl-C from now on stops the demo cleanly.

@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use tillsync_server::DataDir;
 use tillsync_till::DB_FILE;
-use tillsync_till::import::{PullOptions, pull};
+use tillsync_till::down::pull::{PullOptions, pull};
 use tillsync_till_db::TillDb;
 
 use crate::scenario::{TILLS, run_export};
@@ -29,7 +29,7 @@ pub(crate) fn up_path(
     ftp: SocketAddr,
     pb: &indicatif::ProgressBar,
 ) -> Result<UpSummary> {
-    use tillsync_till::sell::{SaleLine, SalePayment, SaleRequest, sell};
+    use tillsync_till::up::sell::{SaleLine, SalePayment, SaleRequest, sell};
     let items: Vec<String> = {
         let db = data.open_db()?;
         let mut stmt = db
@@ -89,16 +89,16 @@ pub(crate) fn up_path(
         [],
         |r| r.get(0),
     )?;
-    tillsync_till::customers::edit(
+    tillsync_till::up::customers::edit(
         &t1,
         &edited,
         &[("city".to_string(), "Villeurbanne".to_string())],
     )?;
     let offline_creation_refused = matches!(
-        tillsync_till::customers::create(&dir.join(TILLS[1]), "Client hors ligne", &[]),
+        tillsync_till::up::customers::create(&dir.join(TILLS[1]), "Client hors ligne", &[]),
         Err(tillsync_till::TillError::NeedsServer(_))
     );
-    let pushed_offline = tillsync_till::push::push(&t1, Default::default())?;
+    let pushed_offline = tillsync_till::up::push::push(&t1, Default::default())?;
     if pushed_offline.unavailable.is_none() {
         bail!("a push with the server stopped should have found it unavailable");
     }
@@ -115,20 +115,20 @@ pub(crate) fn up_path(
     pb.set_message("server back: pushing the outboxes");
     *server = Some(start_server(web, ftp)?);
     let t2 = dir.join(TILLS[1]);
-    let created = tillsync_till::customers::create(&t2, "Martine Durand", &[])?;
+    let created = tillsync_till::up::customers::create(&t2, "Martine Durand", &[])?;
     let created_code = created
         .get("code")
         .and_then(|c| c.as_str())
         .context("the created customer has no code")?
         .to_string();
-    let abandoned = tillsync_till::customers::create(&t2, "Création abandonnée", &[])?
+    let abandoned = tillsync_till::up::customers::create(&t2, "Création abandonnée", &[])?
         .get("code")
         .and_then(|c| c.as_str())
         .context("no code")?
         .to_string();
-    tillsync_till::customers::abandon(&t2, &abandoned)?;
+    tillsync_till::up::customers::abandon(&t2, &abandoned)?;
     for till in TILLS {
-        let r = tillsync_till::push::push(&dir.join(till), Default::default())?;
+        let r = tillsync_till::up::push::push(&dir.join(till), Default::default())?;
         if r.pending > 0 || r.unavailable.is_some() || !r.set_aside.is_empty() {
             bail!("till {till}: the outbox did not drain: {r:?}");
         }

@@ -20,26 +20,6 @@
 //! set, a fresh PostgreSQL database per test server ([`pg`]): the same
 //! tests run against both. Tests that play the ERP use [`TestServer::erp`]
 //! and [`TestServer::query`], which work on both.
-//!
-//! # Layout
-//! - the crate root: [`TestServer`] (a server in a temp folder, its tills,
-//!   exports, the ERP's side) and the till helpers ([`pull`],
-//!   [`till_versions`], [`till_snapshot`]).
-//! - [`pg`]: the PostgreSQL side of the test matrix (a database per test
-//!   server, [`pg::PrivateCluster`]).
-//! - [`proxy`]: the fault-injecting TCP proxy.
-//!   - `proxy/control`: [`proxy::FaultProxy`] (start, mode switches,
-//!     counters, stop).
-//!   - `proxy/forward`: the accept loop, a thread per connection, the pumps.
-//!   - `proxy/plan`: the fault plans ([`proxy::Mode`], the decision per chunk).
-//! - [`browser`]: the WebDriver client for tests of the web pages.
-//!   - `browser/driver`: the chromedriver process and session
-//!     ([`browser::Browser::start`], [`browser::for_test`], one command, stop).
-//!   - `browser/page`: navigation, page text, scripts, screenshots, cookies,
-//!     dialogs.
-//!   - `browser/element`: finding elements, the [`browser::Element`] helpers.
-//!   - `browser/wait`: polling waits.
-//!   - `browser/error`: [`browser::BrowserError`].
 
 pub mod browser;
 pub mod pg;
@@ -55,7 +35,7 @@ use tillsync_server::verify::{TableMatch, compare_with_till};
 use tillsync_server::{DataDir, ServerError, deploy};
 use tillsync_server_db::store::ServerStore;
 use tillsync_server_sqlite::ServerDb;
-use tillsync_till::import::{PullOptions, PullReport, pull as till_pull};
+use tillsync_till::down::pull::{PullOptions, PullReport, pull as till_pull};
 use tillsync_till::{DB_FILE, TillError, install};
 use tillsync_till_db::TillDb;
 

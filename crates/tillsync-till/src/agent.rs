@@ -23,11 +23,13 @@ use tillsync_core::TillConfig;
 use tillsync_till_db::TillDb;
 use tillsync_till_db::up::STATE_LAST_CONTACT;
 
-use crate::cashier::{self, CashierOptions, Link};
+use crate::cashier::serve::{self, CashierOptions};
 use crate::client::Client;
-use crate::import::{PullOptions, pull};
-use crate::push::{PushOptions, PushReport, push_with};
-use crate::{DB_FILE, TillError};
+use crate::down::pull::{PullOptions, pull};
+use crate::error::TillError;
+use crate::files::DB_FILE;
+use crate::link::Link;
+use crate::up::push::{PushOptions, PushReport, push_with};
 
 /// Default wait between two pulls.
 pub const DEFAULT_PULL_INTERVAL: Duration = Duration::from_secs(60);
@@ -107,7 +109,7 @@ pub fn run_with(
     let pinger = Client::with_timeout(&cfg, cfg.sync.ping_timeout())?;
     let link = Arc::new(Link::new());
     let page = match &opts.cashier {
-        Some(c) => Some(cashier::start(dir, &cfg, c, link.clone())?),
+        Some(c) => Some(serve::start(dir, &cfg, c, link.clone())?),
         None => None,
     };
     let cashier_url = page.as_ref().map(|p| p.url());
@@ -347,7 +349,7 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    use crate::push::tests::{FakeServer, sale, till};
+    use crate::test_support::{FakeServer, sale, till};
     use tillsync_wire::api::{ItemResult, ItemStatus, OutboxBatch, OutboxResponse};
 
     #[test]

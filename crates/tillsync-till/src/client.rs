@@ -7,7 +7,7 @@ use tillsync_wire::api::{
     ApiError, AvailableRequest, AvailableResponse, OutboxBatch, OutboxResponse, Ping,
 };
 
-use crate::TillError;
+use crate::error::TillError;
 
 /// A blocking client for one till.
 pub struct Client {

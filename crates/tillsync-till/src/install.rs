@@ -10,7 +10,8 @@ use tillsync_core::till_config::{TillAuth, TillFolder, TillFtp, TillIdentity, Ti
 use tillsync_till_db::TillDb;
 use tillsync_wire::deploy::{DEPLOY_FORMAT, DEPLOY_VERSION, DeploymentPackage};
 
-use crate::{DB_FILE, TillError};
+use crate::error::TillError;
+use crate::files::DB_FILE;
 
 /// Read and check a deployment package file.
 pub fn read_package(path: &Path) -> Result<DeploymentPackage, TillError> {

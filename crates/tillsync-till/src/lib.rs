@@ -1,114 +1,45 @@
-//! The till agent: installation from a deployment package and the importer
+//! The till agent: installation from a deployment package, the importer
 //! that loads packages (the seed's "load the data" and "load the
-//! modifications").
+//! modifications"), sales and customer changes queued in the outbox, the
+//! synchroniser and the cashier page.
 //!
 //! # Layout
+//! - [`error`]: [`TillError`], the errors of every till command.
+//! - [`files`]: the file names of a till's data directory ([`DB_FILE`]).
 //! - [`install`]: `till init` from a deployment package.
-//! - [`client`]: the web service client (ping, available packages).
-//! - [`import`]: `till sync`'s pull: plan, download, verify, apply.
-//! - [`sell`]: recording a sale (numbered, chained, signed, queued), offline included.
-//! - [`push`]: `till sync`'s push: the outbox to the web service, in batches.
+//! - [`client`]: the web service client (ping, available packages, outbox, customers).
+//! - [`down`]: the down path, server -> till: [`down::pull`] (`till sync`'s
+//!   pull: plan, download, apply) over `down::fetch` (index and packages
+//!   from the package store, verified).
+//! - [`up`]: the up path, till -> server: [`up::sell`] (a sale numbered,
+//!   chained, signed, queued, offline included), [`up::customers`] (create
+//!   through the server, edit and abandon offline), [`up::uptables`] (capture
+//!   of the up tables the server lists, after each pull), [`up::push`] (the
+//!   outbox to the web service, in batches).
+//! - [`link`]: the connection state the synchroniser sets and the cashier page shows.
 //! - [`agent`]: `till run`, the synchroniser: push and pull loops until shutdown.
 //! - [`status`]: `till status`: connection, versions, outbox, error list, journal.
-//! - [`customers`]: customer create (needs the server), edit and abandon (offline).
-//! - [`uptables`]: capture of the up-direction tables the server lists, after each pull.
-//! - [`cashier`]: the cashier page `till run` serves on loopback (sell, customers, status).
+//! - [`cashier`]: the cashier page `till run` serves on loopback (sell,
+//!   customers, status): [`cashier::serve`] (listen, thread, stop),
+//!   [`cashier::router`] (routes behind the `Host`/headers guard),
+//!   [`cashier::state`] (what the handlers share), one handler file per page
+//!   (sale, pay, receipt, customers, status, assets) and `cashier::pages` (the
+//!   HTML, one file per page).
+//! - `test_support` (tests only): a fake web service, a till with one item, a sale.
 
 pub mod agent;
 pub mod cashier;
 pub mod client;
-pub mod customers;
-pub mod import;
+pub mod down;
+pub mod error;
+pub mod files;
 pub mod install;
-pub mod push;
-pub mod sell;
+pub mod link;
 pub mod status;
-pub mod uptables;
+#[cfg(test)]
+mod test_support;
+pub mod up;
 
-use tillsync_core::ConfigError;
-use tillsync_db::StoreError;
-use tillsync_transport::TransportError;
-
-/// File name of the till database in a till folder.
-pub const DB_FILE: &str = "till.db";
-
-/// Errors of the till agent.
-#[derive(Debug, thiserror::Error)]
-pub enum TillError {
-    /// The till configuration.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The till database, or a refused package.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The FTP server.
-    #[error("package store: {0}")]
-    Transport(#[from] TransportError),
-    /// A downloaded file that is not what the server published.
-    #[error("package {file} refused: {reason}")]
-    Download {
-        /// Package file.
-        file: String,
-        /// Why.
-        reason: String,
-    },
-    /// Creating a customer needs the server, which did not answer.
-    #[error("creating a customer needs the server: {0}")]
-    NeedsServer(String),
-    /// A sale was refused; nothing was recorded.
-    #[error("sale refused, nothing recorded: {0}")]
-    Sale(String),
-    /// The web service answered with an error.
-    #[error("the web service refused: {0}")]
-    Refused(String),
-    /// The web service refused a whole outbox batch because of what it
-    /// holds (malformed, too large, a foreign ticket): the till retries with
-    /// smaller batches to find the item at fault.
-    #[error("the web service refused the batch: HTTP {status} ({code}): {message}")]
-    BatchRefused {
-        /// HTTP status.
-        status: u16,
-        /// The error code of the answer (`bad-request`, `too-large`, `foreign-ticket`).
-        code: String,
-        /// Its message.
-        message: String,
-    },
-    /// The web service could not be reached.
-    #[error("the web service at {url} is unreachable: {reason}")]
-    Unreachable {
-        /// URL called.
-        url: String,
-        /// Why.
-        reason: String,
-    },
-    /// The deployment package is not usable.
-    #[error("deployment package {path}: {reason}")]
-    Deployment {
-        /// File.
-        path: String,
-        /// Why.
-        reason: String,
-    },
-    /// A file or folder.
-    #[error("{what} {path}: {source}")]
-    Io {
-        /// What was being done.
-        what: &'static str,
-        /// Which path.
-        path: String,
-        /// Why.
-        source: std::io::Error,
-    },
-}
-
-impl TillError {
-    /// True when the server or the package store could not be reached
-    /// (the till keeps working on its local data).
-    pub fn is_unavailable(&self) -> bool {
-        match self {
-            TillError::Unreachable { .. } => true,
-            TillError::Transport(t) => t.is_unavailable(),
-            _ => false,
-        }
-    }
-}
+// For other crates: the error and the database file name at the crate root.
+pub use error::TillError;
+pub use files::DB_FILE;

@@ -16,7 +16,8 @@ use tillsync_till_db::up::STATE_LAST_CONTACT;
 use tillsync_till_db::up::STATE_LAST_PUSH;
 
 use crate::client::Client;
-use crate::{DB_FILE, TillError};
+use crate::error::TillError;
+use crate::files::DB_FILE;
 
 /// What to look at.
 #[derive(Debug, Clone, Copy)]
@@ -181,8 +182,8 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    use crate::push::tests::{FakeServer, sale, till};
-    use crate::push::{PushOptions, push};
+    use crate::test_support::{FakeServer, sale, till};
+    use crate::up::push::{PushOptions, push};
 
     #[test]
     fn status_reports_connection_outbox_and_errors() {

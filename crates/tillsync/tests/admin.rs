@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use tillsync_server::admin::auth;
 use tillsync_testkit::{TestServer, pull};
-use tillsync_till::sell::{Register, SaleLine, SalePayment, SaleRequest};
+use tillsync_till::up::sell::{Register, SaleLine, SalePayment, SaleRequest};
 
 use crate::util::tillsync;
 
@@ -790,7 +790,7 @@ fn the_till_supervisor_shows_the_reported_outbox_backlog() {
     b.get("/admin/tills").has("data-backlog=\"3\"");
 
     // Pushed, then the next request reports an empty outbox.
-    tillsync_till::push::push(&till, Default::default()).expect("push");
+    tillsync_till::up::push::push(&till, Default::default()).expect("push");
     pull(&till).expect("pull after the push");
     b.get("/admin/tills").has("data-backlog=\"0\"");
     let overview = server.store().till_overview().unwrap();

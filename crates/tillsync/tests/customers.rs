@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 use tillsync_core::{Direction, SyncTable, SyncType, TillConfig};
 use tillsync_server_db::customers::ConflictPolicy;
 use tillsync_testkit::{TestServer, pull};
-use tillsync_till::push::{PushOptions, PushReport, push};
-use tillsync_till::{DB_FILE, customers};
+use tillsync_till::DB_FILE;
+use tillsync_till::up::customers;
+use tillsync_till::up::push::{PushOptions, PushReport, push};
 use tillsync_till_db::TillDb;
 
 use crate::util::tillsync;

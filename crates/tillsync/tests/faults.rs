@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tillsync_core::{Secret, TillConfig};
 use tillsync_testkit::{TestServer, pull, pull_full, till_snapshot, till_versions};
 use tillsync_till::TillError;
-use tillsync_till::import::{PullReport, TablePull};
+use tillsync_till::down::pull::{PullReport, TablePull};
 use tillsync_till_db::TillDb;
 use tillsync_till_db::db::Expect;
 use tillsync_wire::index::INDEX_FILE;

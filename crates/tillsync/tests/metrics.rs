@@ -8,7 +8,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use tillsync_testkit::TestServer;
-use tillsync_till::sell::{SaleLine, SalePayment, SaleRequest};
+use tillsync_till::up::sell::{SaleLine, SalePayment, SaleRequest};
 
 /// `GET /metrics` over raw HTTP/1.1: the response head and body.
 fn scrape(addr: SocketAddr) -> (String, String) {
@@ -105,7 +105,7 @@ fn metrics_count_requests_and_follow_till_lag() {
     assert_eq!(sample(&body, lag_s), Some(0.0), "{body}");
 
     // A sale pushed: one batch, one accepted ticket.
-    tillsync_till::sell::sell(
+    tillsync_till::up::sell::sell(
         &till,
         &SaleRequest {
             lines: vec![SaleLine {
@@ -121,7 +121,7 @@ fn metrics_count_requests_and_follow_till_lag() {
         },
     )
     .expect("sell");
-    tillsync_till::push::push(&till, Default::default()).expect("push");
+    tillsync_till::up::push::push(&till, Default::default()).expect("push");
     let (_, body) = scrape(server.web_addr);
     assert_eq!(
         sample(&body, "tillsync_ticket_batches_total"),

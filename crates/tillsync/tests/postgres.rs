@@ -22,7 +22,7 @@ use tillsync_server_db::store::ServerStore;
 use tillsync_testkit::pg::PrivateCluster;
 use tillsync_testkit::proxy::FaultProxy;
 use tillsync_testkit::{TestServer, pull};
-use tillsync_till::push::{PushOptions, push};
+use tillsync_till::up::push::{PushOptions, push};
 
 use crate::up_faults::{free_port, point_till_at, sell};
 use crate::util::tillsync;
@@ -210,7 +210,7 @@ fn tickets_on_server(server: &TestServer, till: &str) -> Vec<(u64, String)> {
         .collect()
 }
 
-fn push_all(tdir: &Path, batch: usize) -> tillsync_till::push::PushReport {
+fn push_all(tdir: &Path, batch: usize) -> tillsync_till::up::push::PushReport {
     push(
         tdir,
         PushOptions {
@@ -279,7 +279,7 @@ fn two_server_processes_one_database_a_till_switching_between_them() {
                 sc.spawn(move || {
                     (0..8)
                         .map(|i| {
-                            tillsync_till::customers::create(t, &format!("Client {i}"), &[])
+                            tillsync_till::up::customers::create(t, &format!("Client {i}"), &[])
                                 .expect("create")["code"]
                                 .as_str()
                                 .unwrap()

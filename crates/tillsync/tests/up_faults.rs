@@ -16,8 +16,8 @@ use rusqlite::{Connection, OpenFlags};
 use tillsync_core::TillConfig;
 use tillsync_testkit::proxy::FaultProxy;
 use tillsync_testkit::{TestServer, pull};
-use tillsync_till::push::{PushOptions, PushReport, push};
-use tillsync_till::sell::{Register, SaleLine, SalePayment, SaleRequest};
+use tillsync_till::up::push::{PushOptions, PushReport, push};
+use tillsync_till::up::sell::{Register, SaleLine, SalePayment, SaleRequest};
 
 use crate::util::tillsync;
 

@@ -13,7 +13,7 @@ use rusqlite::Connection;
 use tillsync_core::TillConfig;
 use tillsync_testkit::{TestServer, pull};
 use tillsync_till::agent::{self, AgentOptions};
-use tillsync_till::sell::{Register, SaleLine, SalePayment, SaleRequest};
+use tillsync_till::up::sell::{Register, SaleLine, SalePayment, SaleRequest};
 use tillsync_till_db::TillDb;
 use tillsync_wire::api::OutboxKind;
 

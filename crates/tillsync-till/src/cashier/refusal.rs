@@ -7,11 +7,11 @@
 use tillsync_core::lang::Lang;
 use tillsync_db::StoreError;
 
-use crate::TillError;
+use crate::error::TillError;
 
 /// `(English, French)` sentences; `{}` is a value carried over in order.
 const SENTENCES: &[(&str, &str)] = &[
-    // Sales (crate::sell, tillsync_core::ticket).
+    // Sales (crate::up::sell, tillsync_core::ticket).
     (
         "a ticket needs at least one line",
         "un ticket doit avoir au moins une ligne",
@@ -64,7 +64,7 @@ const SENTENCES: &[(&str, &str)] = &[
         "payment {} of {} cents is not valid: {}",
         "le règlement {} de {} centimes n'est pas valide : {}",
     ),
-    // Customers (crate::customers, tillsync_till_db::customers).
+    // Customers (crate::up::customers, tillsync_till_db::customers).
     (
         "the customer's name must not be empty",
         "le nom du client ne doit pas être vide",

@@ -6,9 +6,10 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use tillsync_output::Out;
-use tillsync_till::import::{PullOptions, pull};
+use tillsync_till::down::pull::{PullOptions, pull};
 use tillsync_till::install;
-use tillsync_till::{agent, push, sell, status};
+use tillsync_till::up::{push, sell};
+use tillsync_till::{agent, status};
 
 use crate::cmd::common::said_once;
 
@@ -96,7 +97,7 @@ pub enum CustomerCmd {
         #[arg(long)]
         name: String,
         /// Another column of CLI; repeat for more (an empty value is NULL).
-        #[arg(long = "field", value_name = "COLUMN=VALUE", value_parser = tillsync_till::customers::parse_field)]
+        #[arg(long = "field", value_name = "COLUMN=VALUE", value_parser = tillsync_till::up::customers::parse_field)]
         fields: Vec<(String, String)>,
     },
     /// Change a customer (works offline): the till's row changes and the
@@ -108,7 +109,7 @@ pub enum CustomerCmd {
         code: String,
         /// A column to change; repeat for more (an empty value is NULL).
         #[arg(long = "field", value_name = "COLUMN=VALUE", required = true,
-              value_parser = tillsync_till::customers::parse_field)]
+              value_parser = tillsync_till::up::customers::parse_field)]
         fields: Vec<(String, String)>,
     },
     /// Abandon a customer created at this till (the creation was cancelled):
@@ -161,7 +162,7 @@ fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
             allow_remote,
             no_cashier,
         } => {
-            let cashier = (!no_cashier).then_some(tillsync_till::cashier::CashierOptions {
+            let cashier = (!no_cashier).then_some(tillsync_till::cashier::serve::CashierOptions {
                 listen,
                 allow_remote,
             });
@@ -391,7 +392,7 @@ fn run_agent(
     data: &TillDataArg,
     pull_interval_ms: u64,
     no_pull: bool,
-    cashier: Option<tillsync_till::cashier::CashierOptions>,
+    cashier: Option<tillsync_till::cashier::serve::CashierOptions>,
     out: &Out,
 ) -> Result<()> {
     if pull_interval_ms == 0 {
@@ -454,7 +455,7 @@ fn run_agent(
 }
 
 fn customer_cmd(cmd: CustomerCmd, out: &Out) -> Result<()> {
-    use tillsync_till::customers;
+    use tillsync_till::up::customers;
     match cmd {
         CustomerCmd::Create { data, name, fields } => {
             let record = customers::create(&data.data, &name, &fields)?;

@@ -15,7 +15,8 @@ use tillsync_core::ticket::{Payment, PricedItem, Sale, Ticket};
 use tillsync_till_db::TillDb;
 use tillsync_till_db::up as till_up;
 
-use crate::{DB_FILE, TillError};
+use crate::error::TillError;
+use crate::files::DB_FILE;
 
 /// One line asked for: an item code and a quantity (negative on a correction).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

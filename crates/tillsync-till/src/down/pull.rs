@@ -1,8 +1,8 @@
 //! The importer (`till sync`'s pull): ask the web service which packages the
 //! till needs (or read the signed package index when the web service is
-//! down), download them over FTP, verify size, checksum and signature, and
-//! apply each in one transaction. Full loads happen on their own when needed,
-//! and the report says why.
+//! down), download them over FTP, have each checked (`down::fetch`)
+//! and apply it through the till database in one transaction. Full loads
+//! happen on their own when needed, and the report says why.
 
 use std::path::Path;
 use std::time::Instant;
@@ -14,11 +14,12 @@ use tillsync_till_db::db::ApplyReport;
 use tillsync_till_db::db::Expect;
 use tillsync_transport::{FtpStore, PackageStore};
 use tillsync_wire::api::{AvailableRequest, PlanAction, TablePlan, TillTable};
-use tillsync_wire::index::{INDEX_FILE, IndexBody, IndexEntry};
-use tillsync_wire::package::Package;
 
 use crate::client::Client;
-use crate::{DB_FILE, TillError};
+use crate::down::fetch::{download, read_index, verify};
+use crate::error::TillError;
+use crate::files::DB_FILE;
+use crate::up::uptables;
 
 /// Options of one pull.
 #[derive(Debug, Clone, Copy, Default)]
@@ -237,7 +238,7 @@ fn pull_with(
     if let Some(up) = up_tables {
         // After the packages (a full load recreates a table): capture the
         // up tables. A failure here does not fail the pull; it is journaled.
-        match crate::uptables::sync(db, &up, &down_tables) {
+        match uptables::sync(db, &up, &down_tables) {
             Ok(t) if !t.is_empty() => progress(&format!(
                 "capturing changes of up table(s) {}",
                 t.iter()
@@ -275,17 +276,7 @@ fn action_name(a: PlanAction) -> &'static str {
     }
 }
 
-fn read_index(
-    store: &mut dyn PackageStore,
-    key: &ed25519_dalek::VerifyingKey,
-) -> Result<IndexBody, TillError> {
-    let bytes = store.get(INDEX_FILE)?;
-    IndexBody::decode(&bytes, key).map_err(|e| TillError::Download {
-        file: INDEX_FILE.into(),
-        reason: e.to_string(),
-    })
-}
-
+/// Download, check and apply the packages of `plan`, in order.
 fn apply_plan(
     store: &mut dyn PackageStore,
     db: &mut TillDb,
@@ -299,45 +290,10 @@ fn apply_plan(
         progress(&format!("downloading {}", entry.file));
         let bytes = download(store, entry)?;
         report.downloaded_bytes += bytes.len() as u64;
-        let pkg = Package::verify(&bytes, key).map_err(|e| TillError::Download {
-            file: entry.file.clone(),
-            reason: e.to_string(),
-        })?;
-        if pkg.header.table != entry.table || pkg.header.to_version != entry.to_version {
-            return Err(TillError::Download {
-                file: entry.file.clone(),
-                reason: format!(
-                    "it holds {} version {}, the listing announced {} version {}",
-                    pkg.header.table, pkg.header.to_version, entry.table, entry.to_version
-                ),
-            });
-        }
+        let pkg = verify(&bytes, entry, key)?;
         progress(&format!("applying {}", entry.file));
         let applied = db.apply(&entry.file, &pkg, expect)?;
         report.applied.push(applied);
     }
     Ok(())
-}
-
-fn download(store: &mut dyn PackageStore, entry: &IndexEntry) -> Result<Vec<u8>, TillError> {
-    let bytes = store.get(&entry.file)?;
-    if bytes.len() as u64 != entry.size {
-        return Err(TillError::Download {
-            file: entry.file.clone(),
-            reason: format!(
-                "{} bytes received, {} published (truncated or replaced)",
-                bytes.len(),
-                entry.size
-            ),
-        });
-    }
-    let sum = tillsync_wire::sha256_hex(&bytes);
-    if sum != entry.sha256 {
-        return Err(TillError::Download {
-            file: entry.file.clone(),
-            reason: "its SHA-256 differs from the published checksum (corrupted or replaced)"
-                .into(),
-        });
-    }
-    Ok(bytes)
 }

@@ -9,7 +9,7 @@ use tillsync_till_db::TillDb;
 use tillsync_till_db::customers::UpTableState;
 use tillsync_wire::api::UpTable;
 
-use crate::TillError;
+use crate::error::TillError;
 
 /// Install the capture of `up` minus the tables in `down`; drop it for
 /// tables no longer listed. Returns the tables now captured.

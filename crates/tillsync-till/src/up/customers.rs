@@ -17,7 +17,8 @@ use tillsync_till_db::customers::typed_fields;
 use tillsync_wire::api::{CustomerCreate, CustomerEdit, CustomerRecord};
 
 use crate::client::Client;
-use crate::{DB_FILE, TillError};
+use crate::error::TillError;
+use crate::files::DB_FILE;
 
 /// `column=value` pairs as typed JSON fields of the till's `CLI`.
 fn fields_of(

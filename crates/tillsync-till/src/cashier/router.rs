@@ -1,0 +1,31 @@
+//! The cashier page's routes: each path to its handler, behind the guard
+//! layer (`Host` check, security headers).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::middleware;
+use axum::routing::{get, post};
+
+use crate::cashier::state::Cashier;
+use crate::cashier::{assets, customers, guard, pay, receipt, sale, status};
+
+/// The cashier page's routes over `state`.
+pub fn router(state: Arc<Cashier>) -> Router {
+    Router::new()
+        .route("/", get(sale::sale_page))
+        .route("/ticket/add", post(sale::ticket_add))
+        .route("/ticket/remove", post(sale::ticket_remove))
+        .route("/ticket/clear", post(sale::ticket_clear))
+        .route("/pay", post(pay::pay))
+        .route("/receipt/{number}", get(receipt::receipt))
+        .route("/customers", get(customers::customers_page))
+        .route("/customers/create", post(customers::customer_create))
+        .route("/customers/edit", post(customers::customer_edit))
+        .route("/customers/abandon", post(customers::customer_abandon))
+        .route("/status.json", get(status::status_json))
+        .route("/assets/cashier.css", get(assets::css))
+        .route("/assets/cashier.js", get(assets::js))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
+        .with_state(state)
+}

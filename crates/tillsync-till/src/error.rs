@@ -1,0 +1,88 @@
+//! The errors of the till agent ([`TillError`]), and
+//! [`TillError::is_unavailable`], which tells a server or package store out
+//! of reach (the till keeps working on its local data) from the rest.
+
+use tillsync_core::ConfigError;
+use tillsync_db::StoreError;
+use tillsync_transport::TransportError;
+
+/// Errors of the till agent.
+#[derive(Debug, thiserror::Error)]
+pub enum TillError {
+    /// The till configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The till database, or a refused package.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The FTP server.
+    #[error("package store: {0}")]
+    Transport(#[from] TransportError),
+    /// A downloaded file that is not what the server published.
+    #[error("package {file} refused: {reason}")]
+    Download {
+        /// Package file.
+        file: String,
+        /// Why.
+        reason: String,
+    },
+    /// Creating a customer needs the server, which did not answer.
+    #[error("creating a customer needs the server: {0}")]
+    NeedsServer(String),
+    /// A sale was refused; nothing was recorded.
+    #[error("sale refused, nothing recorded: {0}")]
+    Sale(String),
+    /// The web service answered with an error.
+    #[error("the web service refused: {0}")]
+    Refused(String),
+    /// The web service refused a whole outbox batch because of what it
+    /// holds (malformed, too large, a foreign ticket): the till retries with
+    /// smaller batches to find the item at fault.
+    #[error("the web service refused the batch: HTTP {status} ({code}): {message}")]
+    BatchRefused {
+        /// HTTP status.
+        status: u16,
+        /// The error code of the answer (`bad-request`, `too-large`, `foreign-ticket`).
+        code: String,
+        /// Its message.
+        message: String,
+    },
+    /// The web service could not be reached.
+    #[error("the web service at {url} is unreachable: {reason}")]
+    Unreachable {
+        /// URL called.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The deployment package is not usable.
+    #[error("deployment package {path}: {reason}")]
+    Deployment {
+        /// File.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A file or folder.
+    #[error("{what} {path}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// Which path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+impl TillError {
+    /// True when the server or the package store could not be reached
+    /// (the till keeps working on its local data).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            TillError::Unreachable { .. } => true,
+            TillError::Transport(t) => t.is_unavailable(),
+            _ => false,
+        }
+    }
+}

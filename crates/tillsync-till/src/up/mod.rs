@@ -1,0 +1,16 @@
+//! The up path (till -> server): what the till records and queues in its
+//! outbox, and the push that delivers it.
+//!
+//! - [`sell`]: a sale: the ticket numbered, chained, signed and queued in one
+//!   transaction, offline included.
+//! - [`customers`]: customer create (a call to the server), edit and abandon
+//!   (offline, queued).
+//! - [`uptables`]: the capture of the up tables the server lists (triggers
+//!   queuing `row` items), set after each pull.
+//! - [`push`]: the outbox to the web service in batches, each item settled
+//!   by the server's answer.
+
+pub mod customers;
+pub mod push;
+pub mod sell;
+pub mod uptables;
