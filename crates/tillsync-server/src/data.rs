@@ -10,7 +10,7 @@ use tillsync_core::{Direction, ServerConfig, SyncTable, SyncType, keys};
 use tillsync_store::{ServerDb, ServerStore};
 use tillsync_transport::{FtpStore, PackageStore, ShareFolder};
 
-use crate::ServerError;
+use crate::error::ServerError;
 
 /// File name of the signing key in the data folder.
 pub const KEY_FILE: &str = "server.key";

@@ -634,7 +634,7 @@ mod tests {
     use tillsync_core::ticket::{GENESIS_HASH, Payment, PricedItem, Sale};
     use tillsync_wire::api::OutboxBatch;
 
-    use crate::DataDir;
+    use crate::data::DataDir;
 
     /// A server with demo data (tills T001, T002 of store S01) and a ticket
     /// key for each.

@@ -12,9 +12,10 @@ use tillsync_transport::{EmbeddedFtp, EmbeddedFtpHandle};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::export::{ExportOptions, export};
+use crate::data::DataDir;
+use crate::down::export::{ExportOptions, export};
+use crate::error::ServerError;
 use crate::web::{AppState, router};
-use crate::{DataDir, ServerError};
 use tillsync_store::StoreError;
 
 /// How to start the server; the defaults follow the configuration.

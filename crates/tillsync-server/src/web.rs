@@ -21,7 +21,8 @@ use tillsync_store::{Backend, Bookkeeping, PollIdentity, ServerStore, StoreError
 use tillsync_wire::api::{ApiError, AvailableRequest, AvailableResponse, Ping};
 
 use crate::batch::Batcher;
-use crate::{DataDir, ServerError};
+use crate::data::DataDir;
+use crate::error::ServerError;
 
 /// Shared state of the web service.
 pub struct AppState {
@@ -799,7 +800,7 @@ mod tests {
     #[test]
     fn bookkeeping_is_written_and_synchronous_is_restored() {
         let dir = tempfile::tempdir().unwrap();
-        let (data, _) = crate::DataDir::init(&dir.path().join("srv"), "T", Some(20)).unwrap();
+        let (data, _) = crate::data::DataDir::init(&dir.path().join("srv"), "T", Some(20)).unwrap();
         let mut db = data.open_store().unwrap();
         db.issue_credentials("T001", "sha", "key").unwrap();
         let pending = [Bookkeeping {

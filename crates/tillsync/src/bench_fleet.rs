@@ -29,7 +29,7 @@ use serde::Serialize;
 use tillsync_core::Direction;
 use tillsync_core::ticket::PricedItem;
 use tillsync_server::DataDir;
-use tillsync_server::export::{ExportOptions, export};
+use tillsync_server::down::export::{ExportOptions, export};
 use tillsync_store::Backend;
 use tillsync_wire::api::{
     AvailableRequest, AvailableResponse, ItemStatus, OutboxResponse, TillTable,

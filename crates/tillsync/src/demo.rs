@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 use tillsync_core::{ServerConfig, TillConfig};
-use tillsync_server::export::{ExportOptions, export};
+use tillsync_server::down::export::{ExportOptions, export};
 use tillsync_server::run::{RunOptions, start};
 use tillsync_server::verify::compare_with_till;
 use tillsync_server::{DataDir, deploy};

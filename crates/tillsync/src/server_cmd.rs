@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use tillsync_core::config::KEYS;
 use tillsync_core::{Direction, ServerConfig, SyncTable, SyncType};
-use tillsync_server::export::{ExportOptions, export};
+use tillsync_server::down::export::{ExportOptions, export};
 use tillsync_server::run::{RunOptions, start};
 use tillsync_server::{DataDir, check, deploy};
 use tillsync_store::server_customers::ConflictPolicy;

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
 use super::{Ctx, FormData};
-use crate::export::{ExportOptions, export};
+use crate::down::export::{ExportOptions, export};
 
 /// Where the admin's export stands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -214,7 +214,7 @@ pub(crate) async fn folder_save(ctx: Ctx, Query(q): Query<TabQuery>, form: FormD
 }
 
 /// The "Test connection" diagnosis, worded as `tillsync server check db|ftp` prints it.
-pub(crate) fn check_text(data: &crate::DataDir, what: &str) -> (bool, String) {
+pub(crate) fn check_text(data: &crate::data::DataDir, what: &str) -> (bool, String) {
     match what {
         "db" => match crate::check::check_db(data) {
             Ok(r) => (true, r.to_string()),

@@ -9,7 +9,7 @@ use axum::http::{Request, StatusCode, header};
 use tower::ServiceExt;
 
 use super::auth;
-use crate::DataDir;
+use crate::data::DataDir;
 use crate::web::{AppState, router};
 
 const PASSWORD: &str = "s3cret-admin-pw";
