@@ -16,18 +16,15 @@
 //! - [`run`]: `server run`: web service, embedded FTP server and export schedule together.
 
 pub mod admin;
-mod batch;
 pub mod check;
-mod customers;
 pub mod data;
 pub mod deploy;
 pub mod down;
 mod error;
-pub mod ingest;
-pub mod metrics;
+pub mod http;
 pub mod run;
+pub mod up;
 pub mod verify;
-pub mod web;
 
 pub use data::DataDir;
 pub use error::ServerError;

@@ -30,7 +30,7 @@ use axum::{Extension, Form, Router};
 use maud::{DOCTYPE, Markup, html};
 use tillsync_core::{Lang, ServerConfig};
 
-use crate::web::AppState;
+use crate::http::state::AppState;
 use auth::{Session, SessionRefusal};
 
 /// The CSS of the admin pages (served at `/admin/assets/admin.css`).

@@ -18,7 +18,7 @@ use tillsync_store::server_up::TillOverview;
 
 use super::i18n::{self, TABS};
 use super::{Ctx, FormData, error_page};
-use crate::web::HttpError;
+use crate::http::error::HttpError;
 
 fn internal(lang: Lang, e: impl std::fmt::Display) -> Response {
     error_page(lang, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())
@@ -590,8 +590,8 @@ pub(crate) async fn table_remove(ctx: Ctx, form: FormData) -> Response {
 /// synchroniser calls every sync interval; two pings' worth of slack) and it
 /// is not revoked. `W` is how stale the record may be: the server writes a
 /// till's last contact at most every `contact_write_every` (the write
-/// throttle, [`crate::web::contact_write_every`]), a refresh within
-/// [`crate::web::DEFERRED_EVERY`].
+/// throttle, [`crate::http::bookkeeping::contact_write_every`]), a refresh within
+/// [`crate::http::bookkeeping::DEFERRED_EVERY`].
 pub fn online_window_ms(
     cfg: &tillsync_core::ServerConfig,
     contact_write_every: std::time::Duration,
@@ -601,7 +601,7 @@ pub fn online_window_ms(
 
 /// How stale a recorded last contact may be (the `W` of [`online_window_ms`]).
 fn record_delay_ms(contact_write_every: std::time::Duration) -> u64 {
-    (contact_write_every + crate::web::DEFERRED_EVERY).as_millis() as u64
+    (contact_write_every + crate::http::bookkeeping::DEFERRED_EVERY).as_millis() as u64
 }
 
 /// Whether a till whose last contact is `last_contact` (RFC 3339) is online at `now`.

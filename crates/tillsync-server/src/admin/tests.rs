@@ -10,7 +10,8 @@ use tower::ServiceExt;
 
 use super::auth;
 use crate::data::DataDir;
-use crate::web::{AppState, router};
+use crate::http::router::router;
+use crate::http::state::AppState;
 
 const PASSWORD: &str = "s3cret-admin-pw";
 
