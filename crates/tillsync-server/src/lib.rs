@@ -1,19 +1,24 @@
 //! The server: its data folder, the export job that builds and publishes
-//! packages, the web service the tills call, the "Test connection" checks and
-//! deployment packages.
+//! packages (the down path), the web service the tills call, with the
+//! outbox and customers calls (the up path) and the admin pages, the "Test
+//! connection" checks and deployment packages.
 //!
 //! # Layout
 //! - [`data`]: the server data folder (`tillsync.toml`, signing key, database) and `server init`.
-//! - [`export`]: the export job (full and incremental packages, atomic publication, retention).
-//! - [`web`]: the HTTP web service under `/api/v1`.
-//! - [`ingest`]: `POST /api/v1/outbox` (tickets and other outbox items, one transaction per batch) and `GET /api/v1/noop`.
-//! - [`metrics`]: `GET /metrics` (Prometheus text format).
-//! - `customers`: `POST /api/v1/customers`, customer creation from the template customer.
+//! - `error`: [`ServerError`], the errors of the server.
+//! - [`down`]: the export job: decide, read, publish (full and incremental packages, index last, retention).
+//! - [`up`]: `POST /api/v1/outbox` (tickets and other outbox items, checked, then one transaction and one commit per group of batches) and `POST /api/v1/customers`.
+//! - [`http`]: the web service under `/api/v1`: shared state, router, authenticated till, catalog, bookkeeping, `GET /metrics`, the accept loop.
+//! - [`admin`]: the admin web pages at `/admin` (login, POS folder, sync tables, tills, journal, export).
 //! - [`check`]: "Test connection" for the database and the FTP server.
 //! - [`deploy`]: deployment packages that install a till.
 //! - [`verify`]: compare a till database with the server (demo, tests, support).
-//! - [`admin`]: the admin web pages at `/admin` (login, POS folder, sync tables, tills, journal, export).
 //! - [`run`]: `server run`: web service, embedded FTP server and export schedule together.
+//!
+//! The modules import one another without cycles: `http::state` (the
+//! shared state) and the leaves it holds import no handler; the handlers
+//! (`up`, `http`, `admin`) import the state; `http::router` and `run`
+//! import the handlers.
 
 pub mod admin;
 pub mod check;
@@ -26,5 +31,6 @@ pub mod run;
 pub mod up;
 pub mod verify;
 
+// The two types every other crate uses, at the crate root.
 pub use data::DataDir;
 pub use error::ServerError;

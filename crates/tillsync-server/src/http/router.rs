@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
-use crate::admin::router as admin_router;
+use crate::admin::router::router as admin_router;
 use crate::http::error::HttpError;
 use crate::http::state::AppState;
 use crate::http::{metrics, packages, ping};

@@ -14,6 +14,7 @@ use tillsync_store::{ServerStore, StoreError};
 pub struct KeyCache(Mutex<HashMap<String, Arc<Vec<VerifyingKey>>>>);
 
 impl KeyCache {
+    /// The cached keys of `till`, if read already.
     pub(crate) fn get(&self, till: &str) -> Option<Arc<Vec<VerifyingKey>>> {
         self.0
             .lock()
