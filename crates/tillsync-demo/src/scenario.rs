@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use tillsync_core::ServerConfig;
 use tillsync_server::DataDir;
-use tillsync_server::export::{ExportOptions, export};
+use tillsync_server::down::export::{ExportOptions, export};
 use tillsync_server_sqlite::ServerDb;
 
 /// The tills the demo installs, loads and sells on.

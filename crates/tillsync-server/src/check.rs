@@ -5,7 +5,8 @@ use std::time::Duration;
 use serde::Serialize;
 use tillsync_transport::{CheckReport, check_ftp};
 
-use crate::{DataDir, ServerError};
+use crate::data::DataDir;
+use crate::error::ServerError;
 
 /// What the database check found.
 #[derive(Debug, Clone, Serialize)]

@@ -11,7 +11,7 @@ use tillsync_server_db::store::ServerStore;
 use tillsync_server_sqlite::ServerDb;
 use tillsync_transport::{FtpStore, PackageStore, ShareFolder};
 
-use crate::ServerError;
+use crate::error::ServerError;
 
 /// File name of the signing key in the data folder.
 pub const KEY_FILE: &str = "server.key";

@@ -8,7 +8,8 @@ use std::path::Path;
 use tillsync_core::keys;
 use tillsync_wire::deploy::{DEPLOY_FORMAT, DEPLOY_VERSION, DeploymentPackage};
 
-use crate::{DataDir, ServerError};
+use crate::data::DataDir;
+use crate::error::ServerError;
 
 /// Build the deployment package of `till_id` (which must be in `STORE_TILL`).
 /// Issues new credentials: a bearer token and a ticket signing key, of which

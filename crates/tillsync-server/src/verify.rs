@@ -6,7 +6,8 @@ use rusqlite::Connection;
 use serde::Serialize;
 use tillsync_core::Direction;
 
-use crate::{DataDir, ServerError};
+use crate::data::DataDir;
+use crate::error::ServerError;
 
 /// One table compared.
 #[derive(Debug, Clone, Serialize)]

@@ -29,7 +29,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use tillsync_core::{ServerConfig, TillConfig};
-use tillsync_server::export::{ExportOptions, ExportReport, export};
+use tillsync_server::down::export::{ExportOptions, export};
+use tillsync_server::down::report::ExportReport;
 use tillsync_server::run::{RunOptions, RunningServer, start};
 use tillsync_server::verify::{TableMatch, compare_with_till};
 use tillsync_server::{DataDir, ServerError, deploy};

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use tillsync_core::{ServerConfig, TillConfig};
-use tillsync_server::export::{ExportOptions, ExportReport, export};
+use tillsync_server::down::export::{ExportOptions, export};
+use tillsync_server::down::report::ExportReport;
 use tillsync_server::verify::compare_with_till;
 use tillsync_server::{DataDir, deploy};
 use tillsync_till::{DB_FILE, install};

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use ed25519_dalek::SigningKey;
 use tillsync_core::Direction;
 use tillsync_server::DataDir;
-use tillsync_server::export::{ExportOptions, export};
+use tillsync_server::down::export::{ExportOptions, export};
 use tillsync_server_db::store::Backend;
 use tillsync_wire::api::{AvailableRequest, TillTable};
 

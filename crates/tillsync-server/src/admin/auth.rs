@@ -22,7 +22,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::ServerError;
+use crate::error::ServerError;
 
 /// File of the administrator's password hash (argon2id PHC string), mode 0600.
 pub const PASSWORD_FILE: &str = "admin-password";

@@ -9,8 +9,9 @@ use axum::http::{Request, StatusCode, header};
 use tower::ServiceExt;
 
 use super::auth;
-use crate::DataDir;
-use crate::web::{AppState, router};
+use crate::data::DataDir;
+use crate::http::router::router;
+use crate::http::state::AppState;
 
 const PASSWORD: &str = "s3cret-admin-pw";
 
@@ -252,7 +253,7 @@ async fn an_expired_session_is_refused() {
     let f = fixture();
     let key = auth::session_key(f.data.path()).unwrap();
     let phc = auth::password_hash(f.data.path()).unwrap().unwrap();
-    let old = super::now_unix() - 2 * auth::SESSION_TTL.as_secs() as i64;
+    let old = super::context::now_unix() - 2 * auth::SESSION_TTL.as_secs() as i64;
     let cookie = format!(
         "{}={}",
         auth::SESSION_COOKIE,

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use tillsync_output::Out;
-use tillsync_server::export::{ExportOptions, export};
+use tillsync_server::down::export::{ExportOptions, export};
 use tillsync_server::run::{RunOptions, start};
 use tillsync_server::{DataDir, check, deploy};
 

@@ -16,7 +16,9 @@ use axum::http::StatusCode;
 use tillsync_db::StoreError;
 use tillsync_wire::api::{CustomerCreate, CustomerRecord};
 
-use crate::web::{AppState, HttpError, Till};
+use crate::http::error::HttpError;
+use crate::http::state::AppState;
+use crate::http::till::Till;
 
 /// The handler of `POST /api/v1/customers`.
 pub(crate) async fn create(

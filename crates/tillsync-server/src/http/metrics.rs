@@ -1,73 +1,25 @@
 //! `GET /metrics`: the server's figures in the Prometheus text format 0.0.4,
-//! written by hand (no metrics crate). Counters live in [`Metrics`] (one per
+//! written by hand (no metrics crate), and the middleware that counts every
+//! request. Counters live in [`crate::http::counters::Metrics`] (one per
 //! server process); the rest is read from the database at scrape time.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tillsync_db::StoreError;
 use tillsync_server_db::store::ServerStore;
-use tillsync_wire::api::ItemStatus;
 
-use crate::web::{AppState, HttpError};
+use crate::http::counters::STATUSES;
+use crate::http::error::HttpError;
+use crate::http::state::AppState;
 
 /// The content type of the Prometheus text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4";
-
-/// The counters of this server process.
-#[derive(Default)]
-pub struct Metrics {
-    /// Requests by (matched route, status code).
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
-    /// Ticket batches stored, and tickets by outcome
-    /// (accepted, duplicate, quarantined, rejected).
-    tickets: Mutex<(u64, [u64; 4])>,
-    /// Packages published by this process's scheduled exports.
-    exported: AtomicU64,
-}
-
-impl Metrics {
-    /// Count one answered request.
-    pub fn request(&self, route: &str, status: u16) {
-        *self
-            .requests
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry((route.to_string(), status))
-            .or_default() += 1;
-    }
-
-    /// Count packages published by an export of this process.
-    pub fn exported(&self, packages: u64) {
-        self.exported.fetch_add(packages, Ordering::Relaxed);
-    }
-
-    /// Count one committed batch and the outcome of each of its tickets.
-    pub fn batch(&self, tickets: impl IntoIterator<Item = ItemStatus>) {
-        let mut t = self.tickets.lock().unwrap_or_else(|p| p.into_inner());
-        t.0 += 1;
-        for s in tickets {
-            t.1[status_index(s)] += 1;
-        }
-    }
-}
-
-const STATUSES: [&str; 4] = ["accepted", "duplicate", "quarantined", "rejected"];
-
-fn status_index(s: ItemStatus) -> usize {
-    match s {
-        ItemStatus::Accepted => 0,
-        ItemStatus::Duplicate => 1,
-        ItemStatus::Quarantined => 2,
-        ItemStatus::Rejected => 3,
-    }
-}
-
 /// Middleware: count every request by matched route and status.
 pub(crate) async fn count_requests(
     State(state): State<Arc<AppState>>,
@@ -444,18 +396,5 @@ mod tests {
         assert_eq!(lag_secs(0, 3, &[], None, now), 0);
         // A clock step backwards never gives a negative lag.
         assert_eq!(lag_secs(2, 3, &published, None, t(50)), 0);
-    }
-
-    #[test]
-    fn counters_accumulate() {
-        let m = Metrics::default();
-        m.request("/a", 200);
-        m.request("/a", 200);
-        m.batch([ItemStatus::Accepted, ItemStatus::Quarantined]);
-        assert_eq!(m.requests.lock().unwrap()[&("/a".to_string(), 200)], 2);
-        assert_eq!(*m.tickets.lock().unwrap(), (1, [1, 0, 1, 0]));
-        m.exported(3);
-        m.exported(2);
-        assert_eq!(m.exported.load(Ordering::Relaxed), 5);
     }
 }

@@ -1,0 +1,129 @@
+//! Step 1 of the up path: an outbox batch parsed and checked without the
+//! database: item keys, payloads, and for each ticket its till, hash and
+//! signature (the signatures verified together, [`crate::up::signatures`]).
+//! A ticket naming another till refuses the whole request (403
+//! `foreign-ticket`, nothing stored): a till posts only its own tickets.
+
+use axum::http::StatusCode;
+use ed25519_dalek::Signature;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tillsync_core::ticket::{ChainError, Ticket};
+use tillsync_wire::api::{OutboxItem, OutboxKind};
+
+use crate::http::state::AppState;
+use crate::http::till::Till;
+use crate::up::item::{Prepared, Refusal};
+use crate::up::signatures::{bad_signature, verify_signatures};
+
+/// Longest accepted idempotency key.
+pub const MAX_KEY_LEN: usize = 200;
+
+#[derive(Deserialize)]
+struct RawBatch<'a> {
+    #[serde(borrow)]
+    items: Vec<RawItem<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawItem<'a> {
+    key: String,
+    kind: OutboxKind,
+    #[serde(borrow)]
+    payload: &'a RawValue,
+}
+
+/// Step 1: everything that needs no database, except reading the till's
+/// keys when they are not cached.
+pub(crate) fn prepare(
+    state: &AppState,
+    till: &Till,
+    body: &[u8],
+) -> Result<Vec<Prepared>, Refusal> {
+    let batch: RawBatch<'_> = serde_json::from_slice(body).map_err(|e| {
+        Refusal::Bad(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            format!("the body is not an outbox batch: {e}"),
+        )
+    })?;
+    let mut out = Vec::with_capacity(batch.items.len());
+    // Signatures to verify: (index in `out`, digest, signature).
+    let mut signed: Vec<(usize, [u8; 32], Signature)> = Vec::with_capacity(batch.items.len());
+    for item in batch.items {
+        if item.key.is_empty() || item.key.len() > MAX_KEY_LEN {
+            return Err(Refusal::Bad(
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                format!(
+                    "an item key must have 1 to {MAX_KEY_LEN} characters (got {})",
+                    item.key.len()
+                ),
+            ));
+        }
+        let payload = item.payload.get();
+        if item.kind != OutboxKind::Ticket {
+            let value: serde_json::Value = serde_json::from_str(payload)
+                .map_err(|e| Refusal::Bad(StatusCode::BAD_REQUEST, "bad-request", e.to_string()))?;
+            let fingerprint = tillsync_wire::sha256_hex(value.to_string().as_bytes());
+            out.push(Prepared::Other {
+                item: OutboxItem {
+                    key: item.key,
+                    kind: item.kind,
+                    payload: value,
+                },
+                fingerprint,
+            });
+            continue;
+        }
+        let ticket: Ticket = match serde_json::from_str(payload) {
+            Ok(t) => t,
+            Err(e) => {
+                out.push(Prepared::Unreadable {
+                    reason: format!("item {}: not a readable ticket: {e}", item.key),
+                    key: item.key,
+                    payload: payload.to_string(),
+                    fingerprint: tillsync_wire::sha256_hex(payload.as_bytes()),
+                });
+                continue;
+            }
+        };
+        if ticket.till != till.id {
+            return Err(Refusal::Bad(
+                StatusCode::FORBIDDEN,
+                "foreign-ticket",
+                format!(
+                    "item {} is ticket {} of till {}, but these credentials are till {}'s: a till sends only its own tickets; nothing of this batch was stored",
+                    item.key, ticket.number, ticket.till, till.id
+                ),
+            ));
+        }
+        let digest = ticket.digest();
+        let check = if hex::encode(digest) != ticket.hash {
+            Err(ChainError::Hash {
+                till: ticket.till.clone(),
+                number: ticket.number,
+            }
+            .to_string())
+        } else {
+            match hex::decode(&ticket.signature)
+                .ok()
+                .and_then(|b| Signature::from_slice(&b).ok())
+            {
+                None => Err(bad_signature(&ticket)),
+                Some(sig) => {
+                    signed.push((out.len(), digest, sig));
+                    Ok(())
+                }
+            }
+        };
+        out.push(Prepared::Ticket {
+            key: item.key,
+            ticket: Box::new(ticket),
+            payload: payload.to_string(),
+            check,
+        });
+    }
+    verify_signatures(state, till, &mut out, &signed)?;
+    Ok(out)
+}
