@@ -13,7 +13,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use postgres::{Statement, Transaction};
-use tillsync_core::ticket::{GENESIS_HASH, Ticket};
+use tillsync_core::chain::{ChainView, Decision, decide};
+use tillsync_core::ticket::Ticket;
 use tillsync_wire::api::{ItemResult, ItemStatus, OutboxResponse};
 
 use tillsync_db::StoreError;
@@ -31,8 +32,8 @@ struct Row<'a> {
 
 /// The tickets of `items` when they may be filed set-wise as far as the
 /// batch alone tells: every item a ticket whose hash and signature hold,
-/// numbers in range and consecutive, each naming the one before it, keys
-/// distinct.
+/// numbers in range and consecutive, keys distinct. Whether each names the
+/// one before it is the filing rule's to say ([`accepted_as_read`]).
 fn candidate<'a>(till: &'a str, items: &'a [BatchItem<'a>]) -> Option<Vec<Row<'a>>> {
     let mut rows: Vec<Row<'a>> = Vec::with_capacity(items.len());
     let mut keys = HashSet::with_capacity(items.len());
@@ -49,12 +50,11 @@ fn candidate<'a>(till: &'a str, items: &'a [BatchItem<'a>]) -> Option<Vec<Row<'a
         let number = i64::try_from(ticket.number)
             .ok()
             .filter(|n| (1..i64::MAX - 1).contains(n))?;
-        let corrects = ticket.corrects.map(i64::try_from).transpose().ok()?;
         if !keys.insert(*key) {
             return None;
         }
         if let Some(before) = rows.last()
-            && (before.number + 1 != number || before.ticket.hash != ticket.prev_hash)
+            && before.number + 1 != number
         {
             return None;
         }
@@ -62,11 +62,59 @@ fn candidate<'a>(till: &'a str, items: &'a [BatchItem<'a>]) -> Option<Vec<Row<'a
             till,
             key,
             number,
-            corrects,
+            corrects: None,
             ticket,
         });
     }
     (!rows.is_empty()).then_some(rows)
+}
+
+/// The set-wise read's view of one ticket: none of the batch's numbers is
+/// on the server and no pending link waits on them (else the batch was
+/// left to the item-by-item path), and the ticket before is `before`. A
+/// question the read did not answer (is the ticket before in quarantine?)
+/// sends the batch to the item-by-item path.
+struct AsRead<'a> {
+    before: Option<&'a str>,
+}
+
+/// The read could not answer: file the batch item by item.
+struct NotRead;
+
+impl ChainView for AsRead<'_> {
+    type Error = NotRead;
+    fn verified(&mut self, _n: i64) -> Result<(Option<String>, Option<String>), NotRead> {
+        Ok((None, self.before.map(str::to_string)))
+    }
+    fn quarantined(&mut self, _number: i64, _hash: &str) -> Result<(bool, bool), NotRead> {
+        Err(NotRead)
+    }
+    fn pending_link(&mut self, _number: i64) -> Result<Option<String>, NotRead> {
+        Ok(None)
+    }
+}
+
+/// Whether the filing rule ([`tillsync_core::chain::decide`]) accepts every
+/// ticket of `rows`, nothing pending, over what the read found (`first_before`:
+/// the server's hash of the ticket before the first); sets each row's
+/// `corrects` as the rule read it.
+fn accepted_as_read(rows: &mut [Row<'_>], first_before: Option<&str>) -> bool {
+    let mut before = first_before.map(str::to_string);
+    for r in rows.iter_mut() {
+        let mut view = AsRead {
+            before: before.as_deref(),
+        };
+        match decide(r.till, r.number, r.ticket, Ok(()), &mut view) {
+            Ok(Decision::Accept {
+                corrects,
+                pending: false,
+                closes_next: false,
+            }) => r.corrects = corrects,
+            _ => return false,
+        }
+        before = Some(r.ticket.hash.clone());
+    }
+    true
 }
 
 /// The read of [`file_group`]: idempotency records of the keys (`r`), the
@@ -207,14 +255,14 @@ pub fn file_group(
         }
     }
     for rows in cands.iter_mut() {
-        let Some(r) = rows.as_ref() else { continue };
-        let first = &r[0];
-        let expected = if first.number == 1 {
-            Some(GENESIS_HASH)
+        let Some(r) = rows.as_mut() else { continue };
+        let till = r[0].till;
+        let first_before = if r[0].number == 1 {
+            None
         } else {
-            before.get(first.till).map(String::as_str)
+            before.get(till).map(String::as_str)
         };
-        if drop_tills.contains(first.till) || expected != Some(first.ticket.prev_hash.as_str()) {
+        if drop_tills.contains(till) || !accepted_as_read(r, first_before) {
             *rows = None;
         }
     }
