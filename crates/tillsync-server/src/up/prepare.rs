@@ -8,13 +8,13 @@ use axum::http::StatusCode;
 use ed25519_dalek::Signature;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use tillsync_core::ticket::{ChainError, Ticket};
+use tillsync_core::ticket::Ticket;
 use tillsync_wire::api::{OutboxItem, OutboxKind};
 
 use crate::http::state::AppState;
 use crate::http::till::Till;
 use crate::up::item::{Prepared, Refusal};
-use crate::up::signatures::{bad_signature, verify_signatures};
+use crate::up::signatures::verify_signatures;
 
 /// Longest accepted idempotency key.
 pub const MAX_KEY_LEN: usize = 200;
@@ -98,24 +98,14 @@ pub(crate) fn prepare(
                 ),
             ));
         }
-        let digest = ticket.digest();
-        let check = if hex::encode(digest) != ticket.hash {
-            Err(ChainError::Hash {
-                till: ticket.till.clone(),
-                number: ticket.number,
+        // Content against hash, signature readable (core's rule); the
+        // signature itself is verified with the batch's others below.
+        let check = match ticket.sealed() {
+            Ok((digest, sig)) => {
+                signed.push((out.len(), digest, sig));
+                Ok(())
             }
-            .to_string())
-        } else {
-            match hex::decode(&ticket.signature)
-                .ok()
-                .and_then(|b| Signature::from_slice(&b).ok())
-            {
-                None => Err(bad_signature(&ticket)),
-                Some(sig) => {
-                    signed.push((out.len(), digest, sig));
-                    Ok(())
-                }
-            }
+            Err(e) => Err(e.to_string()),
         };
         out.push(Prepared::Ticket {
             key: item.key,
