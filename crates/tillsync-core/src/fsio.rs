@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// The temporary name used while `path` is being replaced: `NAME.tmp` beside it.
-pub(crate) fn tmp_path(path: &Path) -> PathBuf {
+pub fn tmp_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".tmp");
     path.with_file_name(name)
@@ -14,7 +14,7 @@ pub(crate) fn tmp_path(path: &Path) -> PathBuf {
 /// Replaces `path` with `bytes` atomically: writes `NAME.tmp` (mode 0600 on
 /// Unix), fsyncs it, renames it over `path`, then fsyncs the folder. On error
 /// the old file is left as it was.
-pub(crate) fn write_atomic_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub fn write_atomic_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = tmp_path(path);
     let result = (|| {
         let mut opts = OpenOptions::new();
@@ -45,7 +45,7 @@ fn write_and_sync(mut f: File, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// Fsyncs the folder holding `path` so a rename or creation survives a crash.
-pub(crate) fn sync_parent(path: &Path) -> io::Result<()> {
+pub fn sync_parent(path: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         let parent = match path.parent() {

@@ -26,7 +26,7 @@
 
 pub mod chain;
 pub mod config;
-mod fsio;
+pub mod fsio;
 pub mod ftp_address;
 pub mod ident;
 pub mod keys;

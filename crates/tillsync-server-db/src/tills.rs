@@ -30,11 +30,6 @@ pub struct TillRow {
     pub last_contact: Option<String>,
 }
 
-/// Compare two secrets in time that does not depend on where they differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// The version of a table a till reported holding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReportedTable {

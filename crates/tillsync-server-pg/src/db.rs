@@ -1446,7 +1446,7 @@ impl ServerStore for PgServerDb {
             Some(r) => {
                 let stored: String = r.get(0);
                 let revoked: Option<String> = r.get(1);
-                if !tillsync_server_db::tills::constant_time_eq(
+                if !tillsync_core::secret::constant_time_eq(
                     stored.as_bytes(),
                     token_sha256.as_bytes(),
                 ) {
@@ -1509,7 +1509,7 @@ impl ServerStore for PgServerDb {
                 let generation: i64 = r.get(3);
                 let auth = match stored {
                     Some(s)
-                        if tillsync_server_db::tills::constant_time_eq(
+                        if tillsync_core::secret::constant_time_eq(
                             s.as_bytes(),
                             token_sha256.as_bytes(),
                         ) =>

@@ -12,6 +12,7 @@ use tillsync_wire::package::PackageKind;
 use tillsync_wire::value::ValueRef;
 
 use crate::capture;
+use tillsync_core::secret::constant_time_eq;
 use tillsync_db::StoreError;
 use tillsync_db::introspect;
 use tillsync_db::sql::check_ident;
@@ -26,7 +27,6 @@ use tillsync_server_db::export::TableExport;
 use tillsync_server_db::export::TableState;
 use tillsync_server_db::tills::AuthFailure;
 use tillsync_server_db::tills::TillRow;
-use tillsync_server_db::tills::constant_time_eq;
 
 /// Schema of tillsync's own server tables, by version. Applied in order, in
 /// one transaction, recorded in `tillsync_meta`.

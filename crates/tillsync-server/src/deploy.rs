@@ -1,8 +1,6 @@
 //! Deployment packages: one file that installs a till (identity, web service,
 //! FTP access for reading packages, the server's public key).
 
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use tillsync_core::keys;
@@ -62,22 +60,9 @@ pub fn build(data: &DataDir, till_id: &str) -> Result<DeploymentPackage, ServerE
 /// Write `pkg` to `out` (mode 0600: it holds the FTP password), atomically.
 pub fn write(pkg: &DeploymentPackage, out: &Path) -> Result<(), ServerError> {
     let json = serde_json::to_vec_pretty(pkg).expect("deployment package serializes");
-    let tmp = out.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
+    // Atomic and private (mode 0600 even over a leftover temporary file:
+    // the package holds the FTP password).
+    tillsync_core::fsio::write_atomic_private(out, &json)
         .map_err(|e| ServerError::io("cannot write", out, e))?;
-    // `mode` applies only to a new file: a leftover temporary file keeps its
-    // own, so set it explicitly (the package holds the FTP password).
-    f.set_permissions(std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| ServerError::io("cannot write", out, e))?;
-    f.write_all(&json).and_then(|_| f.sync_all()).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        ServerError::io("cannot write", out, e)
-    })?;
-    std::fs::rename(&tmp, out).map_err(|e| ServerError::io("cannot write", out, e))?;
     Ok(())
 }

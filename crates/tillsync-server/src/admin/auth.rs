@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -147,22 +147,8 @@ pub fn session_key(dir: &Path) -> Result<[u8; 32], ServerError> {
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), ServerError> {
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(|e| ServerError::io("cannot write", path, e))?;
-    f.set_permissions(std::fs::Permissions::from_mode(0o600))
-        .and_then(|_| f.write_all(bytes))
-        .and_then(|_| f.sync_all())
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            ServerError::io("cannot write", path, e)
-        })?;
-    std::fs::rename(&tmp, path).map_err(|e| ServerError::io("cannot write", path, e))
+    tillsync_core::fsio::write_atomic_private(path, bytes)
+        .map_err(|e| ServerError::io("cannot write", path, e))
 }
 
 fn mac_hex(key: &[u8; 32], parts: &[&str]) -> String {
@@ -343,6 +329,7 @@ impl Throttle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     const KEY: [u8; 32] = [7; 32];
 

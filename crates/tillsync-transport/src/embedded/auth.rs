@@ -2,6 +2,7 @@
 //! authenticator, comparing user name and password in constant time.
 
 use std::fmt;
+use tillsync_core::secret::constant_time_eq;
 
 use async_trait::async_trait;
 use unftp_core::auth::{AuthenticationError, Authenticator, Credentials, Principal};
@@ -19,16 +20,6 @@ impl fmt::Debug for SingleUser {
             .field("password", &"<redacted>")
             .finish()
     }
-}
-
-/// Compares without an early exit, so the time taken does not tell how many
-/// leading bytes were right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = u8::from(a.len() != b.len());
-    for i in 0..a.len().max(b.len()) {
-        diff |= a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0);
-    }
-    std::hint::black_box(diff) == 0
 }
 
 #[async_trait]
@@ -59,15 +50,6 @@ impl Authenticator for SingleUser {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn constant_time_eq_works() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"abcd"));
-        assert!(!constant_time_eq(b"", b"a"));
-        assert!(constant_time_eq(b"", b""));
-    }
 
     #[tokio::test]
     async fn authenticator_accepts_only_the_user() {
