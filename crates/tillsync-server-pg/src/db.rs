@@ -75,14 +75,14 @@ const EXPORT_LOCK: i64 = 0x7469_6c6c_7379_6e63;
 /// The advisory lock key that serialises migrations.
 const MIGRATE_LOCK: i64 = 0x7469_6c6c_6d69_6772;
 
-/// tillsync's own tables on PostgreSQL, by version (the up path's tables
-/// are [`pg_up::SCHEMA`]).
+/// tillsync's own tables on PostgreSQL, step by step: the same six steps,
+/// numbered the same, as on SQLite (`tillsync_server_sqlite`'s
+/// migrations), each in PostgreSQL's SQL.
 const MIGRATIONS: &[&str] = &[
-    // 1: sync tables, change log, table versions, packages, journal, tills.
+    // 1: sync tables, change log, table versions, published packages, journal.
     "CREATE TABLE tillsync_sync_tables(
         tbl TEXT NOT NULL, direction TEXT NOT NULL, sync_type TEXT NOT NULL,
         filter_column TEXT, created_at TEXT NOT NULL,
-        conflict_policy TEXT NOT NULL DEFAULT 'server-wins',
         PRIMARY KEY (tbl, direction));
      CREATE TABLE tillsync_changes(
         seq BIGSERIAL PRIMARY KEY, tbl TEXT NOT NULL, op TEXT NOT NULL,
@@ -103,22 +103,29 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX tillsync_packages_by_table ON tillsync_packages(tbl, subset, kind, to_version);
      CREATE TABLE tillsync_journal(
         id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, till TEXT,
-        result TEXT NOT NULL, detail TEXT NOT NULL);
-     CREATE INDEX tillsync_journal_by_till ON tillsync_journal(till, id);
-     CREATE TABLE tillsync_tills(
+        result TEXT NOT NULL, detail TEXT NOT NULL);",
+    // 2: till credentials (only what verifies them) and ticket keys.
+    "CREATE TABLE tillsync_tills(
         till_id TEXT PRIMARY KEY, token_sha256 TEXT NOT NULL, issued_at TEXT NOT NULL,
         revoked_at TEXT, last_contact TEXT);
      CREATE TABLE tillsync_till_keys(
         till_id TEXT NOT NULL, public_key TEXT NOT NULL, issued_at TEXT NOT NULL,
-        PRIMARY KEY (till_id, public_key));",
-    // 2: the up path.
-    pg_up::SCHEMA,
-    // 3: what tills report of their outbox and error list (SQLite's 5).
+        PRIMARY KEY (till_id, public_key));
+     CREATE INDEX tillsync_journal_by_till ON tillsync_journal(till, id);",
+    // 3: the up path (tickets, quarantine, received items).
+    pg_up::TICKETS_SCHEMA,
+    // 4: customers created from tills, conflicts, audit.
+    concat!(
+        "ALTER TABLE tillsync_sync_tables
+            ADD COLUMN IF NOT EXISTS conflict_policy TEXT NOT NULL DEFAULT 'server-wins';\n",
+        include_str!("up/customers_schema.sql")
+    ),
+    // 5: what tills report of their outbox and error list.
     "CREATE TABLE tillsync_till_reports(
         till_id TEXT PRIMARY KEY, outbox_tickets BIGINT NOT NULL, outbox_other BIGINT NOT NULL,
         oldest_queued_at TEXT, oldest_age_secs BIGINT, errors BIGINT NOT NULL,
         last_error TEXT, reported_at TEXT NOT NULL);",
-    // 4: the catalog generation (`ServerStore::catalog_generation`): one
+    // 6: the catalog generation (`ServerStore::catalog_generation`): one
     // row, bumped in the same transaction as every change of the sync
     // tables or the published packages, so that it is visible with them.
     "CREATE TABLE tillsync_catalog_generation(
@@ -311,19 +318,45 @@ pub fn url_with_database(url: &str, db: &str) -> String {
     format!("{host}/{db}{query}")
 }
 
+/// Until 4 Dec 2026 PostgreSQL databases counted their own four steps
+/// (1: steps 1 and 2 of today, 2: steps 3 and 4, 3: step 5, 4: step 6):
+/// the step of today's numbering each old count had reached. A database
+/// without the `schema_numbering` row counts the old way.
+const OLD_STEPS: [usize; 5] = [0, 2, 4, 5, 6];
+
+/// The value of `schema_numbering` once the database counts as SQLite does.
+const NUMBERING: &str = "common";
+
+/// The schema step `tillsync_meta` records, in today's numbering.
+fn schema_step(tx: &mut Transaction<'_>) -> Result<usize, StoreError> {
+    let read = |tx: &mut Transaction<'_>, key: &str| -> Result<Option<String>, StoreError> {
+        Ok(tx
+            .query_opt("SELECT value FROM tillsync_meta WHERE key = $1", &[&key])?
+            .map(|r| r.get(0)))
+    };
+    let version: usize = read(tx, "schema_version")?
+        .map(|v| v.parse().unwrap_or(0))
+        .unwrap_or(0);
+    match read(tx, "schema_numbering")? {
+        Some(n) if n == NUMBERING => Ok(version),
+        Some(other) => Err(StoreError::Inconsistent(format!(
+            "the database counts its schema steps as {other:?}, unknown to this tillsync; upgrade tillsync"
+        ))),
+        None => OLD_STEPS.get(version).copied().ok_or_else(|| {
+            StoreError::Inconsistent(format!(
+                "database schema version {version} (of the former PostgreSQL numbering) is unknown to this tillsync"
+            ))
+        }),
+    }
+}
+
 fn migrate(client: &mut Client) -> Result<(), StoreError> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK])?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS tillsync_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     )?;
-    let current: usize = tx
-        .query_opt(
-            "SELECT value FROM tillsync_meta WHERE key = 'schema_version'",
-            &[],
-        )?
-        .map(|r| r.get::<_, String>(0).parse().unwrap_or(0))
-        .unwrap_or(0);
+    let current = schema_step(&mut tx)?;
     if current > MIGRATIONS.len() {
         return Err(StoreError::Inconsistent(format!(
             "database schema version {current} is newer than this tillsync ({}); upgrade tillsync",
@@ -334,9 +367,9 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
         tx.batch_execute(m)?;
     }
     tx.execute(
-        "INSERT INTO tillsync_meta(key, value) VALUES ('schema_version', $1)
+        "INSERT INTO tillsync_meta(key, value) VALUES ('schema_version', $1), ('schema_numbering', $2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        &[&MIGRATIONS.len().to_string()],
+        &[&MIGRATIONS.len().to_string(), &NUMBERING],
     )?;
     tx.commit()?;
     Ok(())
@@ -2037,6 +2070,84 @@ pub(crate) mod tests {
         .unwrap();
         db.add_sync_table(&art()).unwrap();
         db
+    }
+
+    /// The schema of a database made before the two backends shared one
+    /// numbering of their steps, at its own step `old` (1 to 4): the same
+    /// tables, and `schema_version` counted the old way, no
+    /// `schema_numbering` row.
+    fn old_numbered(url: &str, old: usize) {
+        let mut c = connect(url).unwrap();
+        c.batch_execute("CREATE TABLE tillsync_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            .unwrap();
+        for m in &MIGRATIONS[..OLD_STEPS[old]] {
+            c.batch_execute(m).unwrap();
+        }
+        c.execute(
+            "INSERT INTO tillsync_meta(key, value) VALUES ('schema_version', $1)",
+            &[&old.to_string()],
+        )
+        .unwrap();
+    }
+
+    fn meta(url: &str, key: &str) -> Option<String> {
+        connect(url)
+            .unwrap()
+            .query_opt("SELECT value FROM tillsync_meta WHERE key = $1", &[&key])
+            .unwrap()
+            .map(|r| r.get(0))
+    }
+
+    /// A database at each step of the former PostgreSQL numbering opens,
+    /// takes the steps it lacks (none twice: a step run again would fail on
+    /// its `CREATE TABLE`) and then counts as SQLite does.
+    #[test]
+    fn databases_of_the_former_numbering_upgrade_to_the_common_one() {
+        for old in 1..=4 {
+            let Some(fresh) = FreshDb::from_env() else {
+                return;
+            };
+            old_numbered(&fresh.url, old);
+            let db =
+                PgServerDb::open(&fresh.url).unwrap_or_else(|e| panic!("former step {old}: {e}"));
+            drop(db);
+            assert_eq!(meta(&fresh.url, "schema_version").as_deref(), Some("6"));
+            assert_eq!(
+                meta(&fresh.url, "schema_numbering").as_deref(),
+                Some("common")
+            );
+            // Opened again: nothing to do.
+            let mut db = PgServerDb::open(&fresh.url).unwrap();
+            assert!(db.catalog_generation().unwrap().is_some());
+            assert!(db.sync_tables().unwrap().is_empty());
+        }
+    }
+
+    #[test]
+    fn an_unknown_numbering_or_a_newer_step_is_refused() {
+        let Some(fresh) = FreshDb::from_env() else {
+            return;
+        };
+        drop(PgServerDb::open(&fresh.url).unwrap());
+        let mut c = connect(&fresh.url).unwrap();
+        c.execute(
+            "UPDATE tillsync_meta SET value = '7' WHERE key = 'schema_version'",
+            &[],
+        )
+        .unwrap();
+        let e = PgServerDb::open(&fresh.url)
+            .err()
+            .expect("a newer schema is refused");
+        assert!(e.to_string().contains("newer than this tillsync"), "{e}");
+        c.execute(
+            "UPDATE tillsync_meta SET value = 'roman' WHERE key = 'schema_numbering'",
+            &[],
+        )
+        .unwrap();
+        let e = PgServerDb::open(&fresh.url)
+            .err()
+            .expect("an unknown numbering is refused");
+        assert!(e.to_string().contains("unknown to this tillsync"), "{e}");
     }
 
     #[test]

@@ -37,15 +37,21 @@ use postgres::GenericClient;
 
 use tillsync_db::StoreError;
 
-/// DDL of the up-path tables (idempotent: `CREATE … IF NOT EXISTS`).
-pub const SCHEMA: &str = include_str!("up_schema.sql");
+/// DDL of the up path's ticket tables, step 3 of the server schema
+/// (idempotent: `CREATE … IF NOT EXISTS`).
+pub const TICKETS_SCHEMA: &str = include_str!("tickets_schema.sql");
+
+/// DDL of the up path's customer tables, step 4 of the server schema
+/// (idempotent).
+pub const CUSTOMERS_SCHEMA: &str = include_str!("customers_schema.sql");
 
 /// DDL of the demo customers table `CLI` (the SQLite demo's columns).
 pub const DEMO_CUSTOMERS: &str = include_str!("demo_customers.sql");
 
 /// Create the up-path tables that do not exist yet.
 pub fn create_tables(client: &mut impl GenericClient) -> Result<(), StoreError> {
-    client.batch_execute(SCHEMA)?;
+    client.batch_execute(TICKETS_SCHEMA)?;
+    client.batch_execute(CUSTOMERS_SCHEMA)?;
     Ok(())
 }
 
