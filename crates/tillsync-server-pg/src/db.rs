@@ -2117,7 +2117,7 @@ pub(crate) mod tests {
                 Some("common")
             );
             // Opened again: nothing to do.
-            let mut db = PgServerDb::open(&fresh.url).unwrap();
+            let db = PgServerDb::open(&fresh.url).unwrap();
             assert!(db.catalog_generation().unwrap().is_some());
             assert!(db.sync_tables().unwrap().is_empty());
         }
