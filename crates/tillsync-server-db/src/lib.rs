@@ -21,4 +21,7 @@ pub mod tickets;
 pub mod tills;
 pub mod up;
 
-pub use store::{Backend, Bookkeeping, PollIdentity, ServerStore};
+pub use store::{
+    Backend, Bookkeeping, ErpStore, ExportStore, JournalStore, PollIdentity, ServerStore,
+    SyncTableStore, TillStore, UpStore,
+};

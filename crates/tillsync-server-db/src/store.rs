@@ -104,12 +104,12 @@ impl BatchItem<'_> {
     }
 }
 
-/// One outbox batch of a group stored by [`ServerStore::ingest_batches`]:
+/// One outbox batch of a group stored by [`UpStore::ingest_batches`]:
 /// the till and its items.
 pub type Batch<'b, 'a> = (&'b str, &'b [BatchItem<'a>]);
 
 /// The bookkeeping of the polling path for one till, written by
-/// [`ServerStore::write_bookkeeping`] without waiting for the disk.
+/// [`TillStore::write_bookkeeping`] without waiting for the disk.
 #[derive(Debug, Clone, Default)]
 pub struct Bookkeeping {
     /// The till.
@@ -169,10 +169,10 @@ pub trait ExportSnapshot {
     fn finish(self: Box<Self>) -> Result<(), StoreError>;
 }
 
-/// [`ServerStore::poll_identity`] through the calls it stands for, one by
-/// one: [`ServerStore::authenticate`], [`ServerStore::till_store`],
-/// [`ServerStore::catalog_generation`].
-pub fn poll_identity_by_calls<S: ServerStore + ?Sized>(
+/// [`TillStore::poll_identity`] through the calls it stands for, one by
+/// one: [`TillStore::authenticate`], [`TillStore::till_store`],
+/// [`TillStore::catalog_generation`].
+pub fn poll_identity_by_calls<S: TillStore + ?Sized>(
     db: &S,
     till_id: &str,
     token_sha256: &str,
@@ -189,26 +189,32 @@ pub fn poll_identity_by_calls<S: ServerStore + ?Sized>(
     })
 }
 
-/// What [`ServerStore::poll_identity`] found out about a calling till.
+/// What [`TillStore::poll_identity`] found out about a calling till.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PollIdentity {
     /// Whether its credentials are good.
     pub auth: Result<(), AuthFailure>,
     /// Its store (`STORE_TILL`), when `auth` is `Ok`.
     pub store: Option<String>,
-    /// [`ServerStore::catalog_generation`] at the same moment.
+    /// [`TillStore::catalog_generation`] at the same moment.
     pub generation: Option<i64>,
 }
 
-/// Every database need of the server. Object safe: the server holds a
-/// `Box<dyn ServerStore>` chosen by [`open_server_store`].
-pub trait ServerStore: Send {
+/// Every database need of the server, one trait per concern. Object safe:
+/// the server holds a `Box<dyn ServerStore>` chosen by
+/// `tillsync_server::database::open_server_store`.
+pub trait ServerStore:
+    SyncTableStore + ExportStore + TillStore + UpStore + JournalStore + ErpStore + Send
+{
     /// Which engine this is.
     fn backend(&self) -> Backend;
     /// The engine's version (`3.50.4`, `15.14`), read with a round trip.
     fn engine_version(&self) -> Result<String, StoreError>;
+}
 
-    // --- sync tables -----------------------------------------------------
+/// The sync tables: which tables travel, in which direction, with which
+/// filter and conflict policy; the layouts and digests of business tables.
+pub trait SyncTableStore {
     /// Every registered sync table.
     fn sync_tables(&self) -> Result<Vec<SyncTable>, StoreError>;
     /// Register a sync table (checks, change capture), in one transaction.
@@ -241,10 +247,13 @@ pub trait ServerStore: Send {
         layout: &Layout,
         filter: Option<(&str, &str)>,
     ) -> Result<TableDigest, StoreError>;
+    /// Layouts of the up-direction sync tables.
+    fn up_table_layouts(&self) -> Result<Vec<(String, Layout)>, StoreError>;
+}
 
-    // --- export ----------------------------------------------------------
-    /// The store a till belongs to, from `STORE_TILL`.
-    fn till_store(&self, till_id: &str) -> Result<String, StoreError>;
+/// What the export job (down) reads and records: table states, published
+/// packages, the export lock and the consistent read view.
+pub trait ExportStore {
     /// Every store that has a till.
     fn stores(&self) -> Result<Vec<String>, StoreError>;
     /// Export state of `table`.
@@ -257,7 +266,7 @@ pub trait ServerStore: Send {
     fn published(&self) -> Result<Vec<IndexEntry>, StoreError>;
     /// Take the lock that keeps exports apart across processes sharing this
     /// database; `false` when another export holds it. Held until
-    /// [`unlock_export`](ServerStore::unlock_export) or the connection ends.
+    /// [`unlock_export`](ExportStore::unlock_export) or the connection ends.
     fn try_lock_export(&mut self) -> Result<bool, StoreError>;
     /// Release the export lock.
     fn unlock_export(&mut self) -> Result<(), StoreError>;
@@ -269,8 +278,13 @@ pub trait ServerStore: Send {
         tables: &[TableExport],
         retention: u32,
     ) -> Result<Vec<String>, StoreError>;
+}
 
-    // --- tills -----------------------------------------------------------
+/// The tills: credentials, who is calling (the polling path's one round
+/// trip), the bookkeeping of their calls and what they reported.
+pub trait TillStore {
+    /// The store a till belongs to, from `STORE_TILL`.
+    fn till_store(&self, till_id: &str) -> Result<String, StoreError>;
     /// Issue (or rotate) a till's credentials.
     fn issue_credentials(
         &mut self,
@@ -285,14 +299,14 @@ pub trait ServerStore: Send {
         token_sha256: &str,
     ) -> Result<Result<(), AuthFailure>, StoreError>;
     /// Who is calling, for every request of a till: its credentials
-    /// checked ([`ServerStore::authenticate`]), its store when they are
-    /// good ([`ServerStore::till_store`], whose errors it returns), and the
+    /// checked ([`TillStore::authenticate`]), its store when they are
+    /// good ([`TillStore::till_store`], whose errors it returns), and the
     /// catalog generation when the backend keeps one
-    /// ([`ServerStore::catalog_generation`]), read in the same round trip.
+    /// ([`TillStore::catalog_generation`]), read in the same round trip.
     fn poll_identity(&self, till_id: &str, token_sha256: &str) -> Result<PollIdentity, StoreError> {
         poll_identity_by_calls(self, till_id, token_sha256)
     }
-    /// [`ServerStore::poll_identity`] of several calls (till id, token
+    /// [`TillStore::poll_identity`] of several calls (till id, token
     /// SHA-256), answered in order, each with its own result (one till's
     /// missing store fails only that call); the outer error is the
     /// database's. On PostgreSQL one statement for all of them.
@@ -323,24 +337,30 @@ pub trait ServerStore: Send {
     fn till_ticket_keys(&self, till_id: &str) -> Result<Vec<String>, StoreError>;
     /// Every till of `STORE_TILL` with its credential state.
     fn tills(&self) -> Result<Vec<TillRow>, StoreError>;
-    /// Add a line to the sync journal.
-    fn journal(
-        &self,
-        kind: &str,
-        till: Option<&str>,
-        result: &str,
-        detail: &str,
-    ) -> Result<(), StoreError>;
+    /// Write the bookkeeping of the polling path (last contact, reported
+    /// versions and outbox report, "packages-asked" journal lines) without
+    /// waiting for the disk: SQLite commits it with `synchronous = NORMAL`
+    /// (durable at the next full commit or checkpoint), PostgreSQL with
+    /// `SET LOCAL synchronous_commit = off`. A crash can lose the last
+    /// second of this bookkeeping, never a ticket or anything answered
+    /// after a commit.
+    fn write_bookkeeping(&mut self, writes: &[Bookkeeping]) -> Result<(), StoreError>;
+    /// Every till with credentials, contact, tickets and reported versions.
+    fn till_overview(&self) -> Result<Vec<TillOverview>, StoreError>;
+    /// Record the table versions a till reported.
+    fn record_till_tables(&mut self, till: &str, tables: &[TillTable]) -> Result<(), StoreError>;
+    /// Table versions the tills last reported.
+    fn till_tables(&self) -> Result<Vec<ReportedTable>, StoreError>;
+    /// Record what a till reported of its outbox and error list (with its
+    /// package request), replacing its previous report.
+    fn record_till_report(&mut self, till: &str, report: &TillReport) -> Result<(), StoreError>;
+    /// Every till's last outbox report, by till.
+    fn till_reports(&self) -> Result<Vec<OutboxReport>, StoreError>;
+}
 
-    /// The sync journal, newest first: at most `limit` lines, only those of
-    /// `till` when given.
-    fn journal_entries(
-        &self,
-        till: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<JournalEntry>, StoreError>;
-
-    // --- up path ---------------------------------------------------------
+/// The up path: outbox batches filed in one transaction (or one group
+/// commit), tickets received, customers created from tills and conflicts.
+pub trait UpStore {
     /// Store one outbox batch of `till_id` in one transaction: idempotency
     /// records, tickets (or quarantine), other items, the journal line.
     /// Answers one result per item, after the commit.
@@ -350,7 +370,7 @@ pub trait ServerStore: Send {
         items: &[BatchItem<'_>],
     ) -> Result<OutboxResponse, StoreError>;
     /// Store several outbox batches (of one till or several), answering
-    /// each as [`ingest_batch`](ServerStore::ingest_batch) would, every
+    /// each as [`ingest_batch`](UpStore::ingest_batch) would, every
     /// answer only after the commit that covers its batch. A backend may
     /// store them in one transaction and one commit (group commit); if that
     /// fails, each batch is stored again in its own transaction, so that one
@@ -364,31 +384,10 @@ pub trait ServerStore: Send {
             .map(|(till, items)| self.ingest_batch(till, items))
             .collect()
     }
-    /// Write the bookkeeping of the polling path (last contact, reported
-    /// versions and outbox report, "packages-asked" journal lines) without
-    /// waiting for the disk: SQLite commits it with `synchronous = NORMAL`
-    /// (durable at the next full commit or checkpoint), PostgreSQL with
-    /// `SET LOCAL synchronous_commit = off`. A crash can lose the last
-    /// second of this bookkeeping, never a ticket or anything answered
-    /// after a commit.
-    fn write_bookkeeping(&mut self, writes: &[Bookkeeping]) -> Result<(), StoreError>;
     /// Tickets received (verified and quarantined).
     fn ticket_list(&self, till: Option<&str>) -> Result<Vec<TicketListing>, StoreError>;
     /// Per till: tickets received, missing ranges, quarantined, rejected.
     fn ticket_state(&self, till: Option<&str>) -> Result<Vec<TillTickets>, StoreError>;
-    /// Every till with credentials, contact, tickets and reported versions.
-    fn till_overview(&self) -> Result<Vec<TillOverview>, StoreError>;
-    /// Record the table versions a till reported.
-    fn record_till_tables(&mut self, till: &str, tables: &[TillTable]) -> Result<(), StoreError>;
-    /// Table versions the tills last reported.
-    fn till_tables(&self) -> Result<Vec<ReportedTable>, StoreError>;
-    /// Record what a till reported of its outbox and error list (with its
-    /// package request), replacing its previous report.
-    fn record_till_report(&mut self, till: &str, report: &TillReport) -> Result<(), StoreError>;
-    /// Every till's last outbox report, by till.
-    fn till_reports(&self) -> Result<Vec<OutboxReport>, StoreError>;
-
-    // --- customers -------------------------------------------------------
     /// Create a customer from the template customer (unique code).
     fn create_customer(
         &mut self,
@@ -401,10 +400,29 @@ pub trait ServerStore: Send {
     fn customer_origin(&self, code: &str) -> Result<Option<CustomerOrigin>, StoreError>;
     /// The conflicts audit.
     fn conflicts(&self) -> Result<Vec<ConflictRecord>, StoreError>;
-    /// Layouts of the up-direction sync tables.
-    fn up_table_layouts(&self) -> Result<Vec<(String, Layout)>, StoreError>;
+}
 
-    // --- business data ---------------------------------------------------
+/// The sync journal: who synced what, when, with what result.
+pub trait JournalStore {
+    /// Add a line to the sync journal.
+    fn journal(
+        &self,
+        kind: &str,
+        till: Option<&str>,
+        result: &str,
+        detail: &str,
+    ) -> Result<(), StoreError>;
+    /// The sync journal, newest first: at most `limit` lines, only those of
+    /// `till` when given.
+    fn journal_entries(
+        &self,
+        till: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<JournalEntry>, StoreError>;
+}
+
+/// Business data as another writer (the ERP, the demo, tests) sees it.
+pub trait ErpStore {
     /// Create the demo business tables (`ART`, `CLI`, `T012`, `STORE_TILL`).
     fn create_demo_tables(&mut self, items: usize, seed: u64) -> Result<DemoCounts, StoreError>;
     /// Run SQL as another writer of the business tables would (the ERP,

@@ -1,15 +1,30 @@
 //! The server's database on PostgreSQL: [`PgServerDb`], its schema, change
 //! capture, export views, the export lock, and the SQL of the up path's
-//! steps, behind [`tillsync_server_db::ServerStore`].
+//! steps, behind [`tillsync_server_db::ServerStore`] (one file per concern,
+//! with the names of the SQLite backend's files where they do the same).
 //!
 //! # Layout
-//! - [`db`]: [`PgServerDb`]: connections, schema, sync tables, tills, export reads, the store trait.
+//! - [`db`]: [`PgServerDb`]: connecting (with plain words for what went wrong), the connection kept.
+//! - [`migrations`]: the schema step by step, numbered as on SQLite; the former numbering upgraded.
+//! - [`values`]: how a column of each type is read, ordered and turned into a package value.
+//! - [`sync_tables`]: layouts from the catalog, change capture, `SyncTableStore`.
+//! - [`export`]: the export's read view and lock, `ExportStore`.
+//! - [`tills`]: credentials, who is calling, bookkeeping, `TillStore`.
+//! - [`journal`]: the sync journal, `JournalStore`.
+//! - [`erp`]: business data as another writer sees it, `ErpStore`.
+//! - [`up`]: the up path's SQL: [`up::store`] (batch steps, `UpStore`), [`up::tickets`],
+//!   [`up::customers`], and [`up::fast`] (set-wise filing of a group of batches).
 //! - [`testdb`]: the one PostgreSQL test fixture (a throwaway database per test).
-//! - [`up`]: the up path's SQL: [`up::tickets`], [`up::customers`], and [`up::fast`]
-//!   (set-wise filing of a group of batches).
 
 pub mod db;
+pub mod erp;
+pub mod export;
+pub mod journal;
+pub mod migrations;
+pub mod sync_tables;
 pub mod testdb;
+pub mod tills;
 pub mod up;
+pub mod values;
 
 pub use db::PgServerDb;

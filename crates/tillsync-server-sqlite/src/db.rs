@@ -68,7 +68,7 @@ const MIGRATIONS: &[&str] = &[
     crate::up::customers::SCHEMA,
     // 5: what tills report of their outbox and error list.
     crate::reports::SCHEMA,
-    // 6: the catalog generation (`ServerStore::catalog_generation`): one
+    // 6: the catalog generation (`TillStore::catalog_generation`): one
     // row, bumped in the same transaction as every change of the sync
     // tables or the published packages.
     "CREATE TABLE tillsync_catalog_generation(
@@ -733,6 +733,7 @@ fn filter_position(layout: &Layout, filter: Option<&str>) -> Result<Option<usize
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tillsync_server_db::store::TillStore;
 
     fn db() -> (tempfile::TempDir, ServerDb) {
         let dir = tempfile::tempdir().unwrap();
@@ -750,7 +751,6 @@ mod tests {
     /// packages, seen by another connection only once committed.
     #[test]
     fn catalog_generation_follows_sync_tables_and_packages() {
-        use tillsync_server_db::store::ServerStore;
         let (dir, mut db) = db();
         let other = ServerDb::open(&dir.path().join("server.db")).unwrap();
         let g = |d: &ServerDb| d.catalog_generation().unwrap().unwrap();

@@ -33,6 +33,9 @@ use tillsync_server_db::store::ChangeFn;
 use tillsync_server_db::store::ExportSnapshot;
 use tillsync_server_db::store::RowFn;
 use tillsync_server_db::store::ServerStore;
+use tillsync_server_db::store::{
+    ErpStore, ExportStore, JournalStore, SyncTableStore, TillStore, UpStore,
+};
 use tillsync_server_db::tickets::Outcome;
 use tillsync_server_db::tickets::Received;
 use tillsync_server_db::tickets::TicketListing;
@@ -136,6 +139,9 @@ impl ServerStore for ServerDb {
             })?;
         Ok(rusqlite::version().to_string())
     }
+}
+
+impl SyncTableStore for ServerDb {
     fn sync_tables(&self) -> Result<Vec<SyncTable>, StoreError> {
         ServerDb::sync_tables(self)
     }
@@ -156,13 +162,6 @@ impl ServerStore for ServerDb {
     ) -> Result<Layout, StoreError> {
         ServerDb::edit_sync_table(self, t, policy)
     }
-    fn journal_entries(
-        &self,
-        till: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<tillsync_server_db::journal::JournalEntry>, StoreError> {
-        ServerDb::journal_entries(self, till, limit)
-    }
     fn conflict_policies(&self) -> Result<Vec<(String, Direction, ConflictPolicy)>, StoreError> {
         ServerDb::conflict_policies(self)
     }
@@ -177,9 +176,12 @@ impl ServerStore for ServerDb {
     ) -> Result<TableDigest, StoreError> {
         tillsync_db::digest::table_digest(self.conn(), table, layout, filter)
     }
-    fn till_store(&self, till_id: &str) -> Result<String, StoreError> {
-        ServerDb::till_store(self, till_id)
+    fn up_table_layouts(&self) -> Result<Vec<(String, Layout)>, StoreError> {
+        ServerDb::up_table_layouts(self)
     }
+}
+
+impl ExportStore for ServerDb {
     fn stores(&self) -> Result<Vec<String>, StoreError> {
         ServerDb::stores(self)
     }
@@ -227,6 +229,12 @@ impl ServerStore for ServerDb {
     ) -> Result<Vec<String>, StoreError> {
         ServerDb::record_export(self, tables, retention)
     }
+}
+
+impl TillStore for ServerDb {
+    fn till_store(&self, till_id: &str) -> Result<String, StoreError> {
+        ServerDb::till_store(self, till_id)
+    }
     fn issue_credentials(
         &mut self,
         till_id: &str,
@@ -261,15 +269,55 @@ impl ServerStore for ServerDb {
     fn tills(&self) -> Result<Vec<TillRow>, StoreError> {
         ServerDb::tills(self)
     }
-    fn journal(
-        &self,
-        kind: &str,
-        till: Option<&str>,
-        result: &str,
-        detail: &str,
-    ) -> Result<(), StoreError> {
-        ServerDb::journal(self, kind, till, result, detail)
+    fn write_bookkeeping(&mut self, writes: &[Bookkeeping]) -> Result<(), StoreError> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        self.conn().pragma_update(None, "synchronous", "NORMAL")?;
+        let mut result = Ok(());
+        for w in writes {
+            let r = (|| {
+                if w.contact {
+                    self.touch_till(&w.till)?;
+                }
+                if let Some(tables) = &w.tables {
+                    ServerDb::record_till_tables(self, &w.till, tables)?;
+                }
+                if let Some(report) = &w.report {
+                    ServerDb::record_till_report(self, &w.till, report)?;
+                }
+                if let Some(detail) = &w.asked {
+                    self.journal("packages-asked", Some(&w.till), "ok", detail)?;
+                }
+                Ok::<_, StoreError>(())
+            })();
+            if r.is_err() && result.is_ok() {
+                result = r;
+            }
+        }
+        let restored = self.conn().pragma_update(None, "synchronous", "FULL");
+        result?;
+        restored?;
+        Ok(())
     }
+    fn till_overview(&self) -> Result<Vec<TillOverview>, StoreError> {
+        ServerDb::till_overview(self)
+    }
+    fn record_till_tables(&mut self, till: &str, tables: &[TillTable]) -> Result<(), StoreError> {
+        ServerDb::record_till_tables(self, till, tables)
+    }
+    fn till_tables(&self) -> Result<Vec<ReportedTable>, StoreError> {
+        ServerDb::till_tables(self)
+    }
+    fn record_till_report(&mut self, till: &str, report: &TillReport) -> Result<(), StoreError> {
+        ServerDb::record_till_report(self, till, report)
+    }
+    fn till_reports(&self) -> Result<Vec<OutboxReport>, StoreError> {
+        ServerDb::till_reports(self)
+    }
+}
+
+impl UpStore for ServerDb {
     fn ingest_batch(
         &mut self,
         till_id: &str,
@@ -326,57 +374,11 @@ impl ServerStore for ServerDb {
             .map(|(till, items)| self.ingest_batch(till, items))
             .collect()
     }
-    fn write_bookkeeping(&mut self, writes: &[Bookkeeping]) -> Result<(), StoreError> {
-        if writes.is_empty() {
-            return Ok(());
-        }
-        self.conn().pragma_update(None, "synchronous", "NORMAL")?;
-        let mut result = Ok(());
-        for w in writes {
-            let r = (|| {
-                if w.contact {
-                    self.touch_till(&w.till)?;
-                }
-                if let Some(tables) = &w.tables {
-                    ServerDb::record_till_tables(self, &w.till, tables)?;
-                }
-                if let Some(report) = &w.report {
-                    ServerDb::record_till_report(self, &w.till, report)?;
-                }
-                if let Some(detail) = &w.asked {
-                    self.journal("packages-asked", Some(&w.till), "ok", detail)?;
-                }
-                Ok::<_, StoreError>(())
-            })();
-            if r.is_err() && result.is_ok() {
-                result = r;
-            }
-        }
-        let restored = self.conn().pragma_update(None, "synchronous", "FULL");
-        result?;
-        restored?;
-        Ok(())
-    }
     fn ticket_list(&self, till: Option<&str>) -> Result<Vec<TicketListing>, StoreError> {
         ServerDb::ticket_list(self, till)
     }
     fn ticket_state(&self, till: Option<&str>) -> Result<Vec<TillTickets>, StoreError> {
         ServerDb::ticket_state(self, till)
-    }
-    fn till_overview(&self) -> Result<Vec<TillOverview>, StoreError> {
-        ServerDb::till_overview(self)
-    }
-    fn record_till_tables(&mut self, till: &str, tables: &[TillTable]) -> Result<(), StoreError> {
-        ServerDb::record_till_tables(self, till, tables)
-    }
-    fn till_tables(&self) -> Result<Vec<ReportedTable>, StoreError> {
-        ServerDb::till_tables(self)
-    }
-    fn record_till_report(&mut self, till: &str, report: &TillReport) -> Result<(), StoreError> {
-        ServerDb::record_till_report(self, till, report)
-    }
-    fn till_reports(&self) -> Result<Vec<OutboxReport>, StoreError> {
-        ServerDb::till_reports(self)
     }
     fn create_customer(
         &mut self,
@@ -393,9 +395,28 @@ impl ServerStore for ServerDb {
     fn conflicts(&self) -> Result<Vec<ConflictRecord>, StoreError> {
         ServerDb::conflicts(self)
     }
-    fn up_table_layouts(&self) -> Result<Vec<(String, Layout)>, StoreError> {
-        ServerDb::up_table_layouts(self)
+}
+
+impl JournalStore for ServerDb {
+    fn journal_entries(
+        &self,
+        till: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<tillsync_server_db::journal::JournalEntry>, StoreError> {
+        ServerDb::journal_entries(self, till, limit)
     }
+    fn journal(
+        &self,
+        kind: &str,
+        till: Option<&str>,
+        result: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        ServerDb::journal(self, kind, till, result, detail)
+    }
+}
+
+impl ErpStore for ServerDb {
     fn create_demo_tables(&mut self, items: usize, seed: u64) -> Result<DemoCounts, StoreError> {
         Ok(tillsync_db::demo::create_demo_tables(
             self.conn(),

@@ -17,7 +17,7 @@ use crate::http::error::HttpError;
 /// What the polling path reads of the catalog: the published packages of
 /// the down tables and the layouts of the up tables.
 pub struct Catalog {
-    /// The [`ServerStore::catalog_generation`] it was read at.
+    /// The [`TillStore::catalog_generation`] it was read at.
     generation: Option<i64>,
     /// When it was read.
     read_at: Instant,

@@ -74,7 +74,7 @@ pub struct AppState {
     /// first time (a server start) cost tens of transactions, not thousands.
     bookkeeping: Arc<Batcher<Bookkeeping, Result<(), String>>>,
     /// On PostgreSQL, the credentials checks of the calls waiting, read
-    /// together ([`ServerStore::poll_identities`]) by [`IDENTITY_READERS`]
+    /// together ([`TillStore::poll_identities`]) by [`IDENTITY_READERS`]
     /// threads with a connection each: one statement for all the tills
     /// calling at that moment, instead of one each.
     identities: Arc<Batcher<(String, String), Result<PollIdentity, HttpError>>>,
@@ -99,7 +99,7 @@ const PG_READ_CONNECTIONS: usize = 16;
 
 /// The deferred writer: every DEFERRED_EVERY, the refreshes queued in
 /// [`AppState::deferred`], without waiting for the disk
-/// ([`ServerStore::write_bookkeeping`]); ends with the state.
+/// ([`TillStore::write_bookkeeping`]); ends with the state.
 fn deferred_writer(state: std::sync::Weak<AppState>) {
     loop {
         std::thread::sleep(DEFERRED_EVERY);
@@ -246,7 +246,7 @@ impl AppState {
 
     /// Write bookkeeping of the polling path now (last contact, reported
     /// versions, the "packages-asked" journal line) without waiting for the
-    /// disk ([`ServerStore::write_bookkeeping`]): a crash can lose the last
+    /// disk ([`TillStore::write_bookkeeping`]): a crash can lose the last
     /// of this bookkeeping, never a ticket; and a poll does not cost a disk
     /// flush.
     pub(crate) async fn write_bookkeeping(
@@ -267,7 +267,7 @@ impl AppState {
         }
     }
 
-    /// The credentials check of a call ([`ServerStore::poll_identity`]):
+    /// The credentials check of a call ([`TillStore::poll_identity`]):
     /// on SQLite on a read connection; on PostgreSQL with the other calls
     /// waiting, in one statement.
     pub(crate) async fn poll_identity(

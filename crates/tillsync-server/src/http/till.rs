@@ -25,7 +25,7 @@ pub struct Till {
     /// Its store.
     pub store: String,
     /// The catalog generation read with its credentials, if the backend
-    /// keeps one ([`tillsync_server_db::ServerStore::catalog_generation`]).
+    /// keeps one ([`tillsync_server_db::TillStore::catalog_generation`]).
     pub generation: Option<i64>,
 }
 

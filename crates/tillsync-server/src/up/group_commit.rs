@@ -1,5 +1,5 @@
 //! Steps 2 and 3 of the up path, the group commit: the outbox batches
-//! waiting are stored in one transaction ([`ServerStore::ingest_batches`]:
+//! waiting are stored in one transaction ([`UpStore::ingest_batches`]:
 //! per item the idempotency record, the ticket filed in `TICKET` or
 //! quarantine, or any other kind applied; the journal line of each push),
 //! committed (`synchronous=FULL`; on PostgreSQL a normal commit), and each
@@ -38,7 +38,7 @@ const MAX_GROUP: usize = 256;
 /// disk flush (several ms on a shared disk): one batch per transaction would
 /// cap a server at a few hundred batches per second. So one thread stores
 /// every batch waiting when it is free in one transaction
-/// ([`ServerStore::ingest_batches`]) and answers them all after that one
+/// ([`UpStore::ingest_batches`]) and answers them all after that one
 /// commit; the batches that arrive meanwhile make the next group. If the
 /// group fails, the store rolls it back and stores each batch in its own
 /// transaction, so that one batch's error is only that batch's.
@@ -151,7 +151,7 @@ impl GroupCommit {
 }
 
 /// Group commit threads on PostgreSQL (one connection each): a group costs
-/// about five round trips whatever its size ([`ServerStore::ingest_batches`]
+/// about five round trips whatever its size ([`UpStore::ingest_batches`]
 /// files new tickets set-wise), so the first thread takes every batch
 /// waiting, and the others ("helpers") join only when at least
 /// [`HELP_AT`] items are waiting. Thousands of tills pushing a few tickets

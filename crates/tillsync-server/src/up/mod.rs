@@ -10,14 +10,14 @@
 //!    naming another till refuses the whole request (403 `foreign-ticket`,
 //!    nothing stored): a till posts only its own tickets.
 //! 2. with the database, in one transaction
-//!    ([`tillsync_server_db::ServerStore::ingest_batch`]): per item, the
+//!    ([`tillsync_server_db::UpStore::ingest_batch`]): per item, the
 //!    idempotency record (`tillsync_received`), then the ticket filed in
 //!    `TICKET` or quarantine, or any other kind (customer changes, up-table
 //!    rows) applied; the journal line of the push.
 //! 3. commit (`synchronous=FULL`; on PostgreSQL a normal commit), then answer
 //!    one result per item. The batches waiting meanwhile share one
 //!    transaction and one commit ([`group_commit`],
-//!    [`tillsync_server_db::ServerStore::ingest_batches`]).
+//!    [`tillsync_server_db::UpStore::ingest_batches`]).
 //!
 //! # Layout
 //! - [`outbox`]: the handler of `POST /api/v1/outbox`, running the steps.

@@ -1,0 +1,205 @@
+//! The up path's store on PostgreSQL: the batch steps ([`BatchTx`]) and
+//! [`UpStore`] for [`PgServerDb`] (group commit, set-wise filing, tickets,
+//! customers).
+
+use tillsync_wire::api::{
+    CustomerAbandon, CustomerCreate, CustomerEdit, CustomerRecord, OutboxResponse, RowChange,
+};
+
+use crate::db::PgServerDb;
+use crate::db::prepare_cached;
+use crate::up as pg_up;
+use tillsync_db::StoreError;
+use tillsync_server_db::customers::ConflictRecord;
+use tillsync_server_db::customers::CustomerOrigin;
+use tillsync_server_db::customers::UpOutcome;
+use tillsync_server_db::store::Batch;
+use tillsync_server_db::store::BatchItem;
+use tillsync_server_db::store::UpStore;
+use tillsync_server_db::tickets::Outcome;
+use tillsync_server_db::tickets::Received;
+use tillsync_server_db::tickets::TicketListing;
+use tillsync_server_db::tickets::TillTickets;
+use tillsync_server_db::up::batch::BatchTx;
+use tillsync_server_db::up::tickets::TicketSteps;
+
+pub(crate) struct PgBatch<'a, 'c>(pg_up::tickets::TicketSql<'a, 'c>);
+
+impl BatchTx for PgBatch<'_, '_> {
+    fn received(&mut self, till: &str, key: &str) -> Result<Option<Received>, StoreError> {
+        pg_up::tickets::received(self.0.0, till, key)
+    }
+    fn record_received(
+        &mut self,
+        till: &str,
+        key: &str,
+        outcome: &Outcome,
+        fingerprint: &str,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        pg_up::tickets::record_received(self.0.0, till, key, outcome, fingerprint, at)
+    }
+    fn ticket_steps(&mut self) -> &mut dyn TicketSteps {
+        &mut self.0
+    }
+    fn customer_edit(&mut self, till: &str, e: &CustomerEdit) -> Result<UpOutcome, StoreError> {
+        pg_up::customers::apply_customer_edit(self.0.0, till, e)
+    }
+    fn customer_abandon(
+        &mut self,
+        till: &str,
+        a: &CustomerAbandon,
+    ) -> Result<UpOutcome, StoreError> {
+        pg_up::customers::apply_customer_abandon(self.0.0, till, a)
+    }
+    fn row_change(&mut self, till: &str, r: &RowChange) -> Result<UpOutcome, StoreError> {
+        pg_up::customers::apply_row_change(self.0.0, till, r)
+    }
+    fn journal(
+        &mut self,
+        kind: &str,
+        till: Option<&str>,
+        result: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        pg_up::tickets::journal_in(self.0.0, kind, till, result, detail)
+    }
+}
+
+impl UpStore for PgServerDb {
+    fn ingest_batch(
+        &mut self,
+        till_id: &str,
+        items: &[BatchItem<'_>],
+    ) -> Result<OutboxResponse, StoreError> {
+        let mut answers = self.ingest_group(&[(till_id, items)])?;
+        Ok(answers.pop().unwrap_or(OutboxResponse { results: vec![] }))
+    }
+    fn ingest_batches(
+        &mut self,
+        batches: &[Batch<'_, '_>],
+    ) -> Vec<Result<OutboxResponse, StoreError>> {
+        match self.ingest_group(batches) {
+            Ok(answers) => answers.into_iter().map(Ok).collect(),
+            // Rolled back: each batch on its own (one bad batch does not
+            // fail the others).
+            Err(_) if batches.len() > 1 => batches
+                .iter()
+                .map(|(till, items)| self.ingest_batch(till, items))
+                .collect(),
+            Err(e) => vec![Err(e)],
+        }
+    }
+    fn ticket_list(&self, till: Option<&str>) -> Result<Vec<TicketListing>, StoreError> {
+        pg_up::tickets::ticket_list(&mut *self.c()?, till)
+    }
+    fn ticket_state(&self, till: Option<&str>) -> Result<Vec<TillTickets>, StoreError> {
+        pg_up::tickets::ticket_state(&mut *self.c()?, till)
+    }
+    fn create_customer(
+        &mut self,
+        till_id: &str,
+        store: &str,
+        template: &str,
+        req: &CustomerCreate,
+    ) -> Result<CustomerRecord, StoreError> {
+        pg_up::customers::create_customer(self.cm()?, till_id, store, template, req)
+    }
+    fn customer_origin(&self, code: &str) -> Result<Option<CustomerOrigin>, StoreError> {
+        Ok(self
+            .c()?
+            .query_opt(
+                "SELECT code, till_id, created_at, abandoned_at FROM tillsync_customer_origin
+                 WHERE code = $1",
+                &[&code],
+            )?
+            .map(|r| CustomerOrigin {
+                code: r.get(0),
+                till_id: r.get(1),
+                created_at: r.get(2),
+                abandoned_at: r.get(3),
+            }))
+    }
+    fn conflicts(&self) -> Result<Vec<ConflictRecord>, StoreError> {
+        let rows = self.c()?.query(
+            "SELECT id, tbl, key, till_id, server_value, till_value, winner, at
+             FROM tillsync_conflicts ORDER BY id",
+            &[],
+        )?;
+        rows.into_iter()
+            .map(|r| {
+                let id: i64 = r.get(0);
+                let parse = |s: &str| {
+                    serde_json::from_str(s)
+                        .map_err(|e| StoreError::Inconsistent(format!("conflict {id}: {e}")))
+                };
+                let server: Option<String> = r.get(4);
+                let till: String = r.get(5);
+                Ok(ConflictRecord {
+                    id,
+                    table: r.get(1),
+                    key: r.get(2),
+                    till_id: r.get(3),
+                    server_value: server.as_deref().map(parse).transpose()?,
+                    till_value: parse(&till)?,
+                    winner: r.get(6),
+                    at: r.get(7),
+                })
+            })
+            .collect()
+    }
+}
+
+impl PgServerDb {
+    /// File a group of outbox batches in one transaction, one commit: the
+    /// tills' locks first, in one order (so that two processes' groups
+    /// cannot deadlock on them; a second process filing the same batch
+    /// waits, then sees it filed and answers as to a resend); then the
+    /// batches that qualify set-wise ([`pg_up::fast`]), the others item by
+    /// item ([`tillsync_server_db::up::batch::run_batch`]).
+    pub(crate) fn ingest_group(
+        &mut self,
+        batches: &[Batch<'_, '_>],
+    ) -> Result<Vec<OutboxResponse>, StoreError> {
+        let mut tills: Vec<&str> = batches
+            .iter()
+            .filter(|(_, items)| !items.is_empty())
+            .map(|(till, _)| *till)
+            .collect();
+        if tills.is_empty() {
+            return Ok(batches
+                .iter()
+                .map(|_| OutboxResponse { results: vec![] })
+                .collect());
+        }
+        tills.sort_unstable();
+        tills.dedup();
+        self.cm()?;
+        let PgServerDb {
+            client, statements, ..
+        } = self;
+        let c = client.get_mut().as_mut().expect("connection present");
+        let lock = prepare_cached(statements, c, pg_up::LOCK_TILLS)?;
+        let fast = pg_up::fast::Statements {
+            read: prepare_cached(statements, c, pg_up::fast::READ)?,
+            write: prepare_cached(statements, c, pg_up::fast::WRITE.as_str())?,
+        };
+        let mut tx = c.transaction()?;
+        tx.execute(&lock, &[&tills])?;
+        let fast = pg_up::fast::file_group(&mut tx, &fast, batches, &tillsync_db::now_rfc3339())?;
+        let mut out = Vec::with_capacity(batches.len());
+        for ((till, items), filed) in batches.iter().zip(fast) {
+            out.push(match filed {
+                Some(answer) => answer,
+                None if items.is_empty() => OutboxResponse { results: vec![] },
+                None => tillsync_server_db::up::batch::run_batch(
+                    &mut PgBatch(pg_up::tickets::TicketSql(&mut tx)),
+                    till,
+                    items,
+                )?,
+            });
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+}
