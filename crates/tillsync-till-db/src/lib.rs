@@ -3,7 +3,7 @@
 //! up-direction tables, the sync journal. No server code, no PostgreSQL.
 //!
 //! # Layout
-//! - [`schema`]: the till's migrations and the SQL text of each (a leaf).
+//! - `schema`: the till's migrations and the SQL text of each (a leaf).
 //! - [`db`]: [`TillDb`]: open and migrate, table versions, package apply, journal.
 //! - [`up`]: the up path: sales and tickets, the outbox, the error list, the state keys.
 //! - [`customers`]: customers and up-direction tables on the till.

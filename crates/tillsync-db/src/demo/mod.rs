@@ -3,9 +3,9 @@
 //!
 //! # Layout
 //! - [`tables`]: the four tables' SQL and [`create_demo_tables`], which creates and fills them.
-//! - [`items`]: product families, brands and product lines; writing `ART`.
+//! - `items`: product families, brands and product lines; writing `ART`.
 //! - [`customers`]: the template customer, names and cities; writing `CLI`.
-//! - [`reference`]: the fixed rows: stores, tills, French VAT rates.
+//! - [`reference`](mod@reference): the fixed rows: stores, tills, French VAT rates.
 //! - [`ean`]: EAN-13 check digits.
 //!
 //! The re-exports below keep the `tillsync_db::demo::…` paths of the other

@@ -55,8 +55,8 @@ CREATE TABLE STORE_TILL (
 ";
 
 /// Creates `ART`, `CLI`, `T012` and `STORE_TILL` and fills them, all in one
-/// transaction: `items` items, [`CUSTOMER_COUNT`] customers (the template
-/// customer [`TEMPLATE_CUSTOMER`] included), the French VAT rates and three
+/// transaction: `items` items, [`CUSTOMER_COUNT`](crate::demo::customers::CUSTOMER_COUNT) customers (the template
+/// customer [`TEMPLATE_CUSTOMER`](crate::demo::customers::TEMPLATE_CUSTOMER) included), the French VAT rates and three
 /// tills in two stores.
 ///
 /// The same `seed` gives the same rows; customers do not depend on `items`.

@@ -1,11 +1,13 @@
 //! Till tables of the up path: the till's own tickets (`TICKET`,
 //! `TICKET_LINE`, `TICKET_PAYMENT`, `TICKET_VAT`, as on the server;
-//! inalterable), the durable outbox of everything that goes up, the error list of items the server refused, and a
-//! small key-value state (last push, last contact).
+//! inalterable), the durable outbox of everything that goes up, the error
+//! list of items the server refused, and a small key-value state (last
+//! push, last contact). Their schema is till migration 2 (`schema.rs`).
 //!
-//! Everything that goes up is written to the outbox with [`TillDb::enqueue`]
-//! in the same transaction as the change itself; an item leaves the outbox
-//! only when the server answered for it ([`TillDb::settle`]).
+//! Everything that goes up is written to the outbox with
+//! [`TillDb::enqueue`](crate::db::TillDb::enqueue) in the same transaction
+//! as the change itself; an item leaves the outbox only when the server
+//! answered for it ([`TillDb::settle`](crate::db::TillDb::settle)).
 //!
 //! # Layout
 //! - [`sale`]: recording a sale (numbering, chaining, the ticket's rows, its outbox item).
