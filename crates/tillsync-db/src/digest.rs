@@ -6,7 +6,7 @@ use rusqlite::types::ValueRef as SqlRef;
 use sha2::{Digest, Sha256};
 use tillsync_wire::layout::Layout;
 
-use crate::StoreError;
+use crate::error::StoreError;
 use crate::sql::{q, q_list};
 
 /// Rows and content hash of a table.

@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 use tillsync_wire::layout::{Column, Layout};
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// The real name of `table` (SQLite names are case-insensitive), if it is a table.
 pub fn table_name(conn: &Connection, table: &str) -> Result<Option<String>, StoreError> {

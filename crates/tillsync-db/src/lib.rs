@@ -4,6 +4,7 @@
 //! of a ticket in SQLite, and the demo business data.
 //!
 //! # Layout
+//! - [`clock`]: [`now_rfc3339`], the time as written in databases and journals.
 //! - [`error`]: [`StoreError`], the one error type of every database crate.
 //! - [`sqlite`]: opening a SQLite file with tillsync's settings; migrations.
 //! - [`sql`]: identifier quoting and value conversion between rusqlite, JSON and the wire.
@@ -11,8 +12,9 @@
 //! - [`digest`]: row count and content hash of a table, to compare till and server.
 //! - [`tables`]: the names of the business tables tillsync knows (tickets, customers).
 //! - [`ticket_rows`]: a ticket's lines, payments and VAT totals as SQLite rows (till and server).
-//! - [`demo`]: realistic demo business data.
+//! - [`demo`]: realistic demo business data (items, customers, stores and tills, VAT rates).
 
+pub mod clock;
 pub mod demo;
 pub mod digest;
 pub mod error;
@@ -22,9 +24,5 @@ pub mod sqlite;
 pub mod tables;
 pub mod ticket_rows;
 
+pub use clock::now_rfc3339;
 pub use error::StoreError;
-
-/// Now, as RFC 3339 UTC with seconds.
-pub fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}

@@ -51,8 +51,8 @@ pub fn recycle<'b>(mut v: Vec<ValueRef<'_>>) -> Vec<ValueRef<'b>> {
 }
 
 /// Validate a plain identifier (see [`tillsync_core::ident::validate`]).
-pub fn check_ident(name: &str) -> Result<(), crate::StoreError> {
-    tillsync_core::ident::validate(name).map_err(|e| crate::StoreError::Ident(e.to_string()))
+pub fn check_ident(name: &str) -> Result<(), crate::error::StoreError> {
+    tillsync_core::ident::validate(name).map_err(|e| crate::error::StoreError::Ident(e.to_string()))
 }
 
 /// A JSON value of a field as a SQL value (scalars only).

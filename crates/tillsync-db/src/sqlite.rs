@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// Open a SQLite file with the settings every tillsync connection uses.
 pub fn open_sqlite(path: &Path) -> Result<Connection, StoreError> {

@@ -4,7 +4,7 @@
 use rusqlite::{Connection, params};
 use tillsync_core::ticket::Ticket;
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// Insert a ticket's lines, payments and VAT totals (`TICKET_LINE`,
 /// `TICKET_PAYMENT`, `TICKET_VAT`): the same rows on the server and on the till.

@@ -5,8 +5,8 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use tillsync_core::{Direction, SyncTable, SyncType};
 use tillsync_wire::layout::Layout;
 
-use crate::ServerDb;
 use crate::capture;
+use crate::db::ServerDb;
 use tillsync_db::StoreError;
 use tillsync_server_db::customers::ConflictPolicy;
 use tillsync_server_db::journal::JournalEntry;
@@ -54,7 +54,7 @@ impl ServerDb {
             capture::remove(&tx, &name)?;
             tx.execute("DELETE FROM tillsync_changes WHERE tbl = ?1", [&name])?;
         }
-        let layout = crate::db::add_sync_table_in(
+        let layout = crate::sync_tables::add_sync_table_in(
             &tx,
             &SyncTable {
                 table: name.clone(),

@@ -3,7 +3,12 @@
 //! the up path's steps, behind [`tillsync_server_db::ServerStore`].
 //!
 //! # Layout
-//! - [`db`]: [`ServerDb`]: open, migrations, sync tables, tills, export snapshots.
+//! - `migrations`: the ordered migrations and the SQL text of each (a leaf).
+//! - [`db`]: [`ServerDb`]: open and migrate, the connection, the sync journal.
+//! - [`sync_tables`]: the registered sync tables, registration (checks, change capture), removal.
+//! - [`tills`]: stores and tills of `STORE_TILL`, till credentials, ticket keys.
+//! - [`export`]: what the export records: table states, published packages, `record_export`.
+//! - [`snapshot`]: the export's consistent read view (full reads, changed keys).
 //! - [`capture`]: change-capture triggers into `tillsync_changes`.
 //! - [`up`]: the up path's SQL: [`up::tickets`] (received items, tickets, quarantine) and
 //!   [`up::customers`] (customers created from tills, edits, conflicts, up-direction rows).
@@ -14,8 +19,13 @@
 pub mod admin;
 pub mod capture;
 pub mod db;
+pub mod export;
+mod migrations;
 pub mod reports;
+pub mod snapshot;
 pub mod store;
+pub mod sync_tables;
+pub mod tills;
 pub mod up;
 
 pub use db::ServerDb;

@@ -8,24 +8,13 @@
 use rusqlite::params;
 use tillsync_wire::api::TillReport;
 
-use crate::ServerDb;
+use crate::db::ServerDb;
 use tillsync_db::StoreError;
 use tillsync_server_db::reports::OutboxReport;
 use tillsync_server_db::reports::SELECT_REPORTS;
 use tillsync_server_db::reports::UPSERT_REPORT;
 use tillsync_server_db::reports::report_from_row;
 use tillsync_server_db::reports::report_values;
-
-/// Schema of the reports (server migration 5).
-pub(crate) const SCHEMA: &str = "CREATE TABLE tillsync_till_reports(
-    till_id TEXT PRIMARY KEY,
-    outbox_tickets INTEGER NOT NULL,
-    outbox_other INTEGER NOT NULL,
-    oldest_queued_at TEXT,
-    oldest_age_secs INTEGER,
-    errors INTEGER NOT NULL,
-    last_error TEXT,
-    reported_at TEXT NOT NULL);";
 
 impl ServerDb {
     /// Record what `till` reported of its outbox and error list, replacing

@@ -10,8 +10,8 @@ use tillsync_wire::api::{
 use tillsync_wire::index::IndexEntry;
 use tillsync_wire::layout::Layout;
 
-use crate::ServerDb;
-use crate::db::Snapshot;
+use crate::db::ServerDb;
+use crate::snapshot::Snapshot;
 use crate::up::customers as server_customers;
 use crate::up::tickets as server_up;
 use crate::up::tickets::TicketSql;

@@ -19,13 +19,6 @@ use tillsync_db::sql::{check_ident, lit, q, q_list};
 use tillsync_db::tables::CUSTOMER_TABLE;
 use tillsync_db::{StoreError, introspect};
 
-/// Schema migration of customers and up tables (till migration 3).
-pub(crate) const SCHEMA: &str = "
-CREATE TABLE tillsync_up_tables(
-    tbl TEXT PRIMARY KEY, layout TEXT NOT NULL, installed_at TEXT NOT NULL);
-CREATE TABLE tillsync_applying(flag INTEGER PRIMARY KEY CHECK (flag = 1));
-";
-
 /// An up-direction table whose changes the till captures.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UpTableState {

@@ -14,19 +14,7 @@ use tillsync_db::StoreError;
 use tillsync_db::sql::{check_ident, q, q_list, to_sql};
 use tillsync_db::sqlite::{migrate, open_sqlite};
 
-const MIGRATIONS: &[&str] = &[
-    // 1: table versions and the sync journal.
-    "CREATE TABLE tillsync_table_version(
-        tbl TEXT PRIMARY KEY, version INTEGER NOT NULL, layout_hash TEXT NOT NULL,
-        layout TEXT NOT NULL, subset TEXT, kind TEXT NOT NULL, loaded_at TEXT NOT NULL);
-     CREATE TABLE tillsync_journal(
-        id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL,
-        result TEXT NOT NULL, detail TEXT NOT NULL);",
-    // 2: the up path (tickets, outbox, error list).
-    crate::up::SCHEMA,
-    // 3: customers and up-direction sync tables.
-    crate::customers::SCHEMA,
-];
+use crate::schema::MIGRATIONS;
 
 /// The version a till holds of one table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -158,6 +146,18 @@ impl TillDb {
             params![tillsync_db::now_rfc3339(), kind, result, detail],
         )?;
         Ok(())
+    }
+
+    /// When the journal last recorded a successful `kind` (e.g. `pull`).
+    pub fn last_ok(&self, kind: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                r#"SELECT "at" FROM "tillsync_journal" WHERE "kind" = ?1 AND "result" = 'ok'
+                   ORDER BY "id" DESC LIMIT 1"#,
+            )?
+            .query_row([kind], |r| r.get(0))
+            .optional()?)
     }
 
     /// Apply a verified package in one transaction that also records the new

@@ -3,12 +3,14 @@
 //! up-direction tables, the sync journal. No server code, no PostgreSQL.
 //!
 //! # Layout
-//! - [`db`]: [`TillDb`]: open, schema, table versions, package apply, journal.
-//! - [`up`]: tickets, the outbox and the error list.
+//! - `schema`: the till's migrations and the SQL text of each (a leaf).
+//! - [`db`]: [`TillDb`]: open and migrate, table versions, package apply, journal.
+//! - [`up`]: the up path: sales and tickets, the outbox, the error list, the state keys.
 //! - [`customers`]: customers and up-direction tables on the till.
 
 pub mod customers;
 pub mod db;
+mod schema;
 pub mod up;
 
 pub use db::TillDb;

@@ -20,7 +20,7 @@ use tillsync_wire::api::{
 };
 use tillsync_wire::layout::Layout;
 
-use crate::ServerDb;
+use crate::db::ServerDb;
 use tillsync_db::StoreError;
 use tillsync_db::introspect;
 use tillsync_db::sql::json_to_sql;
@@ -33,23 +33,6 @@ use tillsync_server_db::customers::ConflictPolicy;
 use tillsync_server_db::customers::ConflictRecord;
 use tillsync_server_db::customers::CustomerOrigin;
 use tillsync_server_db::customers::UpOutcome;
-
-/// Schema migration of customers (server migration 4).
-pub(crate) const SCHEMA: &str = "
-CREATE TABLE tillsync_customer_origin(
-    code TEXT PRIMARY KEY, till_id TEXT NOT NULL, created_at TEXT NOT NULL,
-    abandoned_at TEXT);
-CREATE TABLE tillsync_conflicts(
-    id INTEGER PRIMARY KEY, tbl TEXT NOT NULL, key TEXT NOT NULL, till_id TEXT NOT NULL,
-    server_value TEXT, till_value TEXT NOT NULL, winner TEXT NOT NULL, at TEXT NOT NULL);
-CREATE TABLE tillsync_row_versions(
-    tbl TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL,
-    last_seq INTEGER NOT NULL, changed_at INTEGER NOT NULL, PRIMARY KEY (tbl, key));
-CREATE TABLE tillsync_row_writes(
-    tbl TEXT NOT NULL, key TEXT NOT NULL, till_id TEXT NOT NULL, seq INTEGER NOT NULL,
-    PRIMARY KEY (tbl, key));
-ALTER TABLE tillsync_sync_tables ADD COLUMN conflict_policy TEXT NOT NULL DEFAULT 'server-wins';
-";
 
 impl ServerDb {
     /// Register a sync table, with the conflict policy of an up table, in
@@ -68,7 +51,7 @@ impl ServerDb {
         let tx = self
             .conn_mut()
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let layout = crate::db::add_sync_table_in(&tx, t)?;
+        let layout = crate::sync_tables::add_sync_table_in(&tx, t)?;
         if let Some(p) = policy {
             tx.execute(
                 "UPDATE tillsync_sync_tables SET conflict_policy = ?2

@@ -21,7 +21,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tillsync_core::ticket::Ticket;
 use tillsync_wire::api::TillTable;
 
-use crate::ServerDb;
+use crate::db::ServerDb;
 use tillsync_db::StoreError;
 use tillsync_db::ticket_rows::insert_ticket_details;
 use tillsync_server_db::tickets::Gap;
@@ -34,45 +34,6 @@ use tillsync_server_db::tickets::status_word;
 use tillsync_server_db::tills::ReportedTable;
 use tillsync_server_db::tills::TillOverview;
 use tillsync_server_db::up::tickets::TicketSteps;
-
-/// Schema migration of the up path (server migration 3).
-pub(crate) const SCHEMA: &str = r#"
-CREATE TABLE "TICKET"(
-    "till_id" TEXT NOT NULL, "number" INTEGER NOT NULL, "time" TEXT NOT NULL,
-    "total_cents" INTEGER NOT NULL, "customer" TEXT, "corrects" INTEGER,
-    "prev_hash" TEXT NOT NULL, "hash" TEXT NOT NULL, "signature" TEXT NOT NULL,
-    "received_at" TEXT NOT NULL,
-    UNIQUE ("till_id", "number"));
-CREATE TABLE "TICKET_LINE"(
-    "till_id" TEXT NOT NULL, "number" INTEGER NOT NULL, "line_no" INTEGER NOT NULL,
-    "item" TEXT NOT NULL, "label" TEXT NOT NULL, "quantity" INTEGER NOT NULL,
-    "unit_price_cents" INTEGER NOT NULL, "vat_rate_bp" INTEGER NOT NULL,
-    "total_excl_cents" INTEGER NOT NULL, "total_incl_cents" INTEGER NOT NULL,
-    PRIMARY KEY ("till_id", "number", "line_no")) WITHOUT ROWID;
-CREATE TABLE "TICKET_PAYMENT"(
-    "till_id" TEXT NOT NULL, "number" INTEGER NOT NULL, "seq" INTEGER NOT NULL,
-    "method" TEXT NOT NULL, "amount_cents" INTEGER NOT NULL,
-    PRIMARY KEY ("till_id", "number", "seq")) WITHOUT ROWID;
-CREATE TABLE "TICKET_VAT"(
-    "till_id" TEXT NOT NULL, "number" INTEGER NOT NULL, "rate_bp" INTEGER NOT NULL,
-    "base_cents" INTEGER NOT NULL, "vat_cents" INTEGER NOT NULL, "total_cents" INTEGER NOT NULL,
-    PRIMARY KEY ("till_id", "number", "rate_bp")) WITHOUT ROWID;
-CREATE TABLE tillsync_ticket_quarantine(
-    id INTEGER PRIMARY KEY, till_id TEXT NOT NULL, number INTEGER, item_key TEXT NOT NULL,
-    hash TEXT, reason TEXT NOT NULL, payload TEXT NOT NULL, received_at TEXT NOT NULL);
-CREATE INDEX tillsync_ticket_quarantine_by_number ON tillsync_ticket_quarantine(till_id, number);
-CREATE TABLE tillsync_ticket_link_pending(
-    till_id TEXT NOT NULL, number INTEGER NOT NULL, prev_hash TEXT NOT NULL,
-    PRIMARY KEY (till_id, number)) WITHOUT ROWID;
-CREATE TABLE tillsync_received(
-    till_id TEXT NOT NULL, key TEXT NOT NULL, status TEXT NOT NULL, reason TEXT,
-    at TEXT NOT NULL, fingerprint TEXT,
-    PRIMARY KEY (till_id, key)) WITHOUT ROWID;
-CREATE TABLE tillsync_till_tables(
-    till_id TEXT NOT NULL, tbl TEXT NOT NULL, version INTEGER, layout_hash TEXT,
-    reported_at TEXT NOT NULL,
-    PRIMARY KEY (till_id, tbl)) WITHOUT ROWID;
-"#;
 
 /// The item received from `till` under `key`, if any.
 pub fn received(conn: &Connection, till: &str, key: &str) -> Result<Option<Received>, StoreError> {

@@ -1,0 +1,84 @@
+//! The till database's schema: the ordered list of migrations and the SQL
+//! text of each (table versions and journal, the up path, customers and
+//! up-direction tables). A leaf: it imports nothing of the crate.
+
+/// The till's migrations, in order (see [`tillsync_db::sqlite::migrate`]).
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: table versions and the sync journal.
+    "CREATE TABLE tillsync_table_version(
+        tbl TEXT PRIMARY KEY, version INTEGER NOT NULL, layout_hash TEXT NOT NULL,
+        layout TEXT NOT NULL, subset TEXT, kind TEXT NOT NULL, loaded_at TEXT NOT NULL);
+     CREATE TABLE tillsync_journal(
+        id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL,
+        result TEXT NOT NULL, detail TEXT NOT NULL);",
+    // 2: the up path (tickets, outbox, error list).
+    UP,
+    // 3: customers and up-direction sync tables.
+    CUSTOMERS,
+];
+
+/// Schema migration of the up path (till migration 2).
+///
+/// Tickets keep the server's table names and columns so that a store's own
+/// tools can read them; triggers make them inalterable (no UPDATE, no
+/// DELETE). The outbox keeps the columns of the earlier placeholder
+/// (`key`, `kind`, `payload`, `created_at`).
+const UP: &str = r#"
+CREATE TABLE "TICKET"(
+    "till_id" TEXT NOT NULL, "number" INTEGER NOT NULL, "time" TEXT NOT NULL,
+    "total_cents" INTEGER NOT NULL, "customer" TEXT, "corrects" INTEGER,
+    "prev_hash" TEXT NOT NULL, "hash" TEXT NOT NULL UNIQUE, "signature" TEXT NOT NULL,
+    PRIMARY KEY ("till_id", "number"));
+CREATE TABLE "TICKET_LINE"(
+    "till_id" TEXT NOT NULL, "number" INTEGER NOT NULL, "line_no" INTEGER NOT NULL,
+    "item" TEXT NOT NULL, "label" TEXT NOT NULL, "quantity" INTEGER NOT NULL,
+    "unit_price_cents" INTEGER NOT NULL, "vat_rate_bp" INTEGER NOT NULL,
+    "total_excl_cents" INTEGER NOT NULL, "total_incl_cents" INTEGER NOT NULL,
+    PRIMARY KEY ("till_id", "number", "line_no"),
+    FOREIGN KEY ("till_id", "number") REFERENCES "TICKET"("till_id", "number"));
+CREATE INDEX "TICKET_LINE_by_item" ON "TICKET_LINE"("item");
+CREATE TABLE "TICKET_PAYMENT"(
+    "till_id" TEXT NOT NULL, "number" INTEGER NOT NULL, "seq" INTEGER NOT NULL,
+    "method" TEXT NOT NULL, "amount_cents" INTEGER NOT NULL,
+    PRIMARY KEY ("till_id", "number", "seq"),
+    FOREIGN KEY ("till_id", "number") REFERENCES "TICKET"("till_id", "number"));
+CREATE TABLE "TICKET_VAT"(
+    "till_id" TEXT NOT NULL, "number" INTEGER NOT NULL, "rate_bp" INTEGER NOT NULL,
+    "base_cents" INTEGER NOT NULL, "vat_cents" INTEGER NOT NULL, "total_cents" INTEGER NOT NULL,
+    PRIMARY KEY ("till_id", "number", "rate_bp"),
+    FOREIGN KEY ("till_id", "number") REFERENCES "TICKET"("till_id", "number"));
+CREATE INDEX "TICKET_by_corrects" ON "TICKET"("till_id", "corrects");
+CREATE TRIGGER "tillsync_ticket_no_update" BEFORE UPDATE ON "TICKET"
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_ticket_no_delete" BEFORE DELETE ON "TICKET"
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_ticket_line_no_update" BEFORE UPDATE ON "TICKET_LINE"
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_ticket_line_no_delete" BEFORE DELETE ON "TICKET_LINE"
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_ticket_payment_no_update" BEFORE UPDATE ON "TICKET_PAYMENT"
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_ticket_payment_no_delete" BEFORE DELETE ON "TICKET_PAYMENT"
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_ticket_vat_no_update" BEFORE UPDATE ON "TICKET_VAT"
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_ticket_vat_no_delete" BEFORE DELETE ON "TICKET_VAT"
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TABLE "tillsync_outbox"(
+    "id" INTEGER PRIMARY KEY AUTOINCREMENT, "key" TEXT NOT NULL UNIQUE, "kind" TEXT NOT NULL,
+    "payload" TEXT NOT NULL CHECK (json_valid("payload")), "created_at" TEXT NOT NULL,
+    "attempts" INTEGER NOT NULL DEFAULT 0, "last_error" TEXT);
+CREATE TABLE "tillsync_outbox_errors"(
+    "id" INTEGER PRIMARY KEY AUTOINCREMENT, "key" TEXT NOT NULL, "kind" TEXT NOT NULL,
+    "payload" TEXT NOT NULL, "status" TEXT NOT NULL, "reason" TEXT NOT NULL,
+    "created_at" TEXT NOT NULL, "at" TEXT NOT NULL);
+CREATE TABLE "tillsync_state"(
+    "key" TEXT PRIMARY KEY, "value" TEXT NOT NULL, "at" TEXT NOT NULL);
+"#;
+
+/// Schema migration of customers and up tables (till migration 3).
+const CUSTOMERS: &str = "
+CREATE TABLE tillsync_up_tables(
+    tbl TEXT PRIMARY KEY, layout TEXT NOT NULL, installed_at TEXT NOT NULL);
+CREATE TABLE tillsync_applying(flag INTEGER PRIMARY KEY CHECK (flag = 1));
+";

@@ -1,0 +1,39 @@
+//! Till tables of the up path: the till's own tickets (`TICKET`,
+//! `TICKET_LINE`, `TICKET_PAYMENT`, `TICKET_VAT`, as on the server;
+//! inalterable), the durable outbox of everything that goes up, the error
+//! list of items the server refused, and a small key-value state (last
+//! push, last contact). Their schema is till migration 2 (`schema.rs`).
+//!
+//! Everything that goes up is written to the outbox with
+//! [`TillDb::enqueue`](crate::db::TillDb::enqueue) in the same transaction
+//! as the change itself; an item leaves the outbox only when the server
+//! answered for it ([`TillDb::settle`](crate::db::TillDb::settle)).
+//!
+//! # Layout
+//! - [`sale`]: recording a sale (numbering, chaining, the ticket's rows, its outbox item).
+//! - [`tickets`]: the till's tickets read back (newest, count, whole ticket, corrections).
+//! - [`lookup`]: reads of the synced tables a sale needs (`ART` prices, row existence).
+//! - [`outbox`]: the outbox queue, its reads for sending, settling the server's answers, its counts.
+//! - [`errors`]: the error list of items the server refused or quarantined.
+//! - [`state`]: the small key-value state (`STATE_*` keys).
+//!
+//! The re-exports below keep `tillsync_till_db::up::…` paths short for the
+//! other crates; inside this crate, items are imported from their module.
+
+pub mod errors;
+pub mod lookup;
+pub mod outbox;
+pub mod sale;
+pub mod state;
+#[cfg(test)]
+mod test_support;
+pub mod tickets;
+
+pub use errors::OutboxError;
+pub use lookup::{has_table, priced_item, row_exists};
+pub use outbox::{OutboxEntry, OutboxStats, Outcome, Settled, kind_name, parse_kind, ticket_key};
+pub use sale::insert_ticket;
+pub use state::{STATE_LAST_CONTACT, STATE_LAST_PUSH};
+pub use tickets::{
+    LastTicket, SoldLine, corrected_quantity, last_ticket, load_ticket, sold_line, ticket_corrects,
+};
