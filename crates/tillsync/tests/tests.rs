@@ -1,5 +1,6 @@
 //! Integration tests of tillsync, one binary: real SQLite files, the real web
-//! service and FTP servers on 127.0.0.1:0, the real `tillsync` binary.
+//! service and FTP servers on 127.0.0.1:0, the real `tillsync` binary; and
+//! `house`, the house rules of issue 9 checked on the workspace's own files.
 
 mod util;
 
@@ -11,6 +12,7 @@ mod customers;
 mod down;
 mod faults;
 mod fleet;
+mod house;
 mod metrics;
 mod postgres;
 mod tls;
