@@ -7,6 +7,8 @@
 //! - [`db`]: [`PgServerDb`]: connecting (with plain words for what went wrong), the connection kept.
 //! - [`migrations`]: the schema step by step, numbered as on SQLite; the former numbering upgraded.
 //! - [`values`]: how a column of each type is read, ordered and turned into a package value.
+//! - [`introspect`]: a business table's real name and layout from the catalog.
+//! - [`reads`]: rows in key order and value hashes, shared by the export view and the digest.
 //! - [`sync_tables`]: layouts from the catalog, change capture, `SyncTableStore`.
 //! - [`export`]: the export's read view and lock, `ExportStore`.
 //! - [`tills`]: credentials, who is calling, bookkeeping, `TillStore`.
@@ -19,8 +21,10 @@
 pub mod db;
 pub mod erp;
 pub mod export;
+pub mod introspect;
 pub mod journal;
 pub mod migrations;
+pub mod reads;
 pub mod sync_tables;
 pub mod testdb;
 pub mod tills;

@@ -352,7 +352,7 @@ impl TillStore for PgServerDb {
         let mut overview = {
             let mut c = self.c()?;
             let tills = tills_in(&mut *c)?;
-            pg_up::tickets::till_overview(&mut *c, tills)?
+            pg_up::listings::till_overview(&mut *c, tills)?
         };
         let mut reports: std::collections::BTreeMap<
             String,
@@ -400,9 +400,9 @@ impl TillStore for PgServerDb {
             .collect())
     }
     fn record_till_tables(&mut self, till: &str, tables: &[TillTable]) -> Result<(), StoreError> {
-        pg_up::tickets::record_till_tables(self.cm()?, till, tables)
+        pg_up::listings::record_till_tables(self.cm()?, till, tables)
     }
     fn till_tables(&self) -> Result<Vec<ReportedTable>, StoreError> {
-        pg_up::tickets::till_tables(&mut *self.c()?)
+        pg_up::listings::till_tables(&mut *self.c()?)
     }
 }

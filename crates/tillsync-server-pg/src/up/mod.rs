@@ -31,6 +31,7 @@
 
 pub mod customers;
 pub mod fast;
+pub mod listings;
 pub mod store;
 pub mod tickets;
 

@@ -91,10 +91,10 @@ impl UpStore for PgServerDb {
         }
     }
     fn ticket_list(&self, till: Option<&str>) -> Result<Vec<TicketListing>, StoreError> {
-        pg_up::tickets::ticket_list(&mut *self.c()?, till)
+        pg_up::listings::ticket_list(&mut *self.c()?, till)
     }
     fn ticket_state(&self, till: Option<&str>) -> Result<Vec<TillTickets>, StoreError> {
-        pg_up::tickets::ticket_state(&mut *self.c()?, till)
+        pg_up::listings::ticket_state(&mut *self.c()?, till)
     }
     fn create_customer(
         &mut self,
