@@ -21,7 +21,8 @@
 //! - [`keys`]: the server's Ed25519 signing key file and public keys as hex.
 //! - [`ticket`]: tickets as fiscal records: totals, canonical hash chain, signature.
 //! - [`chain`]: the server's rule for filing a ticket (duplicate, quarantine or accepted), free of I/O.
-//! - [`secret`]: secret strings, masked in `Debug`.
+//! - [`secret`]: secret strings, masked in `Debug`; [`secret::constant_time_eq`].
+//! - [`fsio`]: files replaced atomically and privately (mode 0600), folders fsynced.
 //! - [`lang`]: the language of the web pages (French or English).
 
 pub mod chain;
