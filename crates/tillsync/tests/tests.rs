@@ -19,3 +19,4 @@ mod tls;
 mod up_faults;
 mod up_server;
 mod up_till;
+mod upgrade;
