@@ -26,8 +26,7 @@ use postgres::{Client, Config, NoTls, Statement};
 
 use crate::migrations::migrate;
 use tillsync_db::StoreError;
-use tillsync_server_db::store::Backend;
-use tillsync_server_db::store::ServerStore;
+use tillsync_server_db::store::{Backend, ServerStore};
 
 /// Connect to `url`, naming the problem plainly when it fails: connection
 /// refused, password refused, missing database, unreachable host.

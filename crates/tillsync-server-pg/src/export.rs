@@ -11,22 +11,12 @@ use tillsync_wire::value::ValueRef;
 use crate::db::PgServerDb;
 use crate::introspect::layout;
 use crate::reads::read_full_in;
-use crate::values::Kind;
-use crate::values::column;
-use crate::values::filter_position;
-use crate::values::kind_of;
-use crate::values::read_expr;
-use crate::values::value;
+use crate::values::{Kind, column, filter_position, kind_of, read_expr, value};
 use tillsync_db::StoreError;
 use tillsync_db::error::pg_message;
 use tillsync_db::sql::q;
-use tillsync_server_db::export::Change;
-use tillsync_server_db::export::TableExport;
-use tillsync_server_db::export::TableState;
-use tillsync_server_db::store::ChangeFn;
-use tillsync_server_db::store::ExportSnapshot;
-use tillsync_server_db::store::ExportStore;
-use tillsync_server_db::store::RowFn;
+use tillsync_server_db::export::{Change, TableExport, TableState};
+use tillsync_server_db::store::{ChangeFn, ExportSnapshot, ExportStore, RowFn};
 
 /// The advisory lock key of the export (ASCII "tillsync").
 pub(crate) const EXPORT_LOCK: i64 = 0x7469_6c6c_7379_6e63;

@@ -9,13 +9,10 @@ use tillsync_wire::layout::Layout;
 
 use crate::db::PgServerDb;
 use crate::introspect::{layout, table_name};
-use crate::reads::hash_value;
-use crate::reads::read_full_in;
+use crate::reads::{hash_value, read_full_in};
 use tillsync_db::StoreError;
 use tillsync_db::digest::TableDigest;
-use tillsync_db::sql::check_ident;
-use tillsync_db::sql::lit;
-use tillsync_db::sql::q;
+use tillsync_db::sql::{check_ident, lit, q};
 use tillsync_server_db::customers::ConflictPolicy;
 use tillsync_server_db::export::MAX_KEY;
 use tillsync_server_db::store::SyncTableStore;

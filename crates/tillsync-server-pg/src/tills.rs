@@ -9,13 +9,8 @@ use crate::db::PgServerDb;
 use crate::up as pg_up;
 use tillsync_db::StoreError;
 use tillsync_db::error::pg_message;
-use tillsync_server_db::store::Bookkeeping;
-use tillsync_server_db::store::PollIdentity;
-use tillsync_server_db::store::{JournalStore, TillStore};
-use tillsync_server_db::tills::AuthFailure;
-use tillsync_server_db::tills::ReportedTable;
-use tillsync_server_db::tills::TillOverview;
-use tillsync_server_db::tills::TillRow;
+use tillsync_server_db::store::{Bookkeeping, JournalStore, PollIdentity, TillStore};
+use tillsync_server_db::tills::{AuthFailure, ReportedTable, TillOverview, TillRow};
 
 /// [`TillStore::poll_identities`] in one round trip: for each till id
 /// of `$1`, in order, its credentials, its store and the catalog

@@ -9,11 +9,8 @@ use std::time::Instant;
 use serde::Serialize;
 use tillsync_core::TillConfig;
 use tillsync_till_db::TillDb;
-use tillsync_till_db::db::JournalLine;
-use tillsync_till_db::db::TableVersion;
-use tillsync_till_db::up::OutboxStats;
-use tillsync_till_db::up::STATE_LAST_CONTACT;
-use tillsync_till_db::up::STATE_LAST_PUSH;
+use tillsync_till_db::db::{JournalLine, TableVersion};
+use tillsync_till_db::up::{OutboxStats, STATE_LAST_CONTACT, STATE_LAST_PUSH};
 
 use crate::client::Client;
 use crate::error::TillError;

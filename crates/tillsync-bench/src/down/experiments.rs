@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
-use tillsync_db::sql::q;
-use tillsync_db::sql::q_list;
-use tillsync_db::sql::to_sql;
+use tillsync_db::sql::{q, q_list, to_sql};
 use tillsync_till::DB_FILE;
 use tillsync_till_db::TillDb;
 use tillsync_till_db::db::create_table_sql;

@@ -18,8 +18,7 @@ use tillsync_core::ticket::Ticket;
 use tillsync_wire::api::{ItemResult, ItemStatus, OutboxResponse};
 
 use tillsync_db::StoreError;
-use tillsync_server_db::store::Batch;
-use tillsync_server_db::store::BatchItem;
+use tillsync_server_db::store::{Batch, BatchItem};
 
 /// One ticket of a batch that qualifies.
 struct Row<'a> {

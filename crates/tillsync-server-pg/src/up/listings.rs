@@ -8,12 +8,8 @@ use postgres::GenericClient;
 use tillsync_wire::api::TillTable;
 
 use tillsync_db::StoreError;
-use tillsync_server_db::tickets::Gap;
-use tillsync_server_db::tickets::TicketListing;
-use tillsync_server_db::tickets::TillTickets;
-use tillsync_server_db::tills::ReportedTable;
-use tillsync_server_db::tills::TillOverview;
-use tillsync_server_db::tills::TillRow;
+use tillsync_server_db::tickets::{Gap, TicketListing, TillTickets};
+use tillsync_server_db::tills::{ReportedTable, TillOverview, TillRow};
 
 fn u(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)

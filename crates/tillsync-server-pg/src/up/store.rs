@@ -6,20 +6,12 @@ use tillsync_wire::api::{
     CustomerAbandon, CustomerCreate, CustomerEdit, CustomerRecord, OutboxResponse, RowChange,
 };
 
-use crate::db::PgServerDb;
-use crate::db::prepare_cached;
+use crate::db::{PgServerDb, prepare_cached};
 use crate::up as pg_up;
 use tillsync_db::StoreError;
-use tillsync_server_db::customers::ConflictRecord;
-use tillsync_server_db::customers::CustomerOrigin;
-use tillsync_server_db::customers::UpOutcome;
-use tillsync_server_db::store::Batch;
-use tillsync_server_db::store::BatchItem;
-use tillsync_server_db::store::UpStore;
-use tillsync_server_db::tickets::Outcome;
-use tillsync_server_db::tickets::Received;
-use tillsync_server_db::tickets::TicketListing;
-use tillsync_server_db::tickets::TillTickets;
+use tillsync_server_db::customers::{ConflictRecord, CustomerOrigin, UpOutcome};
+use tillsync_server_db::store::{Batch, BatchItem, UpStore};
+use tillsync_server_db::tickets::{Outcome, Received, TicketListing, TillTickets};
 use tillsync_server_db::up::batch::BatchTx;
 use tillsync_server_db::up::tickets::TicketSteps;
 

@@ -9,10 +9,7 @@ use postgres::Transaction;
 use tillsync_core::ticket::Ticket;
 
 use tillsync_db::StoreError;
-use tillsync_server_db::tickets::Outcome;
-use tillsync_server_db::tickets::Received;
-use tillsync_server_db::tickets::parse_status;
-use tillsync_server_db::tickets::status_word;
+use tillsync_server_db::tickets::{Outcome, Received, parse_status, status_word};
 use tillsync_server_db::up::tickets::TicketSteps;
 
 /// The item received from `till` under `key`, if any. Takes the till's

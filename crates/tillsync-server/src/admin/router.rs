@@ -10,9 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 
-use crate::admin::auth;
 use crate::admin::context::AdminState;
-use crate::admin::{export_page, folder, journal, login, tables, tills};
+use crate::admin::{auth, export_page, folder, journal, login, tables, tills};
 use crate::http::state::AppState;
 
 /// The CSS of the admin pages (served at `/admin/assets/admin.css`).

@@ -11,8 +11,7 @@ use std::fs::File;
 use std::time::Instant;
 
 use tillsync_core::{Direction, SyncTable, SyncType};
-use tillsync_server_db::export::TableExport;
-use tillsync_server_db::export::TableState;
+use tillsync_server_db::export::{TableExport, TableState};
 use tillsync_server_db::store::ExportSnapshot;
 use tillsync_transport::PackageStore;
 use tillsync_wire::package::{PackageKind, PackageMeta};

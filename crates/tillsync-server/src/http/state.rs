@@ -10,10 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
-use tillsync_server_db::store::Backend;
-use tillsync_server_db::store::Bookkeeping;
-use tillsync_server_db::store::PollIdentity;
-use tillsync_server_db::store::ServerStore;
+use tillsync_server_db::store::{Backend, Bookkeeping, PollIdentity, ServerStore};
 
 use crate::data::DataDir;
 use crate::error::ServerError;

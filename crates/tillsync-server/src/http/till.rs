@@ -9,8 +9,7 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use tillsync_server_db::store::Bookkeeping;
-use tillsync_server_db::store::PollIdentity;
+use tillsync_server_db::store::{Bookkeeping, PollIdentity};
 use tillsync_server_db::tills::AuthFailure;
 
 use crate::http::bookkeeping::Due;

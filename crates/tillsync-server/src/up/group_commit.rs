@@ -9,9 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use tillsync_db::StoreError;
-use tillsync_server_db::store::Backend;
-use tillsync_server_db::store::BatchItem;
-use tillsync_server_db::store::ServerStore;
+use tillsync_server_db::store::{Backend, BatchItem, ServerStore};
 use tillsync_wire::api::OutboxResponse;
 
 use crate::error::ServerError;

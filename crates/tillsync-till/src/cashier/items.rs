@@ -9,9 +9,8 @@
 
 use rusqlite::Connection;
 use tillsync_core::lang::Lang;
-use tillsync_db::StoreError;
-use tillsync_db::introspect;
 use tillsync_db::sql::q;
+use tillsync_db::{StoreError, introspect};
 
 /// The items table.
 pub const ITEM_TABLE: &str = "ART";

@@ -3,9 +3,8 @@
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::middleware;
 use axum::routing::{get, post};
+use axum::{Router, middleware};
 
 use crate::cashier::state::Cashier;
 use crate::cashier::{assets, customers, guard, pay, receipt, sale, status};

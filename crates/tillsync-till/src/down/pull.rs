@@ -10,8 +10,7 @@ use std::time::Instant;
 use serde::Serialize;
 use tillsync_core::TillConfig;
 use tillsync_till_db::TillDb;
-use tillsync_till_db::db::ApplyReport;
-use tillsync_till_db::db::Expect;
+use tillsync_till_db::db::{ApplyReport, Expect};
 use tillsync_transport::{FtpStore, PackageStore};
 use tillsync_wire::api::{AvailableRequest, PlanAction, TablePlan, TillTable};
 

@@ -14,8 +14,7 @@ use serde::Serialize;
 use tillsync_core::TillConfig;
 use tillsync_till_db::TillDb;
 use tillsync_till_db::up as till_up;
-use tillsync_till_db::up::Outcome;
-use tillsync_till_db::up::STATE_LAST_CONTACT;
+use tillsync_till_db::up::{Outcome, STATE_LAST_CONTACT};
 use tillsync_wire::api::{ItemStatus, OutboxBatch, OutboxItem};
 
 use crate::client::Client;

@@ -7,9 +7,8 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use tillsync_output::Out;
 use tillsync_till::down::pull::{PullOptions, pull};
-use tillsync_till::install;
 use tillsync_till::up::{push, sell};
-use tillsync_till::{agent, status};
+use tillsync_till::{agent, install, status};
 
 use crate::cmd::common::said_once;
 
