@@ -21,12 +21,19 @@
 //! - [`keys`]: the server's Ed25519 signing key file and public keys as hex.
 //! - [`ticket`]: tickets as fiscal records: totals, canonical hash chain, signature.
 //! - [`chain`]: the server's rule for filing a ticket (duplicate, quarantine or accepted), free of I/O.
+//! - [`customers`]: the customer rules free of I/O, for the server and the till.
+//!   - `customers/conflict`: [`customers::conflict::ConflictPolicy`], whether the server
+//!     changed a row since a till's version, who wins a conflict, the note the till gets.
+//!   - `customers/fields`: the checks of the fields a till gives (column, code, values,
+//!     name) and their messages.
+//!   - `customers/codes`: the shape of the codes made from the template customer's code.
 //! - [`secret`]: secret strings, masked in `Debug`; [`secret::constant_time_eq`].
 //! - [`fsio`]: files replaced atomically and privately (mode 0600), folders fsynced.
 //! - [`lang`]: the language of the web pages (French or English).
 
 pub mod chain;
 pub mod config;
+pub mod customers;
 pub mod fsio;
 pub mod ftp_address;
 pub mod ident;

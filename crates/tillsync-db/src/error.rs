@@ -108,6 +108,14 @@ pub enum StoreError {
     Postgres(#[from] postgres::Error),
 }
 
+/// A conflict policy name read or given that is none of the three: a value
+/// that is not valid (the policy's own words).
+impl From<tillsync_core::customers::conflict::UnknownPolicy> for StoreError {
+    fn from(e: tillsync_core::customers::conflict::UnknownPolicy) -> Self {
+        StoreError::Invalid(e.to_string())
+    }
+}
+
 impl StoreError {
     /// True when a package could not be applied because the till needs a
     /// full load instead (layout changed, missing incremental).

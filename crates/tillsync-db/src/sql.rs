@@ -1,6 +1,7 @@
 //! Identifier quoting for SQL text and value conversion between rusqlite and the wire.
 
 use rusqlite::types::{Value, ValueRef as SqlRef};
+use tillsync_core::customers::fields;
 use tillsync_wire::value::ValueRef;
 
 /// `"name"`, with any `"` doubled: the only way names enter SQL text.
@@ -55,18 +56,19 @@ pub fn check_ident(name: &str) -> Result<(), crate::error::StoreError> {
     tillsync_core::ident::validate(name).map_err(|e| crate::error::StoreError::Ident(e.to_string()))
 }
 
-/// A JSON value of a field as a SQL value (scalars only).
+/// A JSON value of a field as a SQL value (scalars only, refused in the
+/// words of [`tillsync_core::customers::fields::scalar`]).
 pub fn json_to_sql(v: &serde_json::Value) -> Result<Value, String> {
     Ok(match v {
         serde_json::Value::Null => Value::Null,
         serde_json::Value::Bool(b) => Value::Integer(i64::from(*b)),
         serde_json::Value::Number(n) => match n.as_i64() {
             Some(i) => Value::Integer(i),
-            None => Value::Real(n.as_f64().ok_or("a number out of range")?),
+            None => Value::Real(n.as_f64().ok_or(fields::OUT_OF_RANGE)?),
         },
         serde_json::Value::String(s) => Value::Text(s.clone()),
         serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
-            return Err("expected a text, a number, true/false or null".into());
+            return Err(fields::NOT_A_SCALAR.into());
         }
     })
 }

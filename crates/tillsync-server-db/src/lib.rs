@@ -9,11 +9,14 @@
 //! - [`export`]: a sync table's export state and the rows an export reads.
 //! - [`tills`]: tills, their credentials check and what they reported.
 //! - [`tickets`]: the answers to outbox items and the ticket listings.
-//! - [`customers`]: conflict policies, conflicts, who created a customer.
+//! - [`customers`]: conflicts, who created a customer, the outcome of a till's change
+//!   (and the conflict policy, re-exported from `tillsync_core` for other crates).
 //! - [`reports`]: what tills report of their outbox and error list.
 //! - [`journal`]: the sync journal's lines.
 //! - [`up`]: the up path written once for every backend: [`up::batch`] (the batch loop,
-//!   idempotency records) and [`up::tickets`] (filing a ticket over a backend's `TicketSteps`).
+//!   idempotency records), [`up::tickets`] (filing a ticket over a backend's `TicketSteps`)
+//!   and [`up::customers`] (creating a customer, edits, abandons, up-direction rows, over
+//!   a backend's `CustomerSteps`).
 
 pub mod customers;
 pub mod export;

@@ -12,12 +12,13 @@ use tillsync_wire::index::IndexEntry;
 use tillsync_wire::layout::Layout;
 use tillsync_wire::value::ValueRef;
 
-use crate::customers::{ConflictPolicy, ConflictRecord, CustomerOrigin};
+use crate::customers::{ConflictRecord, CustomerOrigin};
 use crate::export::{Change, TableExport, TableState};
 use crate::journal::JournalEntry;
 use crate::reports::OutboxReport;
 use crate::tickets::{TicketCheck, TicketListing, TillTickets};
 use crate::tills::{AuthFailure, ReportedTable, TillOverview, TillRow};
+use tillsync_core::customers::conflict::ConflictPolicy;
 use tillsync_db::StoreError;
 use tillsync_db::demo::DemoCounts;
 use tillsync_db::digest::TableDigest;

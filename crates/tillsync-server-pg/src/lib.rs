@@ -15,9 +15,13 @@
 //! - [`journal`]: the sync journal, `JournalStore`.
 //! - [`erp`]: business data as another writer sees it, `ErpStore`.
 //! - [`up`]: the up path's SQL: [`up::store`] (batch steps, `UpStore`), [`up::tickets`],
-//!   [`up::customers`], and [`up::fast`] (set-wise filing of a group of batches).
+//!   [`up::customers`] (the SQL of the customer steps, [`up::customers::CustomerSql`]),
+//!   and [`up::fast`] (set-wise filing of a group of batches).
+//! - [`customers`]: customers outside a batch: creating one in its own transaction,
+//!   who created it, the conflict audit, the conflict policies, the up tables' layouts.
 //! - [`testdb`]: the one PostgreSQL test fixture (a throwaway database per test).
 
+pub mod customers;
 pub mod db;
 pub mod erp;
 pub mod export;

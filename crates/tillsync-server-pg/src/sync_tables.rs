@@ -289,22 +289,7 @@ impl SyncTableStore for PgServerDb {
         Ok(())
     }
     fn conflict_policies(&self) -> Result<Vec<(String, Direction, ConflictPolicy)>, StoreError> {
-        let rows = self.c()?.query(
-            "SELECT tbl, direction, conflict_policy FROM tillsync_sync_tables
-             ORDER BY tbl COLLATE \"C\", direction COLLATE \"C\"",
-            &[],
-        )?;
-        rows.into_iter()
-            .map(|r| {
-                Ok((
-                    r.get(0),
-                    r.get::<_, String>(1)
-                        .parse()
-                        .map_err(|e| StoreError::Inconsistent(format!("{e}")))?,
-                    r.get::<_, String>(2).parse()?,
-                ))
-            })
-            .collect()
+        crate::customers::conflict_policies(&mut *self.c()?)
     }
     fn layout(&self, table: &str) -> Result<Layout, StoreError> {
         layout(&mut *self.c()?, table)
@@ -335,16 +320,6 @@ impl SyncTableStore for PgServerDb {
         })
     }
     fn up_table_layouts(&self) -> Result<Vec<(String, Layout)>, StoreError> {
-        let mut out = Vec::new();
-        for t in self.sync_tables()? {
-            if t.direction == Direction::Up {
-                match layout(&mut *self.c()?, &t.table) {
-                    Ok(l) => out.push((t.table, l)),
-                    Err(StoreError::NoSuchTable(_) | StoreError::NoPrimaryKey(_)) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        Ok(out)
+        crate::customers::up_table_layouts(&mut *self.c()?)
     }
 }

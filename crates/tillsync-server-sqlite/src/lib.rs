@@ -11,13 +11,17 @@
 //! - [`snapshot`]: the export's consistent read view (full reads, changed keys).
 //! - [`capture`]: change-capture triggers into `tillsync_changes`.
 //! - [`up`]: the up path's SQL: [`up::tickets`] (received items, tickets, quarantine) and
-//!   [`up::customers`] (customers created from tills, edits, conflicts, up-direction rows).
+//!   [`up::customers`] (the SQL of the customer steps, [`up::customers::CustomerSql`]:
+//!   customers created from tills, edits, abandons, conflicts, up-direction rows).
+//! - [`customers`]: customers outside a batch: creating one in its own transaction,
+//!   who created it, the conflict audit, the conflict policies, the up tables' layouts.
 //! - [`admin`]: what the admin pages need: editing a sync table, reading the journal.
 //! - [`reports`]: what tills report of their outbox and error list.
 //! - [`store`]: [`tillsync_server_db::ServerStore`] over [`ServerDb`].
 
 pub mod admin;
 pub mod capture;
+pub mod customers;
 pub mod db;
 pub mod export;
 mod migrations;

@@ -3,16 +3,13 @@
 
 use rusqlite::TransactionBehavior;
 use tillsync_core::sync_table::{Direction, SyncTable};
-use tillsync_wire::api::{
-    CustomerAbandon, CustomerCreate, CustomerEdit, CustomerRecord, OutboxResponse, RowChange,
-    TillReport, TillTable,
-};
+use tillsync_wire::api::{CustomerCreate, CustomerRecord, OutboxResponse, TillReport, TillTable};
 use tillsync_wire::index::IndexEntry;
 use tillsync_wire::layout::Layout;
 
 use crate::db::ServerDb;
 use crate::snapshot::Snapshot;
-use crate::up::customers as server_customers;
+use crate::up::customers::CustomerSql;
 use crate::up::tickets as server_up;
 use crate::up::tickets::TicketSql;
 use tillsync_db::StoreError;
@@ -21,7 +18,6 @@ use tillsync_db::digest::TableDigest;
 use tillsync_server_db::customers::ConflictPolicy;
 use tillsync_server_db::customers::ConflictRecord;
 use tillsync_server_db::customers::CustomerOrigin;
-use tillsync_server_db::customers::UpOutcome;
 use tillsync_server_db::export::TableExport;
 use tillsync_server_db::export::TableState;
 use tillsync_server_db::reports::OutboxReport;
@@ -45,6 +41,7 @@ use tillsync_server_db::tills::ReportedTable;
 use tillsync_server_db::tills::TillOverview;
 use tillsync_server_db::tills::TillRow;
 use tillsync_server_db::up::batch::BatchTx;
+use tillsync_server_db::up::customers::CustomerSteps;
 use tillsync_server_db::up::tickets::TicketSteps;
 
 impl ExportSnapshot for Snapshot<'_> {
@@ -103,18 +100,8 @@ impl BatchTx for SqliteBatch<'_> {
     fn ticket_steps(&mut self) -> &mut dyn TicketSteps {
         &mut self.0
     }
-    fn customer_edit(&mut self, till: &str, edit: &CustomerEdit) -> Result<UpOutcome, StoreError> {
-        server_customers::apply_customer_edit(self.0.0, till, edit)
-    }
-    fn customer_abandon(
-        &mut self,
-        till: &str,
-        abandon: &CustomerAbandon,
-    ) -> Result<UpOutcome, StoreError> {
-        server_customers::apply_customer_abandon(self.0.0, till, abandon)
-    }
-    fn row_change(&mut self, till: &str, row: &RowChange) -> Result<UpOutcome, StoreError> {
-        server_customers::apply_row_change(self.0.0, till, row)
+    fn customer_steps(&mut self) -> Box<dyn CustomerSteps + '_> {
+        Box::new(CustomerSql(self.0.0))
     }
     fn journal(
         &mut self,

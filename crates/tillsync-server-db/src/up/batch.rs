@@ -1,7 +1,8 @@
 //! The up path's batch loop, the same for every backend: per item the
-//! idempotency record, then the ticket (or quarantine) or the other item,
-//! then the journal line, all inside the caller's one transaction
-//! ([`BatchTx`]), answered after the caller commits.
+//! idempotency record, then the ticket (or quarantine) or the other item
+//! (by [`crate::up::customers`] over [`BatchTx::customer_steps`]), then the
+//! journal line, all inside the caller's one transaction ([`BatchTx`]),
+//! answered after the caller commits.
 
 use tillsync_wire::api::{
     CustomerAbandon, CustomerEdit, ItemResult, ItemStatus, OutboxItem, OutboxKind, OutboxResponse,
@@ -11,6 +12,9 @@ use tillsync_wire::api::{
 use crate::customers::UpOutcome;
 use crate::store::BatchItem;
 use crate::tickets::{Outcome, Received};
+use crate::up::customers::{
+    CustomerSteps, apply_customer_abandon, apply_customer_edit, apply_row_change,
+};
 use crate::up::tickets::{TicketSteps, quarantine_unreadable, store_ticket};
 use tillsync_db::StoreError;
 
@@ -29,16 +33,8 @@ pub trait BatchTx {
     ) -> Result<(), StoreError>;
     /// The SQL steps of filing a ticket, in this transaction.
     fn ticket_steps(&mut self) -> &mut dyn TicketSteps;
-    /// Apply a customer edit.
-    fn customer_edit(&mut self, till: &str, edit: &CustomerEdit) -> Result<UpOutcome, StoreError>;
-    /// Apply an abandoned customer creation.
-    fn customer_abandon(
-        &mut self,
-        till: &str,
-        abandon: &CustomerAbandon,
-    ) -> Result<UpOutcome, StoreError>;
-    /// Apply a row of an up-direction table.
-    fn row_change(&mut self, till: &str, row: &RowChange) -> Result<UpOutcome, StoreError>;
+    /// The SQL steps of the customer rules, in this transaction.
+    fn customer_steps(&mut self) -> Box<dyn CustomerSteps + '_>;
     /// A journal line.
     fn journal(
         &mut self,
@@ -58,15 +54,15 @@ fn apply_other(tx: &mut dyn BatchTx, till: &str, item: &OutboxItem) -> Result<Ou
     }
     let outcome = match item.kind {
         OutboxKind::CustomerEdit => match parse::<CustomerEdit>(item, "customer edit") {
-            Ok(edit) => tx.customer_edit(till, &edit)?,
+            Ok(edit) => apply_customer_edit(&mut *tx.customer_steps(), till, &edit)?,
             Err(reason) => UpOutcome::Rejected(reason),
         },
         OutboxKind::CustomerAbandon => match parse::<CustomerAbandon>(item, "customer abandon") {
-            Ok(a) => tx.customer_abandon(till, &a)?,
+            Ok(a) => apply_customer_abandon(&mut *tx.customer_steps(), till, &a)?,
             Err(reason) => UpOutcome::Rejected(reason),
         },
         OutboxKind::Row => match parse::<RowChange>(item, "row change") {
-            Ok(r) => tx.row_change(till, &r)?,
+            Ok(r) => apply_row_change(&mut *tx.customer_steps(), till, &r)?,
             Err(reason) => UpOutcome::Rejected(reason),
         },
         OutboxKind::Ticket => {

@@ -1,5 +1,6 @@
-//! The up path written once for every backend: the batch loop and the
-//! filing of a ticket, over each backend's SQL steps.
+//! The up path written once for every backend: the batch loop, the filing
+//! of a ticket, and the customer rules, over each backend's SQL steps.
 
 pub mod batch;
+pub mod customers;
 pub mod tickets;

@@ -18,7 +18,7 @@
 //! - A batch transaction cut by a PostgreSQL restart or a lost connection
 //!   is rolled back whole; [`is_retryable`] tells the web service to answer
 //!   "try again" (the till keeps its outbox and resends).
-//! - Customer codes: [`customers::create_customer`] locks the prefix's row
+//! - Customer codes: [`crate::customers::create_customer`] locks the prefix's row
 //!   of `tillsync_customer_codes` (`SELECT … FOR UPDATE`) while it picks
 //!   the next code, so concurrent creations get distinct codes.
 //!

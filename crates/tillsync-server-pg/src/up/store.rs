@@ -2,17 +2,16 @@
 //! [`UpStore`] for [`PgServerDb`] (group commit, set-wise filing, tickets,
 //! customers).
 
-use tillsync_wire::api::{
-    CustomerAbandon, CustomerCreate, CustomerEdit, CustomerRecord, OutboxResponse, RowChange,
-};
+use tillsync_wire::api::{CustomerCreate, CustomerRecord, OutboxResponse};
 
 use crate::db::{PgServerDb, prepare_cached};
 use crate::up as pg_up;
 use tillsync_db::StoreError;
-use tillsync_server_db::customers::{ConflictRecord, CustomerOrigin, UpOutcome};
+use tillsync_server_db::customers::{ConflictRecord, CustomerOrigin};
 use tillsync_server_db::store::{Batch, BatchItem, UpStore};
 use tillsync_server_db::tickets::{Outcome, Received, TicketListing, TillTickets};
 use tillsync_server_db::up::batch::BatchTx;
+use tillsync_server_db::up::customers::CustomerSteps;
 use tillsync_server_db::up::tickets::TicketSteps;
 
 pub(crate) struct PgBatch<'a, 'c>(pg_up::tickets::TicketSql<'a, 'c>);
@@ -34,18 +33,8 @@ impl BatchTx for PgBatch<'_, '_> {
     fn ticket_steps(&mut self) -> &mut dyn TicketSteps {
         &mut self.0
     }
-    fn customer_edit(&mut self, till: &str, e: &CustomerEdit) -> Result<UpOutcome, StoreError> {
-        pg_up::customers::apply_customer_edit(self.0.0, till, e)
-    }
-    fn customer_abandon(
-        &mut self,
-        till: &str,
-        a: &CustomerAbandon,
-    ) -> Result<UpOutcome, StoreError> {
-        pg_up::customers::apply_customer_abandon(self.0.0, till, a)
-    }
-    fn row_change(&mut self, till: &str, r: &RowChange) -> Result<UpOutcome, StoreError> {
-        pg_up::customers::apply_row_change(self.0.0, till, r)
+    fn customer_steps(&mut self) -> Box<dyn CustomerSteps + '_> {
+        Box::new(pg_up::customers::CustomerSql(&mut *self.0.0))
     }
     fn journal(
         &mut self,
@@ -95,50 +84,13 @@ impl UpStore for PgServerDb {
         template: &str,
         req: &CustomerCreate,
     ) -> Result<CustomerRecord, StoreError> {
-        pg_up::customers::create_customer(self.cm()?, till_id, store, template, req)
+        crate::customers::create_customer(self.cm()?, till_id, store, template, req)
     }
     fn customer_origin(&self, code: &str) -> Result<Option<CustomerOrigin>, StoreError> {
-        Ok(self
-            .c()?
-            .query_opt(
-                "SELECT code, till_id, created_at, abandoned_at FROM tillsync_customer_origin
-                 WHERE code = $1",
-                &[&code],
-            )?
-            .map(|r| CustomerOrigin {
-                code: r.get(0),
-                till_id: r.get(1),
-                created_at: r.get(2),
-                abandoned_at: r.get(3),
-            }))
+        crate::customers::customer_origin(&mut *self.c()?, code)
     }
     fn conflicts(&self) -> Result<Vec<ConflictRecord>, StoreError> {
-        let rows = self.c()?.query(
-            "SELECT id, tbl, key, till_id, server_value, till_value, winner, at
-             FROM tillsync_conflicts ORDER BY id",
-            &[],
-        )?;
-        rows.into_iter()
-            .map(|r| {
-                let id: i64 = r.get(0);
-                let parse = |s: &str| {
-                    serde_json::from_str(s)
-                        .map_err(|e| StoreError::Inconsistent(format!("conflict {id}: {e}")))
-                };
-                let server: Option<String> = r.get(4);
-                let till: String = r.get(5);
-                Ok(ConflictRecord {
-                    id,
-                    table: r.get(1),
-                    key: r.get(2),
-                    till_id: r.get(3),
-                    server_value: server.as_deref().map(parse).transpose()?,
-                    till_value: parse(&till)?,
-                    winner: r.get(6),
-                    at: r.get(7),
-                })
-            })
-            .collect()
+        crate::customers::conflicts(&mut *self.c()?)
     }
 }
 

@@ -5,6 +5,7 @@
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use tillsync_core::config::KEYS;
+use tillsync_core::customers::conflict::UnknownPolicy;
 use tillsync_core::{Direction, ServerConfig, SyncTable, SyncType};
 use tillsync_output::Out;
 use tillsync_server::DataDir;
@@ -113,8 +114,7 @@ pub fn config(cmd: ConfigCmd, out: &Out) -> Result<()> {
 }
 
 fn parse_conflict_policy(s: &str) -> Result<ConflictPolicy, String> {
-    s.parse()
-        .map_err(|e: tillsync_db::StoreError| e.to_string())
+    s.parse().map_err(|e: UnknownPolicy| e.to_string())
 }
 
 /// `server tables …`.
