@@ -14,6 +14,7 @@ use tillsync_wire::api::{CustomerAbandon, CustomerEdit, CustomerRecord, OutboxKi
 use tillsync_wire::layout::Layout;
 
 use crate::db::TillDb;
+use tillsync_core::customers::fields::{self, FieldUse};
 use tillsync_db::sql::json_to_sql;
 use tillsync_db::sql::{check_ident, lit, q, q_list};
 use tillsync_db::tables::CUSTOMER_TABLE;
@@ -42,62 +43,21 @@ fn unique_suffix(conn: &Connection) -> Result<String, StoreError> {
 }
 
 /// Turn `column=value` texts into typed JSON values following the local
-/// layout of `table`: a column declared with INT holds whole numbers, one
-/// with REAL/FLOA/DOUB decimals, others text; an empty value is NULL.
-/// Unknown columns and the key column are refused.
+/// layout of `table`, given for `usage`: each field checked by
+/// [`fields::check_field`] (unknown columns and the key column are refused)
+/// and typed by [`fields::typed_value`] (a column declared with INT holds
+/// whole numbers, one with REAL/FLOA/DOUB decimals, others text; an empty
+/// value is NULL).
 pub fn typed_fields(
     table: &str,
     layout: &Layout,
     fields: &[(String, String)],
+    usage: FieldUse,
 ) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
     let mut out = serde_json::Map::new();
     for (k, v) in fields {
-        let col = layout
-            .columns
-            .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(k))
-            .ok_or_else(|| {
-                StoreError::Invalid(format!(
-                    "table {table} has no column {k:?}; columns are: {}",
-                    layout
-                        .columns
-                        .iter()
-                        .map(|c| c.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?;
-        if layout.key.contains(&col.name) {
-            return Err(StoreError::Invalid(format!(
-                "{} is the key of table {table} and cannot be given or changed",
-                col.name
-            )));
-        }
-        let t = col.decl_type.to_ascii_uppercase();
-        let value = if v.is_empty() {
-            serde_json::Value::Null
-        } else if t.contains("INT") {
-            v.trim()
-                .parse::<i64>()
-                .map(serde_json::Value::from)
-                .map_err(|_| {
-                    StoreError::Invalid(format!(
-                        "column {} holds whole numbers, not {v:?}",
-                        col.name
-                    ))
-                })?
-        } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
-            v.trim()
-                .parse::<f64>()
-                .ok()
-                .and_then(serde_json::Number::from_f64)
-                .map(serde_json::Value::Number)
-                .ok_or_else(|| {
-                    StoreError::Invalid(format!("column {} holds numbers, not {v:?}", col.name))
-                })?
-        } else {
-            serde_json::Value::String(v.clone())
-        };
+        let col = fields::check_field(table, layout, k, usage).map_err(StoreError::Invalid)?;
+        let value = fields::typed_value(col, v).map_err(StoreError::Invalid)?;
         out.insert(col.name.clone(), value);
     }
     Ok(out)
@@ -162,7 +122,8 @@ impl TillDb {
 
     /// Edit a customer offline: change the local `CLI` row and queue a
     /// `customer-edit` item (with the till's `CLI` version, for conflicts) in
-    /// one transaction. `fields` are typed with [`typed_fields`].
+    /// one transaction. `fields` are typed with [`typed_fields`] and checked
+    /// by [`fields::edit_fields`].
     pub fn edit_customer(
         &mut self,
         code: &str,
@@ -176,22 +137,11 @@ impl TillDb {
         let layout = self.customer_layout()?.ok_or_else(no_cli)?;
         let key = layout.key.first().cloned().ok_or_else(no_cli)?;
         let mut sets = Vec::new();
-        for (k, v) in fields {
-            let col = layout
-                .columns
-                .iter()
-                .find(|c| c.name.eq_ignore_ascii_case(k))
-                .ok_or_else(|| {
-                    StoreError::Invalid(format!("table {CUSTOMER_TABLE} has no column {k:?}"))
-                })?;
-            if col.name == key {
-                return Err(StoreError::Invalid(format!(
-                    "the customer code ({key}) cannot be changed"
-                )));
-            }
-            let value =
-                json_to_sql(v).map_err(|e| StoreError::Invalid(format!("field {k}: {e}")))?;
-            sets.push((col.name.clone(), value));
+        for (col, v) in
+            fields::edit_fields(CUSTOMER_TABLE, &layout, fields).map_err(StoreError::Invalid)?
+        {
+            let value = json_to_sql(&v).map_err(StoreError::Invalid)?;
+            sets.push((col, value));
         }
         let tx = self
             .conn_mut()
@@ -585,16 +535,18 @@ mod tests {
                 ("CITY".into(), "Lyon".into()),
                 ("loyalty_points".into(), "12".into()),
             ],
+            FieldUse::Edit,
         )
         .unwrap();
         assert_eq!(typed["city"], "Lyon");
         assert_eq!(typed["loyalty_points"], 12);
         for (k, v, needle) in [
             ("colour", "x", "no column"),
-            ("code", "X", "key"),
+            ("code", "X", "customer code (code) cannot be changed"),
             ("loyalty_points", "many", "whole numbers"),
         ] {
-            let e = typed_fields("CLI", &layout, &[(k.into(), v.into())]).unwrap_err();
+            let e =
+                typed_fields("CLI", &layout, &[(k.into(), v.into())], FieldUse::Edit).unwrap_err();
             assert!(e.to_string().contains(needle), "{e}");
         }
         let edit = db.edit_customer("C1", &typed).unwrap();

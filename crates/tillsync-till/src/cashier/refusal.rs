@@ -64,7 +64,8 @@ const SENTENCES: &[(&str, &str)] = &[
         "payment {} of {} cents is not valid: {}",
         "le règlement {} de {} centimes n'est pas valide : {}",
     ),
-    // Customers (crate::up::customers, tillsync_till_db::customers).
+    // Customers (crate::up::customers, tillsync_till_db::customers,
+    // tillsync_core::customers::fields).
     (
         "the customer's name must not be empty",
         "le nom du client ne doit pas être vide",
@@ -82,8 +83,8 @@ const SENTENCES: &[(&str, &str)] = &[
         "la table {} n'a pas de colonne {}",
     ),
     (
-        "{} is the key of table {} and cannot be given or changed",
-        "{} est la clé de la table {} : elle ne peut être ni donnée ni changée",
+        "the customer code ({}) is allocated by the server and cannot be given",
+        "le code client ({}) est attribué par le serveur et ne peut pas être donné",
     ),
     (
         "column {} holds whole numbers, not {}",

@@ -11,6 +11,7 @@
 use std::path::Path;
 
 use tillsync_core::TillConfig;
+use tillsync_core::customers::fields::{self, FieldUse};
 use tillsync_db::StoreError;
 use tillsync_till_db::TillDb;
 use tillsync_till_db::customers::typed_fields;
@@ -20,17 +21,19 @@ use crate::client::Client;
 use crate::error::TillError;
 use crate::files::DB_FILE;
 
-/// `column=value` pairs as typed JSON fields of the till's `CLI`.
+/// `column=value` pairs given for `usage` as typed JSON fields of the
+/// till's `CLI`.
 fn fields_of(
     db: &TillDb,
     fields: &[(String, String)],
+    usage: FieldUse,
 ) -> Result<serde_json::Map<String, serde_json::Value>, TillError> {
     let layout = db.customer_layout()?.ok_or_else(|| {
         StoreError::Invalid(
             "this till has no CLI table yet: load the data first (tillsync till sync)".into(),
         )
     })?;
-    Ok(typed_fields("CLI", &layout, fields)?)
+    Ok(typed_fields("CLI", &layout, fields, usage)?)
 }
 
 /// Create a customer through the server and store the record it returns in
@@ -43,12 +46,10 @@ pub fn create(
 ) -> Result<CustomerRecord, TillError> {
     let cfg = TillConfig::load(dir)?;
     let mut db = TillDb::open(&dir.join(DB_FILE))?;
-    if name.trim().is_empty() {
-        return Err(StoreError::Invalid("the customer's name must not be empty".into()).into());
-    }
+    let name = fields::customer_name(name).map_err(StoreError::Invalid)?;
     let req = CustomerCreate {
-        name: name.trim().to_string(),
-        fields: fields_of(&db, fields)?,
+        name: name.to_string(),
+        fields: fields_of(&db, fields, FieldUse::Create)?,
     };
     let result = Client::new(&cfg)?.create_customer(&req);
     let record = match result {
@@ -84,7 +85,7 @@ pub fn edit(
     fields: &[(String, String)],
 ) -> Result<CustomerEdit, TillError> {
     let mut db = TillDb::open(&dir.join(DB_FILE))?;
-    let typed = fields_of(&db, fields)?;
+    let typed = fields_of(&db, fields, FieldUse::Edit)?;
     Ok(db.edit_customer(code, &typed)?)
 }
 
