@@ -14,8 +14,7 @@ use tillsync_wire::layout::Layout;
 use crate::introspect;
 use crate::up::customers::CustomerSql;
 use tillsync_db::StoreError;
-use tillsync_server_db::customers::ConflictRecord;
-use tillsync_server_db::customers::CustomerOrigin;
+use tillsync_server_db::customers::{ConflictRecord, CustomerOrigin};
 
 /// Create a customer for till `till_id` of `store`
 /// (`tillsync_server_db::up::customers::create_customer`), in its own

@@ -13,10 +13,8 @@ use tillsync_wire::layout::Layout;
 
 use crate::db::ServerDb;
 use crate::up::customers::CustomerSql;
-use tillsync_db::StoreError;
-use tillsync_db::introspect;
-use tillsync_server_db::customers::ConflictRecord;
-use tillsync_server_db::customers::CustomerOrigin;
+use tillsync_db::{StoreError, introspect};
+use tillsync_server_db::customers::{ConflictRecord, CustomerOrigin};
 
 impl ServerDb {
     /// Create a customer for till `till_id` of `store`

@@ -19,8 +19,7 @@ use tillsync_wire::layout::Layout;
 use crate::introspect;
 use crate::up::is_data_error;
 use tillsync_db::StoreError;
-use tillsync_db::sql::q;
-use tillsync_db::sql::q_list;
+use tillsync_db::sql::{q, q_list};
 use tillsync_server_db::up::customers::CustomerSteps;
 
 /// The SQL steps of the customer rules

@@ -21,12 +21,8 @@ use tillsync_core::customers::conflict::{ConflictPolicy, Exported, RowHistory, W
 use tillsync_wire::api::CustomerRecord;
 use tillsync_wire::layout::Layout;
 
-use tillsync_db::StoreError;
-use tillsync_db::introspect;
-use tillsync_db::sql::json_to_sql;
-use tillsync_db::sql::q;
-use tillsync_db::sql::q_list;
-use tillsync_db::sql::sql_to_json;
+use tillsync_db::sql::{json_to_sql, q, q_list, sql_to_json};
+use tillsync_db::{StoreError, introspect};
 use tillsync_server_db::up::customers::CustomerSteps;
 
 /// The SQL steps of the customer rules
