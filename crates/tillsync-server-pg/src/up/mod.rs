@@ -1,9 +1,10 @@
 //! The up path on a PostgreSQL server database: tickets (idempotency
 //! records, quarantine, chain verification, gaps), customers created from
 //! tills, customer edits and abandons with their conflict policy, rows of
-//! up-direction tables. The same rules and answers as the SQLite versions
-//! in [`crate::server_up`] and [`crate::server_customers`], with the same
-//! result types; every function works inside the caller's transaction.
+//! up-direction tables. The rules are written once in
+//! `tillsync_server_db::up` (tickets, customers) over the SQL steps given
+//! here, as the SQLite backend gives its own; every function works inside
+//! the caller's transaction.
 //!
 //! # Several server processes on one PostgreSQL
 //! - Outbox batches: [`tickets::received`] (the first thing the web service

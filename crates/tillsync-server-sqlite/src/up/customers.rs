@@ -9,7 +9,7 @@
 //! Whether "the server changed a row since version V": the export records,
 //! for every key of a table that travels up, the version at which it was
 //! last exported (`tillsync_row_versions`, filled from the change log before
-//! it is trimmed, [`record_row_versions`]); changes not yet exported are
+//! it is trimmed, `record_row_versions`); changes not yet exported are
 //! still in `tillsync_changes`. The changes a till itself made through the
 //! web service are remembered in `tillsync_row_writes`, so that a till's
 //! second edit of a customer does not conflict with its first.
