@@ -5,8 +5,8 @@
 use anyhow::{Context, Result, bail};
 use ed25519_dalek::SigningKey;
 use tillsync_core::Secret;
+use tillsync_core::config::till::TillAuth;
 use tillsync_core::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, Ticket};
-use tillsync_core::till_config::TillAuth;
 use tillsync_server::DataDir;
 use tillsync_wire::api::{OutboxBatch, OutboxItem, OutboxKind};
 

@@ -9,14 +9,12 @@
 //!   - `config/error`: [`ConfigError`], and reading a configuration file.
 //!   - `config/validate`: the value checks and parsers both files share.
 //!   - `config/text_serde`: serde adapters for typed values stored as text.
-//!   - `config/timings`: [`till_config::SyncTimings`], the synchroniser's
+//!   - `config/timings`: [`config::timings::SyncTimings`], the synchroniser's
 //!     timings that both files hold.
 //!   - `config/server`: [`ServerConfig`], the server's POS folder
 //!     configuration file `tillsync.toml` (sections, defaults, load, save).
 //!   - `config/keys`: [`config::KEYS`] and `ServerConfig::get`/`set` by key name.
 //!   - `config/till`: [`TillConfig`], the till's configuration file `till.toml`.
-//! - [`till_config`]: the former path of `config/till` and `config/timings`,
-//!   for other crates.
 //! - [`plan`]: which packages a till downloads, and why a full load.
 //! - [`keys`]: the server's Ed25519 signing key file and public keys as hex.
 //! - [`ticket`]: tickets as fiscal records: totals, canonical hash chain, signature.
@@ -53,13 +51,3 @@ pub use keys::KeyError;
 pub use lang::Lang;
 pub use secret::Secret;
 pub use sync_table::{Direction, SyncTable, SyncTableError, SyncType};
-
-/// The till configuration `till.toml` under its former path
-/// (`tillsync_core::till_config::TillAuth`…), for other crates.
-pub mod till_config {
-    pub use crate::config::till::{
-        DEFAULT_LISTEN, FILE_NAME, TillAuth, TillConfig, TillFolder, TillFtp, TillIdentity,
-        TillServer, parse_listen,
-    };
-    pub use crate::config::timings::SyncTimings;
-}

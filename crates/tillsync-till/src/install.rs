@@ -4,10 +4,9 @@
 use std::path::Path;
 
 use tillsync_core::TillConfig;
+use tillsync_core::config::till::{TillAuth, TillFolder, TillFtp, TillIdentity, TillServer};
+use tillsync_core::config::timings::SyncTimings;
 use tillsync_core::secret::Secret;
-use tillsync_core::till_config::{
-    SyncTimings, TillAuth, TillFolder, TillFtp, TillIdentity, TillServer,
-};
 use tillsync_till_db::TillDb;
 use tillsync_wire::deploy::{DEPLOY_FORMAT, DEPLOY_VERSION, DeploymentPackage};
 

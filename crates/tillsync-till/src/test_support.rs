@@ -5,8 +5,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
+use tillsync_core::config::till::TillAuth;
 use tillsync_core::secret::Secret;
-use tillsync_core::till_config::TillAuth;
 use tillsync_core::{ServerConfig, TillConfig};
 use tillsync_till_db::TillDb;
 use tillsync_wire::api::OutboxBatch;

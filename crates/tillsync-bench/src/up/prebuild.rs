@@ -117,7 +117,7 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use tillsync_core::Secret;
-    use tillsync_core::till_config::TillAuth;
+    use tillsync_core::config::till::TillAuth;
 
     use super::*;
 

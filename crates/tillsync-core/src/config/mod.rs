@@ -4,20 +4,20 @@
 //! - `error`: [`ConfigError`] and the reading of a configuration file.
 //! - `validate`: the value checks and parsers both files share.
 //! - `text_serde`: serde adapters for typed values stored as text.
-//! - `timings`: [`SyncTimings`](crate::till_config::SyncTimings), the
+//! - `timings`: [`SyncTimings`](crate::config::timings::SyncTimings), the
 //!   synchroniser's timings both files hold.
 //! - `server`: [`ServerConfig`], `tillsync.toml`: sections, defaults, load,
 //!   save, validation.
 //! - `keys`: [`KEYS`] and `ServerConfig::get`/`set` by key name.
 //! - `till`: [`TillConfig`](crate::TillConfig), `till.toml`
-//!   (also reachable as [`crate::till_config`]).
+//!   ([`till`] and [`timings`] are public for the till crates).
 
 pub(crate) mod error;
 pub(crate) mod keys;
 pub(crate) mod server;
 pub(crate) mod text_serde;
-pub(crate) mod till;
-pub(crate) mod timings;
+pub mod till;
+pub mod timings;
 pub(crate) mod validate;
 
 // The former `config.rs` paths, for other crates (`tillsync_core::config::KEYS`…).

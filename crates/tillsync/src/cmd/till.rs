@@ -384,7 +384,7 @@ fn sell_cmd(
 
 /// `--listen`: an IP:PORT.
 fn parse_listen(s: &str) -> Result<std::net::SocketAddr, String> {
-    tillsync_core::till_config::parse_listen("--listen", s).map_err(|e| e.to_string())
+    tillsync_core::config::till::parse_listen("--listen", s).map_err(|e| e.to_string())
 }
 
 fn run_agent(
