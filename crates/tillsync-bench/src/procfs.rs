@@ -71,24 +71,37 @@ mod tests {
 
     use super::*;
 
+    /// Regression: the probe thread used to spin for 60 ms of wall time and
+    /// the test asserted 20 ms of its CPU; on a loaded 2-core machine the
+    /// thread got less than that (10 ms, once 0 ms). It now spins until its
+    /// own reading shows the CPU it used, however long the machine makes
+    /// it wait (at most 30 s), and the reading is checked while it lives.
     #[test]
-    fn thread_cpu_is_read_on_linux() {
+    fn thread_cpu_is_read_on_linux_however_loaded_the_machine() {
         if cfg!(target_os = "linux") {
+            let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+            let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
             let busy = std::thread::Builder::new()
                 .name("cpu-probe".into())
-                .spawn(|| {
+                .spawn(move || {
                     let t = Instant::now();
                     let mut x = 0u64;
-                    while t.elapsed() < Duration::from_millis(60) {
-                        x = x.wrapping_add(std::hint::black_box(1));
+                    while threads_cpu("cpu-probe").unwrap_or_default() < Duration::from_millis(40)
+                        && t.elapsed() < Duration::from_secs(30)
+                    {
+                        for _ in 0..100_000 {
+                            x = x.wrapping_add(std::hint::black_box(1));
+                        }
                     }
+                    ready_tx.send(()).unwrap();
                     // Still alive while measured.
-                    std::thread::sleep(Duration::from_millis(200));
+                    let _ = done_rx.recv();
                     x
                 })
                 .unwrap();
-            std::thread::sleep(Duration::from_millis(120));
+            ready_rx.recv().unwrap();
             let cpu = threads_cpu("cpu-probe").unwrap();
+            done_tx.send(()).unwrap();
             busy.join().unwrap();
             assert!(cpu >= Duration::from_millis(20), "{cpu:?}");
             assert_eq!(threads_cpu("no-such-thread"), Some(Duration::ZERO));
