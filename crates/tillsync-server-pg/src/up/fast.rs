@@ -97,12 +97,10 @@ impl ChainView for AsRead<'_> {
 /// ticket of `rows`, nothing pending, over what the read found (`first_before`:
 /// the server's hash of the ticket before the first); sets each row's
 /// `corrects` as the rule read it.
-fn accepted_as_read(rows: &mut [Row<'_>], first_before: Option<&str>) -> bool {
-    let mut before = first_before.map(str::to_string);
+fn accepted_as_read<'a>(rows: &mut [Row<'a>], first_before: Option<&'a str>) -> bool {
+    let mut before = first_before;
     for r in rows.iter_mut() {
-        let mut view = AsRead {
-            before: before.as_deref(),
-        };
+        let mut view = AsRead { before };
         match decide(r.till, r.number, r.ticket, Ok(()), &mut view) {
             Ok(Decision::Accept {
                 corrects,
@@ -111,7 +109,9 @@ fn accepted_as_read(rows: &mut [Row<'_>], first_before: Option<&str>) -> bool {
             }) => r.corrects = corrects,
             _ => return false,
         }
-        before = Some(r.ticket.hash.clone());
+        // The ticket before the next one: no copy of its hash.
+        let ticket: &'a Ticket = r.ticket;
+        before = Some(&ticket.hash);
     }
     true
 }

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use tillsync_core::ticket::Ticket;
 use tillsync_db::StoreError;
 use tillsync_server_db::store::BatchItem;
-use tillsync_server_db::tickets as server_up;
+use tillsync_server_db::tickets::TicketCheck;
 use tillsync_wire::api::OutboxItem;
 
 /// An item after the checks that need no database.
@@ -16,7 +16,7 @@ pub(crate) enum Prepared {
         key: String,
         ticket: Box<Ticket>,
         payload: String,
-        check: server_up::TicketCheck,
+        check: TicketCheck,
     },
     Unreadable {
         key: String,
