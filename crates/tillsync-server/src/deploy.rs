@@ -54,6 +54,8 @@ pub fn build(data: &DataDir, till_id: &str) -> Result<DeploymentPackage, ServerE
         ping_timeout_ms: t.ping_timeout_ms,
         retry_interval_ms: t.retry_interval_ms,
         created_at: tillsync_db::now_rfc3339(),
+        timezone: cfg.folder.timezone.clone(),
+        day_close_time: cfg.till.day_close_time.clone(),
     })
 }
 

@@ -55,6 +55,8 @@ pub fn init(dir: &Path, package: &Path) -> Result<TillConfig, TillError> {
         till: TillIdentity::new(&p.till_id, &p.store),
         folder: TillFolder {
             name: p.folder.clone(),
+            timezone: p.timezone.clone(),
+            day_close_time: p.day_close_time.clone(),
         },
         server: TillServer {
             webservice_url: p

@@ -26,7 +26,7 @@ pub mod outbox;
 pub mod sale;
 pub mod state;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 pub mod tickets;
 
 pub use errors::OutboxError;
