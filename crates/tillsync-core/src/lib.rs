@@ -24,6 +24,13 @@
 //!   - `fiscal/event`: the kinds of the event log (JET).
 //!   - `fiscal/closing`: what a closing holds and how it adds up.
 //!   - `fiscal/error`: [`fiscal::error::FiscalError`].
+//!   - `fiscal/ledger`: a till's tickets, events and closings in memory with
+//!     their anchors, and which of them an archive of a period holds.
+//!   - `fiscal/verify`: the standalone verifier's checks over a ledger (the
+//!     first break, or the counts): `report` (what it finds, a leaf), `keys`
+//!     (till keys, fingerprints), `parallel` (threads), `signatures`
+//!     (batches), `chains` (numbers, hashes, links), `tickets` (the field a
+//!     change shows in), `closings` (totals computed again).
 //! - [`chain`]: the server's rule for filing a ticket (duplicate, quarantine or accepted), free of I/O.
 //! - [`customers`]: the customer rules free of I/O, for the server and the till.
 //!   - `customers/conflict`: [`customers::conflict::ConflictPolicy`], whether the server

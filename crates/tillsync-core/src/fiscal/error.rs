@@ -36,4 +36,9 @@ pub enum FiscalError {
     /// An amount overflows.
     #[error("amounts are too large")]
     Overflow,
+    /// No closing is named in a period that was asked to be archived.
+    #[error(
+        "period {0} has no closing: only closed periods are archived (close it first with `tillsync till close`)"
+    )]
+    NotClosed(String),
 }

@@ -5,5 +5,7 @@
 pub mod closing;
 pub mod error;
 pub mod event;
+pub mod ledger;
 pub mod local;
 pub mod record;
+pub mod verify;
