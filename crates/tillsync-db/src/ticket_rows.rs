@@ -1,8 +1,9 @@
 //! A ticket's lines, payments and VAT totals as SQLite rows: the same rows
-//! in the server's and the till's `TICKET_LINE`, `TICKET_PAYMENT` and `TICKET_VAT`.
+//! in the server's and the till's `TICKET_LINE`, `TICKET_PAYMENT` and
+//! `TICKET_VAT`; a run of tickets read back whole, in four ordered scans.
 
 use rusqlite::{Connection, params};
-use tillsync_core::ticket::Ticket;
+use tillsync_core::ticket::{Payment, Ticket, TicketLine, VatTotal};
 
 use crate::error::StoreError;
 
@@ -55,4 +56,109 @@ pub fn insert_ticket_details(
         ])?;
     }
     Ok(())
+}
+
+/// Put each row of `rows` (ordered by ticket number) on its ticket of
+/// `tickets` (ordered by number); rows of a number not there are skipped.
+fn merge<R>(
+    tickets: &mut [Ticket],
+    rows: impl Iterator<Item = rusqlite::Result<(u64, R)>>,
+    mut put: impl FnMut(&mut Ticket, R),
+) -> Result<(), StoreError> {
+    let mut at = 0;
+    for row in rows {
+        let (n, r) = row?;
+        while at < tickets.len() && tickets[at].number < n {
+            at += 1;
+        }
+        if at < tickets.len() && tickets[at].number == n {
+            put(&mut tickets[at], r);
+        }
+    }
+    Ok(())
+}
+
+/// The tickets of `till` numbered in `(after, to]`, whole (lines, VAT
+/// totals, payments), by number: what a verifier or an archive reads.
+pub fn read_tickets(
+    conn: &Connection,
+    till: &str,
+    after: u64,
+    to: u64,
+) -> Result<Vec<Ticket>, StoreError> {
+    let (a, b) = (after as i64, to as i64);
+    let mut stmt = conn.prepare(
+        r#"SELECT "number", "time", "total_cents", "customer", "corrects", "prev_hash", "hash",
+             "signature" FROM "TICKET" WHERE "till_id" = ?1 AND "number" > ?2 AND "number" <= ?3
+           ORDER BY "number""#,
+    )?;
+    let mut tickets = stmt
+        .query_map(params![till, a, b], |r| {
+            Ok(Ticket {
+                till: till.to_string(),
+                number: r.get::<_, i64>(0)? as u64,
+                time: r.get(1)?,
+                lines: Vec::new(),
+                vat_totals: Vec::new(),
+                total_cents: r.get(2)?,
+                payments: Vec::new(),
+                customer: r.get(3)?,
+                corrects: r.get::<_, Option<i64>>(4)?.map(|c| c as u64),
+                prev_hash: r.get(5)?,
+                hash: r.get(6)?,
+                signature: r.get(7)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut stmt = conn.prepare(
+        r#"SELECT "number", "item", "label", "quantity", "unit_price_cents", "vat_rate_bp",
+             "total_excl_cents", "total_incl_cents" FROM "TICKET_LINE"
+           WHERE "till_id" = ?1 AND "number" > ?2 AND "number" <= ?3 ORDER BY "number", "line_no""#,
+    )?;
+    let rows = stmt.query_map(params![till, a, b], |r| {
+        Ok((
+            r.get::<_, i64>(0)? as u64,
+            TicketLine {
+                item: r.get(1)?,
+                label: r.get(2)?,
+                quantity: r.get(3)?,
+                unit_price_cents: r.get(4)?,
+                vat_rate_bp: r.get(5)?,
+                total_excl_cents: r.get(6)?,
+                total_incl_cents: r.get(7)?,
+            },
+        ))
+    })?;
+    merge(&mut tickets, rows, |t, l| t.lines.push(l))?;
+    let mut stmt = conn.prepare(
+        r#"SELECT "number", "rate_bp", "base_cents", "vat_cents", "total_cents" FROM "TICKET_VAT"
+           WHERE "till_id" = ?1 AND "number" > ?2 AND "number" <= ?3 ORDER BY "number", "rate_bp""#,
+    )?;
+    let rows = stmt.query_map(params![till, a, b], |r| {
+        Ok((
+            r.get::<_, i64>(0)? as u64,
+            VatTotal {
+                rate_bp: r.get(1)?,
+                base_cents: r.get(2)?,
+                vat_cents: r.get(3)?,
+                total_cents: r.get(4)?,
+            },
+        ))
+    })?;
+    merge(&mut tickets, rows, |t, v| t.vat_totals.push(v))?;
+    let mut stmt = conn.prepare(
+        r#"SELECT "number", "method", "amount_cents" FROM "TICKET_PAYMENT"
+           WHERE "till_id" = ?1 AND "number" > ?2 AND "number" <= ?3 ORDER BY "number", "seq""#,
+    )?;
+    let rows = stmt.query_map(params![till, a, b], |r| {
+        Ok((
+            r.get::<_, i64>(0)? as u64,
+            Payment {
+                method: r.get(1)?,
+                amount_cents: r.get(2)?,
+            },
+        ))
+    })?;
+    merge(&mut tickets, rows, |t, p| t.payments.push(p))?;
+    Ok(tickets)
 }

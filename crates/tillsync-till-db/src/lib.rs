@@ -7,7 +7,8 @@
 //! - [`db`]: [`TillDb`]: open and migrate, table versions, package apply, journal.
 //! - [`up`]: the up path: sales and tickets, the outbox, the error list, the state keys.
 //! - [`customers`]: customers and up-direction tables on the till.
-//! - [`fiscal`]: the event log (JET) and the closings: record tables, events, closings.
+//! - [`fiscal`]: the event log (JET) and the closings: record tables, events, closings,
+//!   and the ledger the verifier and archives read (everything, or a closed period).
 
 pub mod customers;
 pub mod db;

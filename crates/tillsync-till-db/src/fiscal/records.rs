@@ -72,6 +72,44 @@ pub fn records_after(
     Ok(rows)
 }
 
+/// The records of `chain` of `till` numbered in `(after, to]`, in order.
+pub fn records_in(
+    conn: &Connection,
+    chain: &str,
+    till: &str,
+    after: u64,
+    to: u64,
+) -> Result<Vec<Record>, StoreError> {
+    let table = table_of(chain)?;
+    let mut stmt = conn.prepare_cached(&format!(
+        r#"SELECT {COLUMNS} FROM "{table}" WHERE "till_id" = ?1 AND "seq" > ?2 AND "seq" <= ?3
+           ORDER BY "seq""#
+    ))?;
+    let rows = stmt
+        .query_map(params![till, after as i64, to as i64], |r| row(chain, r))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// The hash of record `seq` of `chain` of `till` ([`GENESIS_HASH`] for 0).
+pub fn hash_of(
+    conn: &Connection,
+    chain: &str,
+    till: &str,
+    seq: u64,
+) -> Result<Option<String>, StoreError> {
+    if seq == 0 {
+        return Ok(Some(GENESIS_HASH.to_string()));
+    }
+    let table = table_of(chain)?;
+    Ok(conn
+        .prepare_cached(&format!(
+            r#"SELECT "hash" FROM "{table}" WHERE "till_id" = ?1 AND "seq" = ?2"#
+        ))?
+        .query_row(params![till, seq as i64], |r| r.get(0))
+        .optional()?)
+}
+
 /// The newest record of `kind` in `chain` of `till`.
 pub fn last_of_kind(
     conn: &Connection,
