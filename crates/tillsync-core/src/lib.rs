@@ -23,6 +23,7 @@
 //!   - `fiscal/record`: chained, signed records (event log, closings).
 //!   - `fiscal/event`: the kinds of the event log (JET).
 //!   - `fiscal/closing`: what a closing holds and how it adds up.
+//!   - `fiscal/filing`: the server's rule for filing a record, free of I/O.
 //!   - `fiscal/error`: [`fiscal::error::FiscalError`].
 //! - [`chain`]: the server's rule for filing a ticket (duplicate, quarantine or accepted), free of I/O.
 //! - [`customers`]: the customer rules free of I/O, for the server and the till.

@@ -5,5 +5,6 @@
 pub mod closing;
 pub mod error;
 pub mod event;
+pub mod filing;
 pub mod local;
 pub mod record;
