@@ -23,6 +23,7 @@
 //!   - `fiscal/record`: chained, signed records (event log, closings).
 //!   - `fiscal/event`: the kinds of the event log (JET).
 //!   - `fiscal/closing`: what a closing holds and how it adds up.
+//!   - `fiscal/filing`: the server's rule for filing a record, free of I/O.
 //!   - `fiscal/error`: [`fiscal::error::FiscalError`].
 //!   - `fiscal/ledger`: a till's tickets, events and closings in memory with
 //!     their anchors, and which of them an archive of a period holds.

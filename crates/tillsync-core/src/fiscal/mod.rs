@@ -5,6 +5,7 @@
 pub mod closing;
 pub mod error;
 pub mod event;
+pub mod filing;
 pub mod ledger;
 pub mod local;
 pub mod record;
