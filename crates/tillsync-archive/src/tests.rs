@@ -201,3 +201,38 @@ fn an_out_folder_is_refused_and_nothing_half_written_stays() {
     assert!(write_archive(&l, &meta, &key, &out).is_err());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// The archive's entries with `f` applied, framed again (CRC-32 and
+/// headers right): only the SHA-256s and the signature stand in the way.
+fn reframed(zip: &[u8], f: impl Fn(&str, Vec<u8>) -> Vec<u8>) -> Vec<u8> {
+    let entries = crate::zipfile::read(zip, &crate::read::entry_names()).unwrap();
+    let mut z = crate::zipfile::ZipOut::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in entries {
+        let data = f(&name, data.to_vec());
+        z.entry(&name, |w| w.write_all(&data)).unwrap();
+    }
+    z.finish().unwrap().into_inner()
+}
+
+#[test]
+fn a_part_or_manifest_changed_and_framed_again_fails_on_its_sha256_or_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = write(dir.path());
+    let swap = |from: &'static str, to: &'static str| {
+        move |_: &str, d: Vec<u8>| String::from_utf8(d).unwrap().replace(from, to).into_bytes()
+    };
+    let bad = reframed(&zip, swap(",1140,,,", ",1141,,,"));
+    let e = verify_archive(&bad, None).unwrap_err();
+    assert_eq!(
+        (e.subject.clone(), e.field.as_deref()),
+        (Subject::Part(TICKETS.into()), Some("sha256"))
+    );
+    let bad = reframed(&zip, swap("2026-12-04T19:05:00Z", "2026-12-05T19:05:00Z"));
+    let e = verify_archive(&bad, None).unwrap_err();
+    assert_eq!(
+        (e.subject.clone(), e.field.as_deref()),
+        (Subject::Manifest, Some("signature")),
+        "{e}"
+    );
+    verify_archive(&reframed(&zip, |_, d| d), None).unwrap();
+}

@@ -116,6 +116,14 @@ impl From<tillsync_core::customers::conflict::UnknownPolicy> for StoreError {
     }
 }
 
+/// A fiscal value refused (a period with no closing, a record's body): a
+/// value that is not valid.
+impl From<tillsync_core::fiscal::error::FiscalError> for StoreError {
+    fn from(e: tillsync_core::fiscal::error::FiscalError) -> Self {
+        StoreError::Invalid(e.to_string())
+    }
+}
+
 impl StoreError {
     /// True when a package could not be applied because the till needs a
     /// full load instead (layout changed, missing incremental).

@@ -60,11 +60,12 @@ pub fn insert_ticket_details(
 
 /// Put each row of `rows` (ordered by ticket number) on its ticket of
 /// `tickets` (ordered by number); rows of a number not there are skipped.
-fn merge<R>(
+/// The same for every backend's reads.
+pub fn merge<R, E>(
     tickets: &mut [Ticket],
-    rows: impl Iterator<Item = rusqlite::Result<(u64, R)>>,
+    rows: impl Iterator<Item = Result<(u64, R), E>>,
     mut put: impl FnMut(&mut Ticket, R),
-) -> Result<(), StoreError> {
+) -> Result<(), E> {
     let mut at = 0;
     for row in rows {
         let (n, r) = row?;

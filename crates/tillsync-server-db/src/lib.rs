@@ -14,6 +14,8 @@
 //! - [`reports`]: what tills report of their outbox and error list.
 //! - [`journal`]: the sync journal's lines.
 //! - [`ledger`]: the ledger of a till's closings and what it flags (totals, unclosed days, gaps).
+//! - [`ledger_source`]: a till's records as the server holds them, for archives and the
+//!   verifier, and the till's keys.
 //! - [`up`]: the up path written once for every backend: [`up::batch`] (the batch loop,
 //!   idempotency records), [`up::tickets`] (filing a ticket over a backend's `TicketSteps`)
 //!   , [`up::records`] (filing a fiscal record over a backend's `RecordSteps`)
@@ -24,6 +26,7 @@ pub mod customers;
 pub mod export;
 pub mod journal;
 pub mod ledger;
+pub mod ledger_source;
 pub mod reports;
 pub mod store;
 pub mod tickets;

@@ -474,6 +474,9 @@ pub trait FiscalStore {
     fn ticket_totals_upto(&self, till: &str, to: u64) -> Result<TicketTotals, StoreError>;
     /// The time of `till`'s verified ticket `number`, if held.
     fn ticket_time(&self, till: &str, number: u64) -> Result<Option<String>, StoreError>;
+    /// `till`'s verified tickets numbered in `(after, to]`, whole (lines,
+    /// VAT totals, payments), by number: for archives and the verifier.
+    fn fiscal_tickets(&self, till: &str, after: u64, to: u64) -> Result<Vec<Ticket>, StoreError>;
 }
 
 /// What [`FiscalStore::ticket_totals_upto`] answers.

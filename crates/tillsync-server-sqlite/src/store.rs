@@ -409,6 +409,14 @@ impl FiscalStore for ServerDb {
     fn ticket_time(&self, till: &str, number: u64) -> Result<Option<String>, StoreError> {
         crate::up::records::ticket_time(self.conn(), till, number)
     }
+    fn fiscal_tickets(
+        &self,
+        till: &str,
+        after: u64,
+        to: u64,
+    ) -> Result<Vec<tillsync_core::ticket::Ticket>, StoreError> {
+        tillsync_db::ticket_rows::read_tickets(self.conn(), till, after, to)
+    }
 }
 
 impl JournalStore for ServerDb {

@@ -49,6 +49,9 @@ pub enum ServerError {
     /// Something the caller asked for is not valid.
     #[error("{0}")]
     Invalid(String),
+    /// An archive could not be written.
+    #[error(transparent)]
+    Archive(#[from] tillsync_archive::ArchiveError),
 }
 
 impl ServerError {

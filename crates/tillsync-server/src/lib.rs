@@ -11,6 +11,8 @@
 //! - [`up`]: `POST /api/v1/outbox` (tickets and other outbox items, checked, then one transaction and one commit per group of batches) and `POST /api/v1/customers`.
 //! - [`http`]: the web service under `/api/v1`: shared state, router, authenticated till, catalog, bookkeeping, `GET /metrics`, the accept loop.
 //! - [`admin`]: the admin web pages at `/admin` (login, POS folder, sync tables, tills, journal, export).
+//! - [`archive`]: `server archive` (a till's closed period from the server's copy, signed by
+//!   the server) and the verification of the server's copy of a till's records.
 //! - [`check`]: "Test connection" for the database and the FTP server.
 //! - [`deploy`]: deployment packages that install a till.
 //! - [`verify`]: compare a till database with the server (demo, tests, support).
@@ -22,6 +24,7 @@
 //! import the handlers.
 
 pub mod admin;
+pub mod archive;
 pub mod check;
 pub mod data;
 pub mod database;

@@ -73,6 +73,12 @@ pub enum TillError {
         /// Why.
         source: std::io::Error,
     },
+    /// A fiscal value refused (a period name, a time zone).
+    #[error(transparent)]
+    Fiscal(#[from] tillsync_core::fiscal::error::FiscalError),
+    /// An archive could not be written.
+    #[error(transparent)]
+    Archive(#[from] tillsync_archive::ArchiveError),
 }
 
 impl TillError {

@@ -17,7 +17,8 @@
 //!   of the up tables the server lists, after each pull), [`up::push`] (the
 //!   outbox to the web service, in batches).
 //! - [`fiscal`]: the event log written as things happen ([`fiscal::jet`]) and
-//!   closings by hand or when due ([`fiscal::close`]).
+//!   closings by hand or when due ([`fiscal::close`]), archives ([`fiscal::archive`]), the
+//!   database verified ([`fiscal::verify`]).
 //! - [`link`]: the connection state the synchroniser sets and the cashier page shows.
 //! - [`agent`]: `till run`, the synchroniser: push and pull loops until shutdown.
 //! - [`status`]: `till status`: connection, versions, outbox, error list, journal.

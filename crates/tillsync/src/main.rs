@@ -8,6 +8,8 @@
 //!   admin-password, run).
 //! - `cmd::server_config`: `server config …` and `server tables …`.
 //! - `cmd::till`: `till …` (init, sync, status, sell, run, customer).
+//! - `cmd::archive`: `till archive`, `server archive` and `verify` (archives and the
+//!   standalone verifier).
 //! - `cmd::common`: the server commands' `--data` argument and errors with
 //!   every cause said once.
 //! - `demo` and `bench …` are parsed and run by the `tillsync-demo` and
@@ -47,6 +49,10 @@ enum Command {
     Till(till::TillCmd),
     /// Run the whole down path on demo data and print a summary.
     Demo(tillsync_demo::DemoArgs),
+    /// Check a fiscal archive, a till database or the server's copy: every
+    /// hash, signature, chain link, closing and grand total; prints "intact"
+    /// with the counts and the key fingerprint, or the first break (exit 1).
+    Verify(cmd::archive::VerifyArgs),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(tillsync_bench::BenchCmd),
@@ -64,6 +70,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Server(cmd) => server::run(cmd, &out),
         Command::Till(cmd) => till::run(cmd, &out),
+        Command::Verify(args) => cmd::archive::verify_cmd(args, &out),
         Command::Demo(args) => tillsync_demo::run(args, &out),
         Command::Bench(cmd) => tillsync_bench::run(cmd, &out),
     };

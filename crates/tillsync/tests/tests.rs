@@ -5,6 +5,7 @@
 mod util;
 
 mod admin;
+mod archive;
 mod browser;
 mod cashier;
 mod cli;

@@ -41,4 +41,12 @@ pub enum FiscalError {
         "period {0} has no closing: only closed periods are archived (close it first with `tillsync till close`)"
     )]
     NotClosed(String),
+    /// The record just before an archived period is not held.
+    #[error("{what} {number}, the one before the period, is not held")]
+    AnchorMissing {
+        /// `ticket`, `event`.
+        what: &'static str,
+        /// Its number.
+        number: u64,
+    },
 }

@@ -236,6 +236,106 @@ pub fn select(
     })
 }
 
+/// Where a till's records are read from (its own database, the server's
+/// copy): the reads a ledger needs, each in order of number.
+pub trait LedgerSource {
+    /// The source's error; a period that cannot be archived is a [`FiscalError`].
+    type Error: From<FiscalError>;
+    /// Every closing.
+    fn closings(&self) -> Result<Vec<Record>, Self::Error>;
+    /// The tickets numbered in `(after, to]` (no end: every one after).
+    fn tickets(&self, after: u64, to: Option<u64>) -> Result<Vec<Ticket>, Self::Error>;
+    /// The events numbered in `(after, to]` (no end: every one after).
+    fn events(&self, after: u64, to: Option<u64>) -> Result<Vec<Record>, Self::Error>;
+}
+
+/// Everything `src` holds of `till` (each chain from its first record).
+pub fn whole_ledger<S: LedgerSource>(src: &S, till: &str, zone: &str) -> Result<Ledger, S::Error> {
+    Ok(Ledger {
+        till: till.to_string(),
+        zone: zone.to_string(),
+        period: None,
+        anchors: Anchors::genesis(),
+        events: src.events(0, None)?,
+        closings: src.closings()?,
+        tickets: src.tickets(0, None)?,
+        ends: Ends::default(),
+    })
+}
+
+/// The records of `till` an archive of `period` holds (see [`select`]),
+/// with their anchors and ends.
+pub fn period_ledger<S: LedgerSource>(
+    src: &S,
+    till: &str,
+    zone: &str,
+    period: &PeriodName,
+) -> Result<Ledger, S::Error> {
+    let all = src.closings()?;
+    let bodies = all
+        .iter()
+        .map(|r| ClosingBody::from_json(r.seq, &r.body).map(|b| (r.seq, b)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let s = select(&bodies, period)?;
+    let missing = |what, number| FiscalError::AnchorMissing { what, number };
+    let ticket_anchor = match s.tickets.0 {
+        0 => Anchor::genesis(),
+        n => Anchor {
+            after: n,
+            hash: src
+                .tickets(n - 1, Some(n))?
+                .pop()
+                .ok_or(missing("ticket", n))?
+                .hash,
+        },
+    };
+    let event_anchor = match s.events.0 {
+        0 => Anchor::genesis(),
+        n => Anchor {
+            after: n,
+            hash: src
+                .events(n - 1, Some(n))?
+                .pop()
+                .ok_or(missing("event", n))?
+                .hash,
+        },
+    };
+    let closing_anchor = match s.closings.0 {
+        0 => Anchor::genesis(),
+        n => Anchor {
+            after: n,
+            hash: all
+                .iter()
+                .find(|r| r.seq == n)
+                .ok_or(missing("closing", n))?
+                .hash
+                .clone(),
+        },
+    };
+    Ok(Ledger {
+        till: till.to_string(),
+        zone: zone.to_string(),
+        period: Some(period.clone()),
+        anchors: Anchors {
+            tickets: ticket_anchor,
+            events: event_anchor,
+            closings: closing_anchor,
+            day_before: s.day_before,
+        },
+        tickets: src.tickets(s.tickets.0, Some(s.tickets.1))?,
+        events: src.events(s.events.0, Some(s.events.1))?,
+        closings: all
+            .into_iter()
+            .filter(|r| r.seq > s.closings.0 && r.seq <= s.closings.1)
+            .collect(),
+        ends: Ends {
+            tickets: Some(s.tickets.1),
+            events: Some(s.events.1),
+            closings: Some(s.closings.1),
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

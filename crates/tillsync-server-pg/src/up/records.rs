@@ -3,9 +3,11 @@
 //! batch's transaction, after the till's lock) and the reads of
 //! [`FiscalStore`]. Rows are never updated.
 
-use postgres::{GenericClient, Transaction};
+use postgres::{GenericClient, IsolationLevel, Transaction};
 use tillsync_core::fiscal::record::Record;
+use tillsync_core::ticket::{Payment, Ticket, TicketLine, VatTotal};
 use tillsync_db::StoreError;
+use tillsync_db::ticket_rows::merge;
 use tillsync_server_db::store::{FiscalStore, TicketTotals};
 use tillsync_server_db::up::records::RecordSteps;
 
@@ -81,6 +83,110 @@ fn records(
         .collect())
 }
 
+/// `till`'s tickets numbered in `(after, to]`, whole, in one REPEATABLE
+/// READ view (four ordered scans, the rows put on their tickets).
+fn read_tickets(
+    c: &mut postgres::Client,
+    till: &str,
+    after: u64,
+    to: u64,
+) -> Result<Vec<Ticket>, StoreError> {
+    let (a, b) = (after as i64, to.min(i64::MAX as u64) as i64);
+    let mut tx = c
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()?;
+    let args: [&(dyn postgres::types::ToSql + Sync); 3] = [&till, &a, &b];
+    let mut tickets: Vec<Ticket> = tx
+        .query(
+            r#"SELECT "number", "time", "total_cents", "customer", "corrects", "prev_hash", "hash",
+                 "signature" FROM "TICKET" WHERE "till_id" = $1 AND "number" > $2 AND "number" <= $3
+               ORDER BY "number""#,
+            &args,
+        )?
+        .into_iter()
+        .map(|r| Ticket {
+            till: till.to_string(),
+            number: r.get::<_, i64>(0) as u64,
+            time: r.get(1),
+            lines: Vec::new(),
+            vat_totals: Vec::new(),
+            total_cents: r.get(2),
+            payments: Vec::new(),
+            customer: r.get(3),
+            corrects: r.get::<_, Option<i64>>(4).map(|n| n as u64),
+            prev_hash: r.get(5),
+            hash: r.get(6),
+            signature: r.get(7),
+        })
+        .collect();
+    let rows = tx.query(
+        r#"SELECT "number", "item", "label", "quantity", "unit_price_cents", "vat_rate_bp",
+             "total_excl_cents", "total_incl_cents" FROM "TICKET_LINE"
+           WHERE "till_id" = $1 AND "number" > $2 AND "number" <= $3 ORDER BY "number", "line_no""#,
+        &args,
+    )?;
+    merge(
+        &mut tickets,
+        rows.iter().map(|r| {
+            Ok::<_, StoreError>((
+                r.get::<_, i64>(0) as u64,
+                TicketLine {
+                    item: r.get(1),
+                    label: r.get(2),
+                    quantity: r.get(3),
+                    unit_price_cents: r.get(4),
+                    vat_rate_bp: r.get(5),
+                    total_excl_cents: r.get(6),
+                    total_incl_cents: r.get(7),
+                },
+            ))
+        }),
+        |t, l| t.lines.push(l),
+    )?;
+    let rows = tx.query(
+        r#"SELECT "number", "rate_bp", "base_cents", "vat_cents", "total_cents" FROM "TICKET_VAT"
+           WHERE "till_id" = $1 AND "number" > $2 AND "number" <= $3 ORDER BY "number", "rate_bp""#,
+        &args,
+    )?;
+    merge(
+        &mut tickets,
+        rows.iter().map(|r| {
+            Ok::<_, StoreError>((
+                r.get::<_, i64>(0) as u64,
+                VatTotal {
+                    rate_bp: r.get(1),
+                    base_cents: r.get(2),
+                    vat_cents: r.get(3),
+                    total_cents: r.get(4),
+                },
+            ))
+        }),
+        |t, v| t.vat_totals.push(v),
+    )?;
+    let rows = tx.query(
+        r#"SELECT "number", "method", "amount_cents" FROM "TICKET_PAYMENT"
+           WHERE "till_id" = $1 AND "number" > $2 AND "number" <= $3 ORDER BY "number", "seq""#,
+        &args,
+    )?;
+    merge(
+        &mut tickets,
+        rows.iter().map(|r| {
+            Ok::<_, StoreError>((
+                r.get::<_, i64>(0) as u64,
+                Payment {
+                    method: r.get(1),
+                    amount_cents: r.get(2),
+                },
+            ))
+        }),
+        |t, p| t.payments.push(p),
+    )?;
+    tx.commit()?;
+    Ok(tickets)
+}
+
 impl FiscalStore for PgServerDb {
     fn fiscal_records(
         &self,
@@ -110,6 +216,10 @@ impl FiscalStore for PgServerDb {
             total_cents: r.get(1),
             abs_cents: r.get(2),
         })
+    }
+    fn fiscal_tickets(&self, till: &str, after: u64, to: u64) -> Result<Vec<Ticket>, StoreError> {
+        let mut c = self.c()?;
+        read_tickets(&mut c, till, after, to)
     }
     fn ticket_time(&self, till: &str, number: u64) -> Result<Option<String>, StoreError> {
         Ok(self

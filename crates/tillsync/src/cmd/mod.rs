@@ -2,6 +2,7 @@
 //! tree (clap) and calls the libraries. `bench` and `demo` are parsed and
 //! run by `tillsync-bench` and `tillsync-demo` themselves.
 
+pub mod archive;
 pub mod common;
 pub mod fiscal;
 pub mod server;

@@ -99,6 +99,22 @@ pub enum ServerCmd {
         #[arg(long)]
         till: Option<String>,
     },
+    /// Archive a till's closed period (2026, 2026-12 or 2026-12-04) from the
+    /// server's copy into one zip file signed by the server's key
+    /// (docs/fiscal-archive.md).
+    Archive {
+        #[command(flatten)]
+        data: DataArg,
+        /// The till.
+        #[arg(long)]
+        till: String,
+        /// The period: YYYY, YYYY-MM or YYYY-MM-DD.
+        #[arg(long)]
+        period: String,
+        /// The archive file to write (replaced whole, or left as it was).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -236,6 +252,12 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
             till,
             missing: true,
         } => crate::cmd::fiscal::missing_cmd(&data.data, till.as_deref(), out)?,
+        ServerCmd::Archive {
+            data,
+            till,
+            period,
+            out: file,
+        } => crate::cmd::archive::server_archive_cmd(&data.data, &till, &period, &file, out)?,
         ServerCmd::Closings { data, till } => {
             return crate::cmd::fiscal::ledger_cmd(&data.data, till.as_deref(), out);
         }

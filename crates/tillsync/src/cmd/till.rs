@@ -107,6 +107,19 @@ pub enum TillCmd {
         #[arg(long)]
         to: u64,
     },
+    /// Archive a closed period (2026, 2026-12 or 2026-12-04) into one zip
+    /// file signed by the till's key (docs/fiscal-archive.md); logged in the
+    /// event log. A period with no closing is refused.
+    Archive {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// The period: YYYY, YYYY-MM or YYYY-MM-DD.
+        #[arg(long)]
+        period: String,
+        /// The archive file to write (replaced whole, or left as it was).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Show the event log (JET): starts, stops, offline periods, clock
     /// changes, closings, duplicates, archives…
     Events {
@@ -216,6 +229,11 @@ fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
                 }
             });
         }
+        TillCmd::Archive {
+            data,
+            period,
+            out: file,
+        } => crate::cmd::archive::till_archive_cmd(&data.data, &period, &file, out)?,
         TillCmd::Events { data, after } => crate::cmd::fiscal::events_cmd(&data.data, after, out)?,
     }
     Ok(ExitCode::SUCCESS)

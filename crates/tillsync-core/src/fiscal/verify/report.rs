@@ -136,3 +136,6 @@ pub struct Summary {
     /// The SHA-256 fingerprints of those keys.
     pub key_fingerprints: Vec<String>,
 }
+
+/// What a verification gives: the counts of an intact ledger, or its first break.
+pub type Verdict = Result<Summary, Break>;
