@@ -379,3 +379,55 @@ fn a_server_archive_is_signed_by_the_server_and_the_servers_copy_verifies() {
     )
     .fails_with("period 2019 has no closing");
 }
+
+/// `tools/check-archive.py`, the checker written in Python from
+/// docs/fiscal-archive.md alone, on an archive `till archive` made: with
+/// its site packages (the `cryptography` package when installed) and
+/// without them (`-S`: its own Ed25519). Skipped with a note when python3
+/// is missing.
+#[test]
+fn the_independent_python_checker_agrees_on_an_archive_and_on_an_altered_copy() {
+    let python = std::process::Command::new("python3")
+        .arg("--version")
+        .output();
+    if !python.is_ok_and(|o| o.status.success()) {
+        eprintln!("note: python3 is not installed: the independent checker was not run");
+        return;
+    }
+    let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/check-archive.py");
+    let (_server, till, day) = closed_day(4);
+    let zip = archive(&till, &day[..7], "month.zip");
+    let bytes = std::fs::read(&zip).unwrap();
+    let at = bytes.windows(5).position(|w| w == b"\n1,1,").unwrap() + 4;
+    let mut bad = bytes.clone();
+    bad[at] ^= 0x01;
+    let altered = till.join("altered.zip");
+    std::fs::write(&altered, &bad).unwrap();
+    for flags in [&[][..], &["-S"][..]] {
+        let run = |file: &Path| {
+            std::process::Command::new("python3")
+                .args(flags)
+                .arg(&checker)
+                .arg(file)
+                .output()
+                .expect("run python3")
+        };
+        let ok = run(&zip);
+        let text = String::from_utf8_lossy(&ok.stdout).to_string();
+        assert!(
+            ok.status.success() && text.starts_with("intact:"),
+            "{flags:?}: {text}{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        assert!(
+            text.contains("4 tickets") && text.contains("1 day closings recomputed"),
+            "{text}"
+        );
+        let no = run(&altered);
+        let text = String::from_utf8_lossy(&no.stdout).to_string();
+        assert!(
+            !no.status.success() && text.starts_with("BROKEN:"),
+            "{flags:?}: {text}"
+        );
+    }
+}
