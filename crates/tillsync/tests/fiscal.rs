@@ -287,6 +287,11 @@ fn till_close_and_events_from_the_cli() {
     .fails_with("week");
     let ev = tillsync(&till, &["till", "events", "--data", s(&till)]).ok();
     assert!(ev.stdout().contains("closing"), "{}", ev.stdout());
+    sell(&till, 1);
+    let st = tillsync(&till, &["till", "status", "--data", s(&till), "--json"]).ok();
+    let j = st.json();
+    assert_eq!(j["fiscal"]["last_day_closing"]["to_number"], 2, "{j}");
+    assert_eq!(j["fiscal"]["tickets_since_closing"], 1, "{j}");
 }
 
 /// The `tillsync` binary run under Debian's `faketime` (the till's clock
