@@ -7,6 +7,7 @@ use clap::Subcommand;
 use tillsync_output::Out;
 
 use crate::down::args::DownArgs;
+use crate::fiscal::args::FiscalArgs;
 use crate::fleet::args::FleetArgs;
 use crate::up::args::UpArgs;
 
@@ -19,6 +20,9 @@ pub enum BenchCmd {
     Up(UpArgs),
     /// A fleet of light tills polling a server process: latency, errors, server RSS and CPU.
     Fleet(FleetArgs),
+    /// Fiscal records: closing a day of 20,000 tickets, and verifying an
+    /// archive of 1,000,000 tickets against the raw Ed25519 batch rate.
+    Fiscal(FiscalArgs),
 }
 
 /// Run the bench `cmd` names; its report goes to `out`.
@@ -30,5 +34,6 @@ pub fn run(cmd: BenchCmd, out: &Out) -> Result<ExitCode> {
         },
         BenchCmd::Up(args) => crate::up::run::run(args, out),
         BenchCmd::Fleet(args) => crate::fleet::run::run(args, out),
+        BenchCmd::Fiscal(args) => crate::fiscal::run::run(args, out),
     }
 }

@@ -13,6 +13,9 @@
 //! - [`fleet`]: `bench fleet`, a fleet of light tills polling a `tillsync
 //!   server run` child process; the tills, the server process, the data
 //!   folder, report and run.
+//! - [`fiscal`]: `bench fiscal`, a day of tickets closed on a till database and
+//!   an archive of a million tickets verified against the raw Ed25519 batch
+//!   rate; its arguments, records, report and run.
 //! - [`ticket_chain`]: a till's chain of signed tickets and the demo items it
 //!   prices them from (`bench up`, `bench fleet`).
 //! - [`scratch`]: the temp folder of a run and a fresh PostgreSQL database.
@@ -25,6 +28,7 @@
 
 pub mod command;
 pub mod down;
+pub mod fiscal;
 pub mod fleet;
 pub mod measure;
 pub mod procfs;

@@ -27,6 +27,8 @@
 //!   - `fiscal/error`: [`fiscal::error::FiscalError`].
 //!   - `fiscal/ledger`: a till's tickets, events and closings in memory with
 //!     their anchors, and which of them an archive of a period holds.
+//!   - `fiscal/purge`: the purge rule: only archived, server-acknowledged records,
+//!     each chain from its start.
 //!   - `fiscal/verify`: the standalone verifier's checks over a ledger (the
 //!     first break, or the counts): `report` (what it finds, a leaf), `keys`
 //!     (till keys, fingerprints), `parallel` (threads), `signatures`

@@ -8,7 +8,8 @@
 //! - [`up`]: the up path: sales and tickets, the outbox, the error list, the state keys.
 //! - [`customers`]: customers and up-direction tables on the till.
 //! - [`fiscal`]: the event log (JET) and the closings: record tables, events, closings,
-//!   and the ledger the verifier and archives read (everything, or a closed period).
+//!   the ledger the verifier and archives read (everything, or a closed period), the
+//!   purge rule's inputs.
 
 pub mod customers;
 pub mod db;

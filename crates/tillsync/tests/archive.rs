@@ -431,3 +431,26 @@ fn the_independent_python_checker_agrees_on_an_archive_and_on_an_altered_copy() 
         );
     }
 }
+
+/// The purge rule on a real till: a closed day may leave the till only once
+/// it is archived and the server acknowledged all its records.
+#[test]
+fn a_period_may_be_purged_only_once_archived_and_acknowledged_by_the_server() {
+    use tillsync_core::fiscal::ledger::PeriodName;
+    use tillsync_till_db::fiscal::purge::purge_check;
+    let (_server, till, day) = closed_day(3);
+    let period = PeriodName::parse(&day).unwrap();
+    let check = || {
+        let c = Connection::open(db_path(&till)).unwrap();
+        purge_check(&c, "T001", &period).map_err(|e| e.to_string())
+    };
+    let e = check().unwrap_err();
+    assert!(e.contains("ticket 1 is in no archive"), "{e}");
+    archive(&till, &day, "day.zip");
+    let e = check().unwrap_err();
+    assert!(e.contains("has not been acknowledged by the server"), "{e}");
+    tillsync(&till, &["till", "sync", "--data", s(&till)]).ok();
+    let plan = check().unwrap();
+    assert_eq!(plan.tickets_to, 3);
+    assert_eq!(plan.closings_to, 1);
+}

@@ -8,5 +8,6 @@ pub mod event;
 pub mod filing;
 pub mod ledger;
 pub mod local;
+pub mod purge;
 pub mod record;
 pub mod verify;
