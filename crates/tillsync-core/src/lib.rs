@@ -23,6 +23,8 @@
 //!   - `fiscal/record`: chained, signed records (event log, closings).
 //!   - `fiscal/event`: the kinds of the event log (JET).
 //!   - `fiscal/closing`: what a closing holds and how it adds up.
+//!   - `fiscal/receipt`: the signed payload of a receipt's QR code, and its check.
+//!   - `fiscal/base32`: base32 (RFC 4648), the encoding of that code's hash and signature.
 //!   - `fiscal/error`: [`fiscal::error::FiscalError`].
 //! - [`chain`]: the server's rule for filing a ticket (duplicate, quarantine or accepted), free of I/O.
 //! - [`customers`]: the customer rules free of I/O, for the server and the till.
