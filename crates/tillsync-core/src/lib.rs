@@ -33,6 +33,7 @@
 //!   - `customers/fields`: the checks of the fields a till gives (column, code, values,
 //!     name) and their messages.
 //!   - `customers/codes`: the shape of the codes made from the template customer's code.
+//! - [`pin`]: cashier PINs: their shape, their argon2id hash, the check of a typed PIN.
 //! - [`secret`]: secret strings, masked in `Debug`; [`secret::constant_time_eq`].
 //! - [`fsio`]: files replaced atomically and privately (mode 0600), folders fsynced.
 //! - [`lang`]: the language of the web pages (French or English).
@@ -46,6 +47,7 @@ pub mod ftp_address;
 pub mod ident;
 pub mod keys;
 pub mod lang;
+pub mod pin;
 pub mod plan;
 pub mod secret;
 pub mod sync_table;

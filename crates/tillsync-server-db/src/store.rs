@@ -424,7 +424,7 @@ pub trait JournalStore {
 
 /// Business data as another writer (the ERP, the demo, tests) sees it.
 pub trait ErpStore {
-    /// Create the demo business tables (`ART`, `CLI`, `T012`, `STORE_TILL`).
+    /// Create the demo business tables (`tillsync_db::demo::DEMO_TABLES`).
     fn create_demo_tables(&mut self, items: usize, seed: u64) -> Result<DemoCounts, StoreError>;
     /// Run SQL as another writer of the business tables would (the ERP,
     /// tests, the demo): several statements, no result.

@@ -857,7 +857,7 @@ pub(crate) mod tests {
         db.create_demo_tables(50, 7).unwrap();
         let lite = rusqlite::Connection::open_in_memory().unwrap();
         tillsync_db::demo::create_demo_tables(&lite, 50, 7).unwrap();
-        for t in ["ART", "CLI", "T012", "STORE_TILL"] {
+        for t in tillsync_db::demo::DEMO_TABLES {
             let pl = db.layout(t).unwrap();
             let ll = tillsync_db::introspect::layout(&lite, t).unwrap();
             assert_eq!(pl.key, ll.key);

@@ -24,7 +24,7 @@ pub enum ServerCmd {
         /// POS folder name (the company).
         #[arg(long, default_value = "DEMO")]
         folder: String,
-        /// Create and fill demo business tables (ART, CLI, T012, STORE_TILL).
+        /// Create and fill demo business tables (ART, CLI, T012, STORE_TILL, STORE, CASHIER).
         #[arg(long)]
         demo: bool,
         /// Items in the demo ART table.
@@ -135,7 +135,8 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
                 "data": report.dir,
                 "public_key": report.public_key,
                 "demo": report.demo.as_ref().map(|d| serde_json::json!({
-                    "items": d.items, "customers": d.customers, "vat_rates": d.vat_rates, "tills": d.tills
+                    "items": d.items, "customers": d.customers, "vat_rates": d.vat_rates, "tills": d.tills,
+                    "stores": d.stores, "cashiers": d.cashiers
                 })),
             });
             out.emit(&json, || {
@@ -143,8 +144,8 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
                 println!("server public key: {}", report.public_key);
                 if let Some(d) = &report.demo {
                     println!(
-                        "demo data: {} items, {} customers, {} VAT rates, {} tills; sync tables ART, CLI (down, filter store; and up), T012, STORE_TILL",
-                        d.items, d.customers, d.vat_rates, d.tills
+                        "demo data: {} items, {} customers, {} VAT rates, {} tills, {} stores, {} cashiers; sync tables ART, CLI (down, filter store; and up), T012, STORE_TILL, STORE (filter code), CASHIER (filter store)",
+                        d.items, d.customers, d.vat_rates, d.tills, d.stores, d.cashiers
                     );
                 }
             });
