@@ -7,12 +7,16 @@
 //! - [`db`]: [`TillDb`]: open and migrate, table versions, package apply, journal.
 //! - [`up`]: the up path: sales and tickets, the outbox, the error list, the state keys.
 //! - [`customers`]: customers and up-direction tables on the till.
-//! - [`fiscal`]: the event log (JET) and the closings: record tables, events, closings.
+//! - [`fiscal`]: the event log (JET) and the closings: record tables, events, closings,
+//!   duplicates (`fiscal::reprints`).
+//! - [`store`]: the till's store from the down sync tables: its identity for receipts
+//!   (`STORE`), its cashiers (`CASHIER`), the zone of the till.
 
 pub mod customers;
 pub mod db;
 pub mod fiscal;
 mod schema;
+pub mod store;
 pub mod up;
 
 pub use db::TillDb;
