@@ -56,14 +56,17 @@ pub struct Cashier {
     pub pin_hash: String,
 }
 
-/// Every column of `table`'s rows where `column` = `value`, by lower-case
-/// name, each value as text (`None` for NULL or blank).
+/// A row as `(lower-case column name, value as text)`.
+type Row = Vec<(String, Option<String>)>;
+
+/// Every column of `table`'s rows matching `sql_where` (with `?1` =
+/// `value`), by lower-case name, each value as text (`None` for NULL or blank).
 fn rows_where(
     conn: &Connection,
     table: &str,
     sql_where: &str,
     value: &str,
-) -> Result<Vec<Vec<(String, Option<String>)>>, StoreError> {
+) -> Result<Vec<Row>, StoreError> {
     if !has_table(conn, table)? {
         return Ok(Vec::new());
     }
