@@ -83,6 +83,30 @@ pub enum TillCmd {
     /// Customers: create (needs the server), edit and abandon (offline).
     #[command(subcommand)]
     Customer(CustomerCmd),
+    /// Close the business day, the month or the year (works offline): a
+    /// signed closing with its totals per VAT rate and payment method, the
+    /// period and the perpetual grand totals. Closing again with no new
+    /// ticket prints the same closing.
+    Close {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// day, month or year.
+        #[arg(long, value_parser = parse_period)]
+        period: tillsync_core::fiscal::closing::Period,
+    },
+    /// Show the event log (JET): starts, stops, offline periods, clock
+    /// changes, closings, duplicates, archives…
+    Events {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// Only the events numbered after N.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        after: u64,
+    },
+}
+
+fn parse_period(s: &str) -> Result<tillsync_core::fiscal::closing::Period, String> {
+    tillsync_core::fiscal::closing::Period::from_code(s).map_err(|e| e.to_string())
 }
 
 #[derive(Subcommand)]
@@ -168,6 +192,8 @@ fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
             run_agent(&data, pull_interval_ms, no_pull, cashier, out)?
         }
         TillCmd::Customer(c) => customer_cmd(c, out)?,
+        TillCmd::Close { data, period } => crate::cmd::fiscal::close_cmd(&data.data, period, out)?,
+        TillCmd::Events { data, after } => crate::cmd::fiscal::events_cmd(&data.data, after, out)?,
     }
     Ok(ExitCode::SUCCESS)
 }
