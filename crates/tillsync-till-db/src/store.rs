@@ -1,7 +1,8 @@
 //! The till's store as the down sync tables describe it: its identity for
 //! receipts (`STORE`, the row whose `code` is the till's store), its
-//! cashiers (`CASHIER`, the store's and those of no store), and the time
-//! zone of the till (the store's `timezone` when set, else the folder's).
+//! cashiers (`CASHIER`, the store's and those of no store), the time zone
+//! of the till (the store's `timezone` when set, else the folder's), and
+//! the customer's name and address an invoice prints (`CLI`).
 //!
 //! Columns are read by name (any case) so that a `STORE` with more columns
 //! works; a missing table, row or column is a missing mention, never an
@@ -168,6 +169,47 @@ pub fn cashiers(conn: &Connection, store: &str) -> Result<Vec<Cashier>, StoreErr
             })
         })
         .collect())
+}
+
+/// A customer's name and address, as an invoice prints them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerAddress {
+    /// Customer code.
+    pub code: String,
+    /// Name (`name`).
+    pub name: Option<String>,
+    /// Address lines (`address1`…`address3` or `address`), then
+    /// `postcode` with `town` or `city`.
+    pub address: Vec<String>,
+}
+
+/// The name and address of customer `code` from the till's `CLI`; `None`
+/// when the table or the row is not there.
+pub fn customer_address(
+    conn: &Connection,
+    code: &str,
+) -> Result<Option<CustomerAddress>, StoreError> {
+    if has_table(conn, "CLI")? && !has_column(conn, "CLI", "code")? {
+        return Ok(None);
+    }
+    let rows = rows_where(conn, "CLI", r#""code" = ?1"#, code)?;
+    Ok(rows.first().map(|row| {
+        let mut address: Vec<String> = ["address1", "address2", "address3", "address"]
+            .iter()
+            .filter_map(|c| get(row, c))
+            .collect();
+        let town = get(row, "town").or_else(|| get(row, "city"));
+        match (get(row, "postcode"), town) {
+            (Some(p), Some(t)) => address.push(format!("{p} {t}")),
+            (Some(x), None) | (None, Some(x)) => address.push(x),
+            (None, None) => {}
+        }
+        CustomerAddress {
+            code: code.to_string(),
+            name: get(row, "name"),
+            address,
+        }
+    }))
 }
 
 impl TillDb {

@@ -63,6 +63,12 @@ pub enum TillError {
         /// Why.
         reason: String,
     },
+    /// A receipt cannot be made or printed.
+    #[error("receipt: {0}")]
+    Receipt(String),
+    /// The cashier page's login.
+    #[error("cashier login: {0}")]
+    Login(String),
     /// A file or folder.
     #[error("{what} {path}: {source}")]
     Io {

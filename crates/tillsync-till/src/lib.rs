@@ -18,6 +18,8 @@
 //!   outbox to the web service, in batches).
 //! - [`fiscal`]: the event log written as things happen ([`fiscal::jet`]) and
 //!   closings by hand or when due ([`fiscal::close`]).
+//! - [`receipt`]: receipts of the till's tickets (text, ESC/POS, the model
+//!   the cashier page shows), their signed QR code, duplicates.
 //! - [`link`]: the connection state the synchroniser sets and the cashier page shows.
 //! - [`agent`]: `till run`, the synchroniser: push and pull loops until shutdown.
 //! - [`status`]: `till status`: connection, versions, outbox, error list, journal.
@@ -38,6 +40,7 @@ pub mod files;
 pub mod fiscal;
 pub mod install;
 pub mod link;
+pub mod receipt;
 pub mod status;
 #[cfg(test)]
 mod test_support;

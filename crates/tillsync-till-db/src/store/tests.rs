@@ -109,3 +109,22 @@ fn a_cashier_table_without_its_columns_is_named() {
     let e = cashiers(db.conn(), "S01").unwrap_err().to_string();
     assert!(e.contains("no column store"), "{e}");
 }
+
+#[test]
+fn an_invoices_customer() {
+    let (_d, db) = db();
+    assert_eq!(customer_address(db.conn(), "CLI000001").unwrap(), None);
+    demo(&db);
+    let (code, name, city): (String, String, String) = db
+        .conn()
+        .query_row(
+            "SELECT code, name, city FROM CLI WHERE city IS NOT NULL AND code <> 'CLI000000' LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let c = customer_address(db.conn(), &code).unwrap().unwrap();
+    assert_eq!(c.name.as_deref(), Some(name.as_str()));
+    assert_eq!(c.address, [city]);
+    assert_eq!(customer_address(db.conn(), "NOPE").unwrap(), None);
+}

@@ -38,6 +38,7 @@ mod assets;
 mod customers;
 mod guard;
 pub mod items;
+mod login;
 mod pages;
 mod pay;
 mod receipt;

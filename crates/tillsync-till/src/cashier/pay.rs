@@ -8,12 +8,13 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use crate::cashier::pages::format::{METHODS, money};
+use crate::cashier::pages::format::METHODS;
 use crate::cashier::refusal;
 use crate::cashier::reply::{Fields, field, see_other};
 use crate::cashier::sale::{SaleForm, render_sale};
 use crate::cashier::session::Flash;
 use crate::cashier::state::{Cashier, blocking};
+use crate::receipt::format::money;
 use crate::up::sell::{Register, SaleLine, SalePayment, SaleRequest};
 
 /// A payment posted again this soon after a sale, with an empty ticket, is

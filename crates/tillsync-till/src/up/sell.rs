@@ -104,6 +104,27 @@ impl Register {
     pub fn db(&self) -> &TillDb {
         &self.db
     }
+
+    /// The till database, for a write besides a sale (a duplicate logged).
+    pub fn db_mut(&mut self) -> &mut TillDb {
+        &mut self.db
+    }
+
+    /// Write event `kind` with `body` in the event log now, signed with the
+    /// till's key.
+    pub fn log_event(
+        &mut self,
+        kind: tillsync_core::fiscal::event::EventKind,
+        body: &serde_json::Value,
+    ) -> Result<tillsync_core::fiscal::record::Record, TillError> {
+        Ok(self.db.log_event(
+            &self.till,
+            &self.key,
+            kind,
+            body,
+            &tillsync_db::now_rfc3339(),
+        )?)
+    }
 }
 
 fn refuse(msg: impl Into<String>) -> TillError {
