@@ -25,6 +25,7 @@
 //!   - `fiscal/closing`: what a closing holds and how it adds up.
 //!   - `fiscal/receipt`: the signed payload of a receipt's QR code, and its check.
 //!   - `fiscal/base32`: base32 (RFC 4648), the encoding of that code's hash and signature.
+//!   - `fiscal/filing`: the server's rule for filing a record, free of I/O.
 //!   - `fiscal/error`: [`fiscal::error::FiscalError`].
 //! - [`chain`]: the server's rule for filing a ticket (duplicate, quarantine or accepted), free of I/O.
 //! - [`customers`]: the customer rules free of I/O, for the server and the till.

@@ -1,4 +1,4 @@
-//! The server schema on PostgreSQL, step by step (the same six steps, numbered
+//! The server schema on PostgreSQL, step by step (the same steps, numbered
 //! the same, as on SQLite), and its upgrade from the former numbering.
 
 use postgres::{Client, Transaction};
@@ -9,7 +9,7 @@ use tillsync_db::StoreError;
 /// The advisory lock key that serialises migrations.
 pub(crate) const MIGRATE_LOCK: i64 = 0x7469_6c6c_6d69_6772;
 
-/// tillsync's own tables on PostgreSQL, step by step: the same six steps,
+/// tillsync's own tables on PostgreSQL, step by step: the same steps,
 /// numbered the same, as on SQLite (`tillsync_server_sqlite`'s
 /// migrations), each in PostgreSQL's SQL.
 pub(crate) const MIGRATIONS: &[&str] = &[
@@ -76,8 +76,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE TRIGGER tillsync_catalog_sync_tables
         AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tillsync_sync_tables
         FOR EACH STATEMENT EXECUTE FUNCTION tillsync_bump_catalog();",
+    // 9: the fiscal records the tills send (events of their event log
+    // and closings), as verified.
+    "CREATE TABLE tillsync_fiscal_record(
+        till_id TEXT NOT NULL, chain TEXT NOT NULL, seq BIGINT NOT NULL,
+        time TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL,
+        prev_hash TEXT NOT NULL, hash TEXT NOT NULL, signature TEXT NOT NULL,
+        received_at TEXT NOT NULL, PRIMARY KEY (till_id, chain, seq));",
 ];
-
 /// Until 4 Dec 2026 PostgreSQL databases counted their own four steps
 /// (1: steps 1 and 2 of today, 2: steps 3 and 4, 3: step 5, 4: step 6):
 /// the step of today's numbering each old count had reached. A database

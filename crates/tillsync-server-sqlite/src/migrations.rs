@@ -61,8 +61,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         BEGIN UPDATE tillsync_catalog_generation SET n = n + 1 WHERE id = 1; END;
      CREATE TRIGGER tillsync_catalog_sync_tables_d AFTER DELETE ON tillsync_sync_tables
         BEGIN UPDATE tillsync_catalog_generation SET n = n + 1 WHERE id = 1; END;",
+    // 9: the fiscal records the tills send (events of their event log
+    // and closings), as verified.
+    "CREATE TABLE tillsync_fiscal_record(
+        till_id TEXT NOT NULL, chain TEXT NOT NULL, seq INTEGER NOT NULL,
+        time TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL,
+        prev_hash TEXT NOT NULL, hash TEXT NOT NULL, signature TEXT NOT NULL,
+        received_at TEXT NOT NULL, PRIMARY KEY (till_id, chain, seq));
+     CREATE TRIGGER tillsync_fiscal_record_no_update BEFORE UPDATE ON tillsync_fiscal_record
+        BEGIN SELECT RAISE(ABORT, 'fiscal records are inalterable'); END;",
 ];
-
 /// Schema migration of the up path (server migration 3).
 const TICKETS: &str = r#"
 CREATE TABLE "TICKET"(

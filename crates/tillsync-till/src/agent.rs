@@ -207,6 +207,13 @@ struct PushCtx<'a> {
 /// How often the agent looks for closings that are due.
 const CLOSE_CHECK_EVERY: Duration = Duration::from_secs(30);
 
+/// How often, at most, the agent asks the server which tickets it is missing.
+const MISSING_CHECK_EVERY: Duration = Duration::from_secs(300);
+
+/// How soon after the previous check the agent asks again when tickets
+/// were just delivered.
+const MISSING_CHECK_AFTER_DELIVERY: Duration = Duration::from_secs(30);
+
 /// The fiscal side of one turn of the push loop: an offline period begins
 /// or ends in the event log when the connection changes, and the closings
 /// that are due are written.
@@ -265,8 +272,27 @@ fn push_loop(
     let mut quiet = Quiet::default();
     let mut online: Option<bool> = None;
     let mut last_close_check: Option<Instant> = None;
+    let mut last_missing_check: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
         let result = push_with(client, db, opts.push);
+        // After tickets went through, or every few minutes while online: the
+        // tickets the server never received are queued again.
+        if let Ok(r) = &result
+            && r.unavailable.is_none()
+            && last_missing_check.is_none_or(|t| {
+                let every = if r.delivered() > 0 {
+                    MISSING_CHECK_AFTER_DELIVERY
+                } else {
+                    MISSING_CHECK_EVERY
+                };
+                t.elapsed() >= every
+            })
+        {
+            last_missing_check = Some(Instant::now());
+            if let Err(e) = crate::up::resend::fill_gaps(client, db, fiscal) {
+                tracing::warn!(error = %e, "could not ask the server which tickets it is missing");
+            }
+        }
         let ok = match &result {
             Ok(r) if r.unavailable.is_none() => {
                 if r.sent > 0 || !r.set_aside.is_empty() {

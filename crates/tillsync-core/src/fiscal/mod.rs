@@ -7,6 +7,7 @@ pub mod base32;
 pub mod closing;
 pub mod error;
 pub mod event;
+pub mod filing;
 pub mod local;
 pub mod receipt;
 pub mod record;

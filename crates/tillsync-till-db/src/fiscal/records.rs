@@ -8,6 +8,9 @@ use tillsync_core::fiscal::record::{CLOSING_CHAIN, Draft, EVENT_CHAIN, Record};
 use tillsync_core::ticket::GENESIS_HASH;
 
 use tillsync_db::StoreError;
+use tillsync_wire::api::OutboxKind;
+
+use crate::db::TillDb;
 
 /// The table of a chain.
 pub fn table_of(chain: &str) -> Result<&'static str, StoreError> {
@@ -112,5 +115,16 @@ pub fn append(conn: &Connection, draft: Draft<'_>, key: &SigningKey) -> Result<R
         rec.hash,
         rec.signature
     ])?;
+    TillDb::enqueue(
+        conn,
+        &record_key(&rec.chain, rec.seq),
+        OutboxKind::Record,
+        &rec,
+    )?;
     Ok(rec)
+}
+
+/// The idempotency key of a record: `record:<chain>:<seq>`.
+pub fn record_key(chain: &str, seq: u64) -> String {
+    format!("record:{chain}:{seq}")
 }

@@ -1,11 +1,15 @@
-//! The till's fiscal commands: `till close` (a closing, printed with its
-//! totals) and `till events` (the event log).
+//! The fiscal commands: on the till `till close` (a closing, printed with
+//! its totals) and `till events` (the event log); on the server `server
+//! closings` (the ledger and its flags) and `server tickets --missing`.
 
 use std::path::Path;
+use std::process::ExitCode;
 
 use anyhow::Result;
 use tillsync_core::fiscal::closing::{ClosingBody, Period};
 use tillsync_output::Out;
+use tillsync_server::DataDir;
+use tillsync_server_db::ledger::till_ledger;
 use tillsync_till::fiscal::{close, jet};
 
 /// Cents as `1234.56`.
@@ -78,6 +82,75 @@ pub fn events_cmd(dir: &Path, after: u64, out: &Out) -> Result<()> {
                 b => format!(" {b}"),
             };
             println!("{:>5}  {}  {}{body}", e.seq, e.local_time, e.label);
+        }
+    });
+    Ok(())
+}
+
+/// `server closings`: the ledger of every till (or one); exit 1 when
+/// something is flagged.
+pub fn ledger_cmd(dir: &Path, till: Option<&str>, out: &Out) -> Result<ExitCode> {
+    let data = DataDir::open(dir)?;
+    let cfg = data.config()?;
+    let zone = tillsync_core::fiscal::local::LocalZone::new(&cfg.folder.timezone)?;
+    let db = data.open_store_with(&cfg)?;
+    let tills = match till {
+        Some(t) => vec![t.to_string()],
+        None => db.fiscal_tills()?,
+    };
+    let now = tillsync_db::now_rfc3339();
+    let mut ledgers = Vec::with_capacity(tills.len());
+    for t in &tills {
+        ledgers.push(till_ledger(db.as_ref(), t, &zone, &now)?);
+    }
+    out.emit(&ledgers, || {
+        if ledgers.is_empty() {
+            println!("no till sent tickets or closings yet");
+        }
+        for l in &ledgers {
+            println!(
+                "till {}: {} closing(s), {} event(s)",
+                l.till,
+                l.closings.len(),
+                l.events
+            );
+            for c in &l.closings {
+                for line in closing_lines(c.seq, &c.body) {
+                    println!("  {line}");
+                }
+            }
+            for f in &l.flags {
+                println!("  FLAG {}: {}", f.kind, f.detail);
+            }
+        }
+    });
+    let flagged = ledgers.iter().any(|l| !l.flags.is_empty());
+    Ok(if flagged {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `server tickets --missing`: the numbers that did not arrive, per till.
+pub fn missing_cmd(dir: &Path, till: Option<&str>, out: &Out) -> Result<()> {
+    let data = DataDir::open(dir)?;
+    let db = data.open_store()?;
+    let state = db.ticket_state(till)?;
+    let json: Vec<serde_json::Value> = state
+        .iter()
+        .map(|s| serde_json::json!({"till": s.till_id, "missing": s.missing}))
+        .collect();
+    out.emit(&json, || {
+        let mut any = false;
+        for s in &state {
+            for g in &s.missing {
+                any = true;
+                println!("{:<8} {g}", s.till_id);
+            }
+        }
+        if !any {
+            println!("no missing ticket");
         }
     });
     Ok(())

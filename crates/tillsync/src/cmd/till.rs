@@ -94,6 +94,19 @@ pub enum TillCmd {
         #[arg(long, value_parser = parse_period)]
         period: tillsync_core::fiscal::closing::Period,
     },
+    /// Queue tickets FROM..=TO again from the till's own tickets (those the
+    /// server never received); the next push sends them. The till does it
+    /// by itself when the server names missing tickets.
+    Resend {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// First ticket number.
+        #[arg(long)]
+        from: u64,
+        /// Last ticket number.
+        #[arg(long)]
+        to: u64,
+    },
     /// Show the event log (JET): starts, stops, offline periods, clock
     /// changes, closings, duplicates, archives…
     Events {
@@ -193,6 +206,16 @@ fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
         }
         TillCmd::Customer(c) => customer_cmd(c, out)?,
         TillCmd::Close { data, period } => crate::cmd::fiscal::close_cmd(&data.data, period, out)?,
+        TillCmd::Resend { data, from, to } => {
+            let queued = tillsync_till::up::resend::resend(&data.data, from, to)?;
+            out.emit(&serde_json::json!({"queued": queued}), || {
+                if queued.is_empty() {
+                    println!("nothing to queue: tickets {from}..={to} are already waiting or not on this till");
+                } else {
+                    println!("{} ticket(s) queued again; the next push sends them", queued.len());
+                }
+            });
+        }
         TillCmd::Events { data, after } => crate::cmd::fiscal::events_cmd(&data.data, after, out)?,
     }
     Ok(ExitCode::SUCCESS)
