@@ -14,6 +14,7 @@
 //! - [`check`]: "Test connection" for the database and the FTP server.
 //! - [`deploy`]: deployment packages that install a till.
 //! - [`verify`]: compare a till database with the server (demo, tests, support).
+//! - [`receipts`]: a receipt's QR code checked against the till's keys the server holds.
 //! - [`run`]: `server run`: web service, embedded FTP server and export schedule together.
 //!
 //! The modules import one another without cycles: `http::state` (the
@@ -29,6 +30,7 @@ pub mod deploy;
 pub mod down;
 mod error;
 pub mod http;
+pub mod receipts;
 pub mod run;
 pub mod up;
 pub mod verify;

@@ -114,7 +114,7 @@ pub fn run_with(
         Some(c) => Some(serve::start(dir, &cfg, c, link.clone())?),
         None => None,
     };
-    let fiscal = Fiscal::new(&cfg)?;
+    let fiscal = Fiscal::for_till(&cfg, &db)?;
     fiscal.started(&mut db)?;
     let cashier_url = page.as_ref().map(|p| p.url());
     started(&Started {

@@ -7,7 +7,11 @@
 //! - `cmd::server`: `server …` (init, export, check, package, tills, tickets,
 //!   admin-password, run).
 //! - `cmd::server_config`: `server config …` and `server tables …`.
-//! - `cmd::till`: `till …` (init, sync, status, sell, run, customer).
+//! - `cmd::till`: `till …` (init, sync, status, sell, run, customer, close,
+//!   resend, events, receipt, reprint).
+//! - `cmd::fiscal`: `till close` and `till events`.
+//! - `cmd::receipt`: `till receipt` and `till reprint` (text or ESC/POS).
+//! - `cmd::verify`: `verify receipt` (a receipt's QR code checked offline).
 //! - `cmd::common`: the server commands' `--data` argument and errors with
 //!   every cause said once.
 //! - `demo` and `bench …` are parsed and run by the `tillsync-demo` and
@@ -20,7 +24,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::cmd::{server, till};
+use crate::cmd::{server, till, verify};
 
 /// tillsync keeps store tills selling when the network is gone and brings
 /// every till and the back office back in line when it returns.
@@ -45,6 +49,9 @@ enum Command {
     /// A till: install, load data, status.
     #[command(subcommand)]
     Till(till::TillCmd),
+    /// Check fiscal proofs offline: a receipt's QR code.
+    #[command(subcommand)]
+    Verify(verify::VerifyCmd),
     /// Run the whole down path on demo data and print a summary.
     Demo(tillsync_demo::DemoArgs),
     /// Benchmarks.
@@ -64,6 +71,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Server(cmd) => server::run(cmd, &out),
         Command::Till(cmd) => till::run(cmd, &out),
+        Command::Verify(cmd) => verify::run(cmd, &out),
         Command::Demo(args) => tillsync_demo::run(args, &out),
         Command::Bench(cmd) => tillsync_bench::run(cmd, &out),
     };

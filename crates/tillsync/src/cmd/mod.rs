@@ -4,6 +4,8 @@
 
 pub mod common;
 pub mod fiscal;
+pub mod receipt;
 pub mod server;
 pub mod server_config;
 pub mod till;
+pub mod verify;

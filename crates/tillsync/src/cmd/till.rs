@@ -116,6 +116,28 @@ pub enum TillCmd {
         #[arg(long, value_name = "N", default_value_t = 0)]
         after: u64,
     },
+    /// Print the receipt of ticket NUMBER, when the customer asks (plain
+    /// text, 42 columns for 80 mm paper; ESC/POS bytes with --escpos). Its
+    /// QR code is signed by the till (`tillsync verify receipt`).
+    Receipt {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// The ticket number.
+        number: u64,
+        #[command(flatten)]
+        print: crate::cmd::receipt::PrintArgs,
+    },
+    /// Print a duplicate of ticket NUMBER's receipt: marked "DUPLICATA n° K"
+    /// (K: its reprint number), logged in the event log and counted in the
+    /// day closing.
+    Reprint {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// The ticket number.
+        number: u64,
+        #[command(flatten)]
+        print: crate::cmd::receipt::PrintArgs,
+    },
 }
 
 fn parse_period(s: &str) -> Result<tillsync_core::fiscal::closing::Period, String> {
@@ -217,6 +239,16 @@ fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
             });
         }
         TillCmd::Events { data, after } => crate::cmd::fiscal::events_cmd(&data.data, after, out)?,
+        TillCmd::Receipt {
+            data,
+            number,
+            print,
+        } => crate::cmd::receipt::receipt_cmd(&data.data, number, false, &print, out)?,
+        TillCmd::Reprint {
+            data,
+            number,
+            print,
+        } => crate::cmd::receipt::receipt_cmd(&data.data, number, true, &print, out)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -320,10 +352,13 @@ fn print_push(pushed: &Result<push::PushReport, tillsync_till::TillError>) {
 
 fn status_cmd(data: &TillDataArg, out: &Out) -> Result<()> {
     let s = status::status(&data.data, status::StatusOptions::default())?;
+    // Times as a person reads them: local (the zone of the till); the JSON keeps UTC.
+    let zone = tillsync_till::fiscal::jet::till_zone(&data.data)?;
+    let local = |t: &str| zone.show(t, tillsync_core::Lang::En);
     out.emit(&s, || {
         println!("till {} of store {} (folder {})", s.till, s.store, s.folder);
         let c = &s.connection;
-        let last = c.last_contact.as_deref().unwrap_or("never");
+        let last = c.last_contact.as_deref().map_or("never".to_string(), local);
         match (c.online, &c.error) {
             (Some(true), _) => println!(
                 "  online: {} answered in {} ms",
@@ -337,18 +372,24 @@ fn status_cmd(data: &TillDataArg, out: &Out) -> Result<()> {
         for v in &s.tables {
             println!(
                 "  {:<12} v{:<6} loaded {} ({})",
-                v.table, v.version, v.loaded_at, v.kind
+                v.table,
+                v.version,
+                local(&v.loaded_at),
+                v.kind
             );
         }
         match (s.tickets.last_number, &s.tickets.last_time) {
-            (Some(n), Some(t)) => println!("tickets: {} (last: {n} at {t})", s.tickets.count),
+            (Some(n), Some(t)) => {
+                println!("tickets: {} (last: {n} at {})", s.tickets.count, local(t))
+            }
             _ => println!("tickets: none yet"),
         }
         let o = &s.outbox;
         match (&o.oldest_at, o.oldest_age_secs) {
             (Some(at), Some(age)) => println!(
-                "outbox: {} pending, the oldest queued at {at} ({age} s ago)",
-                o.pending
+                "outbox: {} pending, the oldest queued at {} ({age} s ago)",
+                o.pending,
+                local(at)
             ),
             _ => println!("outbox: empty"),
         }
@@ -357,18 +398,28 @@ fn status_cmd(data: &TillDataArg, out: &Out) -> Result<()> {
             for e in &s.errors {
                 println!(
                     "  {} {} ({}) {}: {}",
-                    e.at, e.key, e.kind, e.status, e.reason
+                    local(&e.at),
+                    e.key,
+                    e.kind,
+                    e.status,
+                    e.reason
                 );
             }
         }
         println!(
             "last push: {}; last pull: {}",
-            s.last_push.as_deref().unwrap_or("never"),
-            s.last_pull.as_deref().unwrap_or("never")
+            s.last_push.as_deref().map_or("never".to_string(), local),
+            s.last_pull.as_deref().map_or("never".to_string(), local)
         );
         println!("journal (newest first):");
         for j in &s.journal {
-            println!("  {} {:<8} {:<6} {}", j.at, j.kind, j.result, j.detail);
+            println!(
+                "  {} {:<8} {:<6} {}",
+                local(&j.at),
+                j.kind,
+                j.result,
+                j.detail
+            );
         }
     });
     Ok(())
