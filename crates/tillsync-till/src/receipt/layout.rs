@@ -140,7 +140,7 @@ pub fn layout(r: &Receipt) -> Vec<Block> {
         Some(name) => o.line(TITLE, name),
         None => {
             o.line(TITLE, &format!("{} {}", w.store, s.code));
-            o.line(CENTER, &format!("({} : {})", w.store, w.missing));
+            o.line(CENTER, &format!("({}{}{})", w.store, w.colon, w.missing));
         }
     }
     for a in &s.address {
@@ -150,7 +150,12 @@ pub fn layout(r: &Receipt) -> Vec<Block> {
         Some(pt) => o.line(CENTER, pt),
         None if s.address.is_empty() => o.line(
             CENTER,
-            &format!("{} : {}", lang.pick("Adresse", "Address"), w.missing),
+            &format!(
+                "{}{}{}",
+                lang.pick("Adresse", "Address"),
+                w.colon,
+                w.missing
+            ),
         ),
         None => {}
     }
@@ -159,7 +164,7 @@ pub fn layout(r: &Receipt) -> Vec<Block> {
     }
     let mention = |label: &str, v: Option<String>| match v {
         Some(v) => format!("{label} {v}"),
-        None => format!("{label} : {}", w.missing),
+        None => format!("{label}{}{}", w.colon, w.missing),
     };
     o.line(CENTER, &mention(w.siret, s.siret.as_deref().map(siret)));
     o.line(CENTER, &mention(w.vat_number, s.vat_number.clone()));
@@ -264,14 +269,17 @@ pub fn layout(r: &Receipt) -> Vec<Block> {
         (Some(c), _) => {
             o.0.push(rule());
             let name = c.name.as_deref().unwrap_or(w.missing);
-            o.line(PLAIN, &format!("{} : {name} ({})", w.customer, c.code));
+            o.line(
+                PLAIN,
+                &format!("{}{}{name} ({})", w.customer, w.colon, c.code),
+            );
             for a in &c.address {
                 o.line(PLAIN, a);
             }
         }
         (None, Some(code)) => {
             o.0.push(rule());
-            o.line(PLAIN, &format!("{} : {code}", w.customer));
+            o.line(PLAIN, &format!("{}{}{code}", w.customer, w.colon));
         }
         (None, None) => {}
     }

@@ -282,6 +282,8 @@ pub struct Words {
     pub qr_note: &'static str,
     /// "Signature".
     pub signature: &'static str,
+    /// Between a label and its value: ` : ` in French, `: ` in English.
+    pub colon: &'static str,
 }
 
 impl Words {
@@ -321,6 +323,7 @@ impl Words {
                 "Check it: tillsync verify receipt",
             ),
             signature: l("Signature", "Signature"),
+            colon: l(" : ", ": "),
         }
     }
 }

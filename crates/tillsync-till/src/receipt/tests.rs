@@ -239,7 +239,7 @@ fn missing_mentions_are_said_missing() {
     )
     .unwrap();
     assert!(
-        t.contains("SIRET : not given") && t.contains("RECEIPT"),
+        t.contains("SIRET: not given") && t.contains("RECEIPT"),
         "{t}"
     );
     assert!(t.contains("2026-12-04 09:12:21"), "{t}");

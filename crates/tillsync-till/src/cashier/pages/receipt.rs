@@ -30,7 +30,7 @@ fn mention(w: &Words, label: &str, v: Option<&str>) -> Markup {
     html! {
         @match v {
             Some(v) => { (label) " " (v) }
-            None => { (label) " : " span.missing { (w.missing) } }
+            None => { (label) (w.colon) span.missing { (w.missing) } }
         }
     }
 }
@@ -49,7 +49,7 @@ pub(crate) fn page(lang: Lang, h: &Header, v: &ReceiptView<'_>) -> Markup {
                     Some(n) => { h2.store-name { (n) } }
                     None => {
                         h2.store-name { (w.store) " " (s.code) }
-                        p { "(" (w.store) " : " span.missing { (w.missing) } ")" }
+                        p { "(" (w.store) (w.colon) span.missing { (w.missing) } ")" }
                     }
                 }
                 @for a in &s.address { p.address { (a) } }
@@ -114,16 +114,16 @@ pub(crate) fn page(lang: Lang, h: &Header, v: &ReceiptView<'_>) -> Markup {
             }
             @if let Some(c) = &r.customer {
                 div.customer {
-                    p { (w.customer) " : " (c.name.as_deref().unwrap_or(w.missing)) " (" (c.code) ")" }
+                    p { (w.customer) (w.colon) (c.name.as_deref().unwrap_or(w.missing)) " (" (c.code) ")" }
                     @for a in &c.address { p { (a) } }
                 }
             } @else if let Some(code) = &r.customer_code {
-                p.customer { (w.customer) " : " (code) }
+                p.customer { (w.customer) (w.colon) (code) }
             }
             div.qr data-payload=(r.qr) title=(w.qr_note) { (PreEscaped(&v.qr_svg)) }
             p.qr-text { (r.qr) }
             p.sig {
-                (w.signature) " : "
+                (w.signature) (w.colon)
                 span.signature data-signature=(r.signature) title=(r.signature) { (short_signature(&r.signature)) }
             }
             @if r.training { p.mark.training { (w.training) } }
@@ -137,9 +137,13 @@ pub(crate) fn page(lang: Lang, h: &Header, v: &ReceiptView<'_>) -> Markup {
                 button #print-duplicate type="button" data-print="yes" { (l("Imprimer ce duplicata", "Print this duplicate")) }
             }
             @if !r.invoice {
-                a.button #invoice href=(format!("/receipt/{}?invoice=1", r.number)) { (l("Facture", "Invoice")) }
+                @let base = match r.duplicate {
+                    Some(k) => format!("/receipt/{}/duplicate/{k}", r.number),
+                    None => format!("/receipt/{}", r.number),
+                };
+                a.button #invoice href=(format!("{base}?invoice=1")) { (l("Facture", "Invoice")) }
             }
-            @if !v.just_paid || r.duplicate.is_some() {
+            @if !v.just_paid && r.duplicate.is_none() {
                 form #reprint method="post" action=(format!("/receipt/{}/reprint", r.number)) {
                     (csrf(v.token))
                     button #reprint-submit type="submit" { (l("Imprimer un duplicata", "Print a duplicate")) }
