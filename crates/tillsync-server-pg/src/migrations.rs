@@ -11,6 +11,9 @@ pub(crate) const MIGRATE_LOCK: i64 = 0x7469_6c6c_6d69_6772;
 
 /// tillsync's own tables on PostgreSQL, step by step: the same steps,
 /// numbered the same, as on SQLite (`tillsync_server_sqlite`'s
+/// The newest step of the server schema (the length of the step list).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
 /// migrations), each in PostgreSQL's SQL.
 pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: sync tables, change log, table versions, published packages, journal.

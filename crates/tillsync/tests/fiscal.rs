@@ -57,8 +57,9 @@ fn a_till_offline_for_three_days_closes_each_day_and_the_closings_reach_the_serv
     let key = cfg.auth.signing_key().unwrap();
     let zone = LocalZone::paris();
     let mut db = TillDb::open(&till.join(tillsync_till::DB_FILE)).unwrap();
-    // Three days while the server is down: the agent's due closings at 23:31
-    // local time (the clock is injected through the library).
+    // Three business days while the server is down, each closed (the
+    // closing time is injected through the library; the agent's own due
+    // closings are tested in tillsync-till-db).
     for day in 1..=3 {
         sell(&till, day);
         let now = format!("2026-12-0{day}T22:31:00Z");
@@ -68,15 +69,7 @@ fn a_till_offline_for_three_days_closes_each_day_and_the_closings_reach_the_serv
             zone: &zone,
             now: &now,
         };
-        let closed = db
-            .close_due(&closer, jiff::civil::time(23, 30, 0, 0))
-            .unwrap();
-        // The tickets were sold "now" (real time, later than 2026-12-0X):
-        // close the day by hand at the injected time instead when the
-        // agent finds nothing due.
-        if closed.is_empty() {
-            db.close(&closer, Period::Day).unwrap();
-        }
+        assert!(db.close(&closer, Period::Day).unwrap().new);
     }
     drop(db);
     assert!(
@@ -294,4 +287,100 @@ fn till_close_and_events_from_the_cli() {
     .fails_with("week");
     let ev = tillsync(&till, &["till", "events", "--data", s(&till)]).ok();
     assert!(ev.stdout().contains("closing"), "{}", ev.stdout());
+    sell(&till, 1);
+    let st = tillsync(&till, &["till", "status", "--data", s(&till), "--json"]).ok();
+    let j = st.json();
+    assert_eq!(j["fiscal"]["last_day_closing"]["to_number"], 2, "{j}");
+    assert_eq!(j["fiscal"]["tickets_since_closing"], 1, "{j}");
+}
+
+/// The `tillsync` binary run under Debian's `faketime` (the till's clock
+/// set to `offset`, e.g. `-1d`), or `None` when faketime is not installed.
+fn under_faketime(offset: &str, cwd: &Path, args: &[&str]) -> Option<std::process::Output> {
+    let probe = std::process::Command::new("faketime")
+        .args(["-f", "+0", "true"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        assert!(
+            std::env::var_os("TILLSYNC_CI").is_none(),
+            "faketime is missing: .ci/run installs it"
+        );
+        eprintln!("SKIPPED: Debian's faketime is not installed (CI installs it)");
+        return None;
+    }
+    Some(
+        std::process::Command::new("faketime")
+            .arg("-f")
+            .arg(offset)
+            .arg(env!("CARGO_BIN_EXE_tillsync"))
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .expect("faketime runs"),
+    )
+}
+
+#[test]
+fn a_till_clock_set_back_a_day_sells_on_the_event_log_says_so_and_the_closing_stays_right() {
+    let (_server, till) = ready();
+    sell(&till, 2);
+    tillsync(
+        &till,
+        &["till", "close", "--data", s(&till), "--period", "day"],
+    )
+    .ok();
+    // The clock goes back a day: the sale goes through.
+    let Some(out) = under_faketime(
+        "-1d",
+        &till,
+        &[
+            "till",
+            "sell",
+            "--data",
+            s(&till),
+            "--item",
+            "ART0000001x1",
+            "--payment",
+            "card",
+        ],
+    ) else {
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ev = tillsync(&till, &["till", "events", "--data", s(&till), "--json"]).ok();
+    let back: Vec<serde_json::Value> = ev
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "clock_back")
+        .cloned()
+        .collect();
+    assert_eq!(back.len(), 1, "{}", ev.stdout());
+    assert!(back[0]["body"]["behind_seconds"].as_i64().unwrap() >= 86_000);
+    // Ticket 3, sold "yesterday", is in the next day closing, not in the
+    // closed one.
+    let c = tillsync(
+        &till,
+        &[
+            "till",
+            "close",
+            "--data",
+            s(&till),
+            "--period",
+            "day",
+            "--json",
+        ],
+    )
+    .ok();
+    let j = c.json();
+    assert_eq!(j["new"], true, "{j}");
+    assert_eq!(
+        (&j["closing"]["after_number"], &j["closing"]["to_number"]),
+        (&serde_json::json!(2), &serde_json::json!(3))
+    );
 }

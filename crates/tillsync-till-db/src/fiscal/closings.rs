@@ -327,7 +327,57 @@ impl Closer<'_> {
     }
 }
 
+/// Where a till stands with its closings (for `till status`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FiscalState {
+    /// The newest day closing: its number, the business day and the last
+    /// ticket it covers, and when it was written.
+    pub last_day_closing: Option<LastClosing>,
+    /// Tickets sold since the newest day closing.
+    pub tickets_since_closing: u64,
+    /// Events in the event log.
+    pub events: u64,
+}
+
+/// A closing as `till status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LastClosing {
+    /// Number in the closings.
+    pub seq: u64,
+    /// Business day.
+    pub name: String,
+    /// Last ticket covered.
+    pub to_number: u64,
+    /// When written (UTC).
+    pub time: String,
+}
+
 impl TillDb {
+    /// Where `till` stands with its closings.
+    pub fn fiscal_state(&self, till: &str) -> Result<FiscalState, StoreError> {
+        let conn = self.conn();
+        let last = last_of_kind(conn, CLOSING_CHAIN, till, Period::Day.code())?;
+        let last_day_closing = match &last {
+            Some(r) => {
+                let b = body_of(r)?;
+                Some(LastClosing {
+                    seq: r.seq,
+                    name: b.name,
+                    to_number: b.to_number,
+                    time: r.time.clone(),
+                })
+            }
+            None => None,
+        };
+        let closed_to = last_day_closing.as_ref().map_or(0, |c| c.to_number);
+        let newest = last_ticket(conn, till)?.map_or(0, |t| t.number);
+        Ok(FiscalState {
+            last_day_closing,
+            tickets_since_closing: newest.saturating_sub(closed_to),
+            events: last_record(conn, EVENT_CHAIN, till)?.map_or(0, |r| r.seq),
+        })
+    }
+
     /// Close `period` for `closer.till` in one transaction (see [`Closer::close_in`]).
     pub fn close(&mut self, closer: &Closer<'_>, period: Period) -> Result<Closed, StoreError> {
         let tx = self

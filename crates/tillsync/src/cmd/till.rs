@@ -406,6 +406,17 @@ fn status_cmd(data: &TillDataArg, out: &Out) -> Result<()> {
                 );
             }
         }
+        let f = &s.fiscal;
+        match &f.last_day_closing {
+            Some(c) => println!(
+                "last day closing: {} (closing n° {}, tickets up to {}), {} ticket(s) sold since; {} event(s) in the event log",
+                c.name, c.seq, c.to_number, f.tickets_since_closing, f.events
+            ),
+            None => println!(
+                "no day closing yet, {} ticket(s) sold; {} event(s) in the event log",
+                f.tickets_since_closing, f.events
+            ),
+        }
         println!(
             "last push: {}; last pull: {}",
             s.last_push.as_deref().map_or("never".to_string(), local),
