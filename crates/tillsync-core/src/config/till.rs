@@ -33,8 +33,9 @@ pub struct TillIdentity {
     /// `till.store`: the store code, e.g. `S01`.
     pub store: String,
     /// `till.listen`: where `till run` serves the cashier page (default
-    /// `127.0.0.1:8090`; port 0 picks a free port). The page has no login:
-    /// `till run` refuses a non-loopback address unless told otherwise.
+    /// `127.0.0.1:8090`; port 0 picks a free port). Its PIN login is no
+    /// network barrier: `till run` refuses a non-loopback address unless
+    /// told otherwise.
     #[serde(default = "default_listen")]
     pub listen: String,
     /// `till.language`: the cashier page's language, `fr` (default) or `en`.

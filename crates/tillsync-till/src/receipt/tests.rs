@@ -113,6 +113,18 @@ fn the_golden_text_receipt() {
     for line in t.lines() {
         assert!(line.chars().count() <= WIDTH, "{line:?}");
     }
+    // docs/receipts.md shows it, up to the first line of the QR's text.
+    let shown: String = t
+        .lines()
+        .take_while(|l| !l.starts_with("TSR1"))
+        .chain(t.lines().find(|l| l.starts_with("TSR1")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let docs = include_str!("../../../../docs/receipts.md");
+    assert!(
+        docs.contains(&shown),
+        "docs/receipts.md differs from:\n{shown}"
+    );
 }
 
 #[test]

@@ -72,8 +72,10 @@ pub enum TillCmd {
         /// port) instead of `till.listen`.
         #[arg(long, value_name = "ADDR", value_parser = parse_listen)]
         listen: Option<std::net::SocketAddr>,
-        /// Allow the cashier page on a non-loopback address. The page has
-        /// no login: anyone who reaches the address can sell and change customers.
+        /// Allow the cashier page on a non-loopback address. Its PIN login
+        /// (when the till has cashiers) says who sells but is no network
+        /// barrier: anyone who reaches the address can try PINs, or sell
+        /// and change customers on a till without cashiers.
         #[arg(long)]
         allow_remote: bool,
         /// Do not serve the cashier page.

@@ -57,6 +57,12 @@ fn the_literal_example_of_the_docs() {
         read.payload.instant().unwrap().to_string(),
         "2026-11-28T12:00:00Z"
     );
+    let docs = include_str!("../../../../../docs/receipts.md");
+    assert!(
+        docs.contains(EXAMPLE),
+        "docs/receipts.md lacks the literal example"
+    );
+    assert!(docs.contains("`dbc298251c51321b`"));
 }
 
 #[test]
