@@ -9,6 +9,7 @@
 //! - `cmd::server_config`: `server config …` and `server tables …`.
 //! - `cmd::till`: `till …` (init, sync, status, sell, run, customer, close,
 //!   resend, events, receipt, reprint).
+//! - `cmd::status`: `till status`.
 //! - `cmd::fiscal`: `till close` and `till events`.
 //! - `cmd::receipt`: `till receipt` and `till reprint` (text or ESC/POS).
 //! - `cmd::verify`: `verify receipt` (a receipt's QR code checked offline).

@@ -32,8 +32,8 @@
 //! - `session`: the session cookie, CSRF check and carts.
 //! - [`items`]: finding items in the till's `ART` by code, label or barcode.
 //! - `refusal`: the refusals shown, in the page's language.
-//! - `login`: the cashiers' PIN login, its lock after wrong PINs, the layer
-//!   that sends to it.
+//! - `login`: the cashiers' PIN login and the layer that sends to it.
+//! - `throttle`: the login's lock after wrong PINs (a leaf).
 //! - Handlers, one file per page: `sale` (`/`, `/ticket/*`), `pay`
 //!   (`/pay`), `receipt` (`/receipt/N`, duplicates, `/tickets`), `customers` (`/customers*`),
 //!   `status` (`/status.json`), `assets` (`/assets/*`).
@@ -57,3 +57,4 @@ pub mod state;
 mod status;
 #[cfg(test)]
 mod tests;
+mod throttle;

@@ -16,11 +16,11 @@ use tillsync_core::lang::Lang;
 use tillsync_till_db::up as till_up;
 use tillsync_wire::api::OutboxKind;
 
-use crate::cashier::login::LoginThrottle;
 use crate::cashier::pages::layout::{Header, message};
 use crate::cashier::pages::sale::LineView;
 use crate::cashier::reply::{Fields, field, html};
 use crate::cashier::session::{self, CSRF_FIELD, Flash, Sessions};
+use crate::cashier::throttle::LoginThrottle;
 use crate::error::TillError;
 use crate::link::Link;
 use crate::up::sell::Register;

@@ -7,5 +7,6 @@ pub mod fiscal;
 pub mod receipt;
 pub mod server;
 pub mod server_config;
+pub mod status;
 pub mod till;
 pub mod verify;

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use tillsync_output::Out;
 use tillsync_till::down::pull::{PullOptions, pull};
 use tillsync_till::up::{push, sell};
-use tillsync_till::{agent, install, status};
+use tillsync_till::{agent, install};
 
 use crate::cmd::common::said_once;
 
@@ -206,7 +206,7 @@ fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
             });
         }
         TillCmd::Sync { data, full } => return sync_cmd(&data, full, out),
-        TillCmd::Status(data) => status_cmd(&data, out)?,
+        TillCmd::Status(data) => crate::cmd::status::status_cmd(&data.data, out)?,
         TillCmd::Sell {
             data,
             items,
@@ -350,92 +350,6 @@ fn print_push(pushed: &Result<push::PushReport, tillsync_till::TillError>) {
         }
         Err(e) => println!("push failed, the outbox is kept: {e}"),
     }
-}
-
-fn status_cmd(data: &TillDataArg, out: &Out) -> Result<()> {
-    let s = status::status(&data.data, status::StatusOptions::default())?;
-    // Times as a person reads them: local (the zone of the till); the JSON keeps UTC.
-    let zone = tillsync_till::fiscal::jet::till_zone(&data.data)?;
-    let local = |t: &str| zone.show(t, tillsync_core::Lang::En);
-    out.emit(&s, || {
-        println!("till {} of store {} (folder {})", s.till, s.store, s.folder);
-        let c = &s.connection;
-        let last = c.last_contact.as_deref().map_or("never".to_string(), local);
-        match (c.online, &c.error) {
-            (Some(true), _) => println!(
-                "  online: {} answered in {} ms",
-                c.webservice_url,
-                c.ping_millis.unwrap_or(0)
-            ),
-            (_, Some(e)) => println!("  OFFLINE: {e}; last contact {last}"),
-            _ => println!("  connection not checked; last contact {last}"),
-        }
-        println!("tables:");
-        for v in &s.tables {
-            println!(
-                "  {:<12} v{:<6} loaded {} ({})",
-                v.table,
-                v.version,
-                local(&v.loaded_at),
-                v.kind
-            );
-        }
-        match (s.tickets.last_number, &s.tickets.last_time) {
-            (Some(n), Some(t)) => {
-                println!("tickets: {} (last: {n} at {})", s.tickets.count, local(t))
-            }
-            _ => println!("tickets: none yet"),
-        }
-        let o = &s.outbox;
-        match (&o.oldest_at, o.oldest_age_secs) {
-            (Some(at), Some(age)) => println!(
-                "outbox: {} pending, the oldest queued at {} ({age} s ago)",
-                o.pending,
-                local(at)
-            ),
-            _ => println!("outbox: empty"),
-        }
-        if !s.errors.is_empty() {
-            println!("error list ({}):", s.errors.len());
-            for e in &s.errors {
-                println!(
-                    "  {} {} ({}) {}: {}",
-                    local(&e.at),
-                    e.key,
-                    e.kind,
-                    e.status,
-                    e.reason
-                );
-            }
-        }
-        let f = &s.fiscal;
-        match &f.last_day_closing {
-            Some(c) => println!(
-                "last day closing: {} (closing n° {}, tickets up to {}), {} ticket(s) sold since; {} event(s) in the event log",
-                c.name, c.seq, c.to_number, f.tickets_since_closing, f.events
-            ),
-            None => println!(
-                "no day closing yet, {} ticket(s) sold; {} event(s) in the event log",
-                f.tickets_since_closing, f.events
-            ),
-        }
-        println!(
-            "last push: {}; last pull: {}",
-            s.last_push.as_deref().map_or("never".to_string(), local),
-            s.last_pull.as_deref().map_or("never".to_string(), local)
-        );
-        println!("journal (newest first):");
-        for j in &s.journal {
-            println!(
-                "  {} {:<8} {:<6} {}",
-                local(&j.at),
-                j.kind,
-                j.result,
-                j.detail
-            );
-        }
-    });
-    Ok(())
 }
 
 /// `CODE` or `CODExQTY` (also `CODE*QTY`).
