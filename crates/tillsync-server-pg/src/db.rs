@@ -360,7 +360,10 @@ pub(crate) mod tests {
             let db =
                 PgServerDb::open(&fresh.url).unwrap_or_else(|e| panic!("former step {old}: {e}"));
             drop(db);
-            assert_eq!(meta(&fresh.url, "schema_version").as_deref(), Some("6"));
+            assert_eq!(
+                meta(&fresh.url, "schema_version"),
+                Some(MIGRATIONS.len().to_string())
+            );
             assert_eq!(
                 meta(&fresh.url, "schema_numbering").as_deref(),
                 Some("common")
@@ -380,8 +383,8 @@ pub(crate) mod tests {
         drop(PgServerDb::open(&fresh.url).unwrap());
         let mut c = connect(&fresh.url).unwrap();
         c.execute(
-            "UPDATE tillsync_meta SET value = '7' WHERE key = 'schema_version'",
-            &[],
+            "UPDATE tillsync_meta SET value = $1 WHERE key = 'schema_version'",
+            &[&(MIGRATIONS.len() + 1).to_string()],
         )
         .unwrap();
         let e = PgServerDb::open(&fresh.url)

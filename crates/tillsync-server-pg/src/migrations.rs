@@ -1,4 +1,4 @@
-//! The server schema on PostgreSQL, step by step (the same six steps, numbered
+//! The server schema on PostgreSQL, step by step (the same steps, numbered
 //! the same, as on SQLite), and its upgrade from the former numbering.
 
 use postgres::{Client, Transaction};
@@ -9,7 +9,7 @@ use tillsync_db::StoreError;
 /// The advisory lock key that serialises migrations.
 pub(crate) const MIGRATE_LOCK: i64 = 0x7469_6c6c_6d69_6772;
 
-/// tillsync's own tables on PostgreSQL, step by step: the same six steps,
+/// tillsync's own tables on PostgreSQL, step by step: the same steps,
 /// numbered the same, as on SQLite (`tillsync_server_sqlite`'s
 /// migrations), each in PostgreSQL's SQL.
 pub(crate) const MIGRATIONS: &[&str] = &[
@@ -76,6 +76,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE TRIGGER tillsync_catalog_sync_tables
         AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tillsync_sync_tables
         FOR EACH STATEMENT EXECUTE FUNCTION tillsync_bump_catalog();",
+    // 7: tickets version 2 and training tickets.
+    pg_up::TICKETS_V2_SCHEMA,
 ];
 
 /// Until 4 Dec 2026 PostgreSQL databases counted their own four steps

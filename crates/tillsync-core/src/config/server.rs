@@ -20,12 +20,13 @@ use crate::config::text_serde::{ftp_address_serde, http_url_serde, socket_serde}
 use crate::config::timings::SyncTimings;
 use crate::config::validate::{
     check_http_url, positive, validate_code, validate_folder_name, validate_password,
-    validate_path, validate_text,
+    validate_path, validate_payment_methods, validate_text,
 };
 use crate::fsio;
 use crate::ftp_address::FtpAddress;
 use crate::lang::Lang;
 use crate::secret::{MASK, Secret};
+use crate::ticket::types::default_payment_methods;
 
 /// File name of the POS folder configuration inside a server data folder.
 pub const FILE_NAME: &str = "tillsync.toml";
@@ -165,6 +166,11 @@ pub struct FolderSection {
     pub name: String,
     /// `folder.admin`: the administrator's user name.
     pub admin: String,
+    /// `folder.payment_methods`: the payment methods a till accepts
+    /// (default cash, card, cheque, voucher); carried to the tills by their
+    /// deployment package.
+    #[serde(default = "default_payment_methods")]
+    pub payment_methods: Vec<String>,
 }
 
 /// Server tab: the web service.
@@ -356,6 +362,7 @@ impl ServerConfig {
             folder: FolderSection {
                 name: folder_name.to_string(),
                 admin: "admin".to_string(),
+                payment_methods: default_payment_methods(),
             },
             server: ServerSection::default(),
             db: DbSection::default(),
@@ -405,6 +412,7 @@ impl ServerConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         validate_folder_name("folder.name", &self.folder.name)?;
         validate_text("folder.admin", &self.folder.admin)?;
+        validate_payment_methods("folder.payment_methods", &self.folder.payment_methods)?;
         DbUrl::parse(&self.db.url)?;
         validate_path("ftp.share_dir", &self.ftp.share_dir)?;
         validate_text("ftp.user", &self.ftp.user)?;

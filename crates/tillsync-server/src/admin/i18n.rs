@@ -11,6 +11,11 @@ const FIELD_LABELS: &[(&str, &str, &str)] = &[
     ("folder.name", "Dossier", "Folder"),
     ("folder.admin", "Administrateur", "Administrator"),
     (
+        "folder.payment_methods",
+        "Moyens de paiement",
+        "Payment methods",
+    ),
+    (
         "server.listen",
         "Adresse d'écoute du service web",
         "Web service listen address",
@@ -99,6 +104,10 @@ const HINTS_FR: &[(&str, &str)] = &[
     (
         "folder.admin",
         "compte utilisateur qui administre le dossier TPV",
+    ),
+    (
+        "folder.payment_methods",
+        "moyens de paiement acceptés par les caisses, séparés par des virgules (par défaut cash,card,cheque,voucher) ; une caisse les reçoit avec son package de déploiement",
     ),
     (
         "server.listen",
@@ -475,6 +484,7 @@ pub const TABS: &[Tab] = &[
             "till.ping_timeout_ms",
             "till.retry_interval_ms",
             "till.template_customer",
+            "folder.payment_methods",
         ],
     ),
 ];

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use ed25519_dalek::SigningKey;
-use tillsync_core::ticket::{GENESIS_HASH, Payment, PricedItem, Sale};
+use tillsync_core::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, SaleItem};
 use tillsync_server_db::store::BatchItem;
 use tillsync_wire::api::{ItemStatus, OutboxBatch, OutboxItem, OutboxKind};
 
@@ -58,13 +58,12 @@ fn body(till: &str, key: &SigningKey, n: u64) -> Vec<u8> {
     let items = (1..=n)
         .map(|number| {
             let t = Sale {
-                lines: vec![(item.clone(), 2)],
+                lines: vec![SaleItem::units(item.clone(), 2)],
                 payments: vec![Payment {
                     method: "card".into(),
                     amount_cents: 500,
                 }],
-                customer: None,
-                corrects: None,
+                ..Sale::default()
             }
             .seal(till, number, "2026-11-28T12:00:00Z", &prev, key)
             .unwrap();

@@ -6,3 +6,4 @@ pub mod common;
 pub mod server;
 pub mod server_config;
 pub mod till;
+pub mod till_sell;
