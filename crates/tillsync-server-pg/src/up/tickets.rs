@@ -939,4 +939,114 @@ pub(crate) mod tests {
         let e = StoreError::Postgres(c.execute("SELECT 1 / 0", &[]).unwrap_err());
         assert!(!super::super::is_retryable(&e));
     }
+
+    /// `t` made a training ticket of the same number (stand-in hashes of
+    /// their own), chained on `prev`.
+    fn training(t: &Ticket, prev: &str) -> Ticket {
+        Ticket {
+            training: true,
+            prev_hash: prev.to_string(),
+            hash: format!("{:064x}", 0x7000 + t.number),
+            ..t.clone()
+        }
+    }
+
+    fn put_training(tx: &mut Transaction<'_>, t: &Ticket) -> Outcome {
+        let payload = serde_json::to_string(t).unwrap();
+        store_ticket(
+            tx,
+            "T001",
+            &format!("training:{}", t.number),
+            t,
+            &payload,
+            Ok(()),
+            "now",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn training_tickets_are_filed_in_their_own_chain_and_counts() {
+        let Some(db) = TestDb::new() else { return };
+        let mut c = db.client();
+        let f = chain(2);
+        let t1 = training(&f[0], GENESIS_HASH);
+        let t2 = training(&f[1], &t1.hash);
+        with_tx(&mut c, |tx| {
+            assert_eq!(put(tx, &f[0]).status, ItemStatus::Accepted);
+            assert_eq!(put_training(tx, &t1).status, ItemStatus::Accepted);
+            assert_eq!(put_training(tx, &t2).status, ItemStatus::Accepted);
+            assert_eq!(put_training(tx, &t2).status, ItemStatus::Duplicate);
+            assert_eq!(put(tx, &f[1]).status, ItemStatus::Accepted);
+            let mut bad = training(&f[1], &f[1].hash);
+            bad.number = 3;
+            bad.hash = "ee".repeat(32);
+            let o = put_training(tx, &bad);
+            assert!(o.reason.unwrap().contains("chain broken"));
+        });
+        let s = &ticket_state(&mut c, None).unwrap()[0];
+        assert_eq!((s.verified, s.quarantined, s.tickets_received), (2, 0, 2));
+        assert_eq!((s.training, s.training_quarantined), (2, 1));
+        assert!(s.missing.is_empty() && s.links_pending == 0, "{s:?}");
+        assert_eq!(ticket_list(&mut c, None).unwrap().len(), 2);
+        assert_eq!(
+            count(&mut c, r#"SELECT COUNT(*) FROM "TRAINING_TICKET_LINE""#),
+            4
+        );
+    }
+
+    #[test]
+    fn version_2_fields_are_stored() {
+        let Some(db) = TestDb::new() else { return };
+        let mut c = db.client();
+        let mut t = chain(1).remove(0);
+        t.cashier = Some("Marie".into());
+        t.change_cents = 50;
+        t.discount_cents = 10;
+        t.lines[0].quantity_milli = 1485;
+        t.lines[0].discount_cents = 7;
+        t.lines[0].voided = true;
+        t.vat_totals[0].discount_cents = 10;
+        with_tx(&mut c, |tx| {
+            assert_eq!(put(tx, &t).status, ItemStatus::Accepted);
+        });
+        let r = c
+            .query_one(
+                r#"SELECT "version", "cashier", "discount_cents", "change_cents" FROM "TICKET""#,
+                &[],
+            )
+            .unwrap();
+        assert_eq!(
+            (
+                r.get::<_, i64>(0),
+                r.get::<_, Option<String>>(1),
+                r.get::<_, i64>(2),
+                r.get::<_, i64>(3)
+            ),
+            (2, Some("Marie".into()), 10, 50)
+        );
+        let r = c
+            .query_one(
+                r#"SELECT "quantity", "quantity_milli", "discount_cents", "voided" FROM "TICKET_LINE"
+                   WHERE "line_no" = 1"#,
+                &[],
+            )
+            .unwrap();
+        assert_eq!(
+            (
+                r.get::<_, i64>(0),
+                r.get::<_, i64>(1),
+                r.get::<_, i64>(2),
+                r.get::<_, bool>(3)
+            ),
+            (1, 1485, 7, true)
+        );
+        assert_eq!(
+            count(
+                &mut c,
+                r#"SELECT "discount_cents" FROM "TICKET_VAT" WHERE "rate_bp" = 550"#
+            ),
+            10
+        );
+    }
 }

@@ -420,7 +420,7 @@ impl ServerDb {
             }
         }
         type Setter = fn(&mut TillTickets, u64);
-        let counts: [(&str, Setter); 4] = [
+        let counts: [(&str, Setter); 6] = [
             (
                 r#"SELECT "till_id", COUNT(*) FROM "TICKET" WHERE ?1 IS NULL OR "till_id" = ?1 GROUP BY 1"#,
                 |e, n| e.verified = n,
@@ -439,6 +439,15 @@ impl ServerDb {
                 "SELECT till_id, COUNT(*) FROM tillsync_ticket_link_pending
                  WHERE ?1 IS NULL OR till_id = ?1 GROUP BY 1",
                 |e, n| e.links_pending = n,
+            ),
+            (
+                r#"SELECT "till_id", COUNT(*) FROM "TRAINING_TICKET" WHERE ?1 IS NULL OR "till_id" = ?1 GROUP BY 1"#,
+                |e, n| e.training = n,
+            ),
+            (
+                "SELECT till_id, COUNT(*) FROM tillsync_training_quarantine
+                 WHERE ?1 IS NULL OR till_id = ?1 GROUP BY 1",
+                |e, n| e.training_quarantined = n,
             ),
         ];
         for (sql, set) in counts {
@@ -774,5 +783,111 @@ mod tests {
         let r = db.till_tables().unwrap();
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].version, Some(4));
+    }
+
+    /// `t` made a training ticket of the same number (stand-in hashes of
+    /// their own), chained on `prev`.
+    fn training(t: &Ticket, prev: &str) -> Ticket {
+        Ticket {
+            training: true,
+            prev_hash: prev.to_string(),
+            hash: format!("{:064x}", 0x7000 + t.number),
+            ..t.clone()
+        }
+    }
+
+    fn put_training(tx: &Transaction<'_>, t: &Ticket) -> Outcome {
+        let payload = serde_json::to_string(t).unwrap();
+        store_ticket(
+            tx,
+            "T001",
+            &format!("training:{}", t.number),
+            t,
+            &payload,
+            Ok(()),
+            "now",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn training_tickets_are_filed_in_their_own_chain_and_counts() {
+        let (_d, mut db) = db();
+        let f = chain(2);
+        let t1 = training(&f[0], GENESIS_HASH);
+        let t2 = training(&f[1], &t1.hash);
+        with_tx(&mut db, |tx| {
+            assert_eq!(put(tx, &f[0]).status, ItemStatus::Accepted);
+            assert_eq!(put_training(tx, &t1).status, ItemStatus::Accepted);
+            assert_eq!(put_training(tx, &t2).status, ItemStatus::Accepted);
+            assert_eq!(put_training(tx, &t2).status, ItemStatus::Duplicate);
+            assert_eq!(put(tx, &f[1]).status, ItemStatus::Accepted);
+            // A training ticket chained on a fiscal hash: broken, in the
+            // training quarantine.
+            let mut bad = training(&f[1], &f[1].hash);
+            bad.number = 3;
+            bad.hash = "ee".repeat(32);
+            let o = put_training(tx, &bad);
+            assert!(o.reason.unwrap().contains("chain broken"));
+        });
+        let s = &db.ticket_state(None).unwrap()[0];
+        assert_eq!((s.verified, s.quarantined, s.tickets_received), (2, 0, 2));
+        assert_eq!((s.training, s.training_quarantined), (2, 1));
+        assert!(s.missing.is_empty() && s.links_pending == 0, "{s:?}");
+        // server tickets lists the fiscal tickets only.
+        let list = db.ticket_list(None).unwrap();
+        assert_eq!(list.len(), 2);
+        assert!(
+            list.iter()
+                .all(|l| l.hash.as_deref() != Some(t1.hash.as_str()))
+        );
+        let n: i64 = db
+            .conn()
+            .query_row(r#"SELECT COUNT(*) FROM "TRAINING_TICKET_LINE""#, [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn version_2_fields_are_stored() {
+        let (_d, mut db) = db();
+        let mut t = chain(1).remove(0);
+        t.cashier = Some("Marie".into());
+        t.change_cents = 50;
+        t.discount_cents = 10;
+        t.lines[0].quantity_milli = 1485;
+        t.lines[0].discount_cents = 7;
+        t.lines[0].voided = true;
+        t.vat_totals[0].discount_cents = 10;
+        with_tx(&mut db, |tx| {
+            assert_eq!(put(tx, &t).status, ItemStatus::Accepted);
+        });
+        let head: (i64, Option<String>, i64, i64) = db
+            .conn()
+            .query_row(
+                r#"SELECT "version", "cashier", "discount_cents", "change_cents" FROM "TICKET""#,
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(head, (2, Some("Marie".into()), 10, 50));
+        let line: (i64, i64, i64, bool) = db
+            .conn()
+            .query_row(
+                r#"SELECT "quantity", "quantity_milli", "discount_cents", "voided" FROM "TICKET_LINE""#,
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(line, (1, 1485, 7, true));
+        let vat: i64 = db
+            .conn()
+            .query_row(r#"SELECT "discount_cents" FROM "TICKET_VAT""#, [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(vat, 10);
     }
 }
