@@ -25,6 +25,13 @@
 //!   - `ticket/seal`: [`ticket::Sale`]: checks, totals, sealing.
 //!   - `ticket/encoding`: the canonical encodings (versions 1 and 2), digest, verification.
 //!   - `ticket/content`: the server's content check of a version-2 ticket.
+//! - [`fiscal`]: the fiscal records besides tickets (NF525).
+//!   - `fiscal/local`: the folder's time zone, local dates and times.
+//!   - `fiscal/record`: chained, signed records (event log, closings).
+//!   - `fiscal/event`: the kinds of the event log (JET).
+//!   - `fiscal/closing`: what a closing holds and how it adds up.
+//!   - `fiscal/filing`: the server's rule for filing a record, free of I/O.
+//!   - `fiscal/error`: [`fiscal::error::FiscalError`].
 //! - [`chain`]: the server's rule for filing a ticket (duplicate, quarantine or accepted), free of I/O.
 //! - [`customers`]: the customer rules free of I/O, for the server and the till.
 //!   - `customers/conflict`: [`customers::conflict::ConflictPolicy`], whether the server
@@ -39,6 +46,7 @@
 pub mod chain;
 pub mod config;
 pub mod customers;
+pub mod fiscal;
 pub mod fsio;
 pub mod ftp_address;
 pub mod ident;

@@ -5,7 +5,7 @@
 //! # Layout
 //! - [`store`]: [`ServerStore`], every database need of the web service, the export and the
 //!   commands, as one trait per concern ([`SyncTableStore`], [`ExportStore`], [`TillStore`],
-//!   [`UpStore`], [`JournalStore`], [`ErpStore`]).
+//!   [`UpStore`], [`JournalStore`], [`ErpStore`], [`FiscalStore`]).
 //! - [`export`]: a sync table's export state and the rows an export reads.
 //! - [`tills`]: tills, their credentials check and what they reported.
 //! - [`tickets`]: the answers to outbox items and the ticket listings.
@@ -13,14 +13,17 @@
 //!   (and the conflict policy, re-exported from `tillsync_core` for other crates).
 //! - [`reports`]: what tills report of their outbox and error list.
 //! - [`journal`]: the sync journal's lines.
+//! - [`ledger`]: the ledger of a till's closings and what it flags (totals, unclosed days, gaps).
 //! - [`up`]: the up path written once for every backend: [`up::batch`] (the batch loop,
 //!   idempotency records), [`up::tickets`] (filing a ticket over a backend's `TicketSteps`)
+//!   , [`up::records`] (filing a fiscal record over a backend's `RecordSteps`)
 //!   and [`up::customers`] (creating a customer, edits, abandons, up-direction rows, over
 //!   a backend's `CustomerSteps`).
 
 pub mod customers;
 pub mod export;
 pub mod journal;
+pub mod ledger;
 pub mod reports;
 pub mod store;
 pub mod tickets;
@@ -28,6 +31,6 @@ pub mod tills;
 pub mod up;
 
 pub use store::{
-    Backend, Bookkeeping, ErpStore, ExportStore, JournalStore, PollIdentity, ServerStore,
-    SyncTableStore, TillStore, UpStore,
+    Backend, Bookkeeping, ErpStore, ExportStore, FiscalStore, JournalStore, PollIdentity,
+    ServerStore, SyncTableStore, TillStore, UpStore,
 };

@@ -11,6 +11,9 @@ pub(crate) const MIGRATE_LOCK: i64 = 0x7469_6c6c_6d69_6772;
 
 /// tillsync's own tables on PostgreSQL, step by step: the same steps,
 /// numbered the same, as on SQLite (`tillsync_server_sqlite`'s
+/// The newest step of the server schema (the length of the step list).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
 /// migrations), each in PostgreSQL's SQL.
 pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: sync tables, change log, table versions, published packages, journal.
@@ -78,8 +81,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         FOR EACH STATEMENT EXECUTE FUNCTION tillsync_bump_catalog();",
     // 7: tickets version 2 and training tickets.
     pg_up::TICKETS_V2_SCHEMA,
+    // 9: the fiscal records the tills send (events of their event log
+    // and closings), as verified.
+    "CREATE TABLE tillsync_fiscal_record(
+        till_id TEXT NOT NULL, chain TEXT NOT NULL, seq BIGINT NOT NULL,
+        time TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL,
+        prev_hash TEXT NOT NULL, hash TEXT NOT NULL, signature TEXT NOT NULL,
+        received_at TEXT NOT NULL, PRIMARY KEY (till_id, chain, seq));",
 ];
-
 /// Until 4 Dec 2026 PostgreSQL databases counted their own four steps
 /// (1: steps 1 and 2 of today, 2: steps 3 and 4, 3: step 5, 4: step 6):
 /// the step of today's numbering each old count had reached. A database

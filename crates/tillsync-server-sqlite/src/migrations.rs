@@ -4,6 +4,9 @@
 //! version 2 and training tickets). A leaf: it imports nothing of the crate.
 
 /// Schema of tillsync's own server tables, by version. Applied in order, in
+/// The newest step of the server schema (the length of the step list).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
 /// one transaction, recorded in `tillsync_meta`.
 pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: sync tables, change log, table versions, published packages, journal.
@@ -63,8 +66,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         BEGIN UPDATE tillsync_catalog_generation SET n = n + 1 WHERE id = 1; END;",
     // 7: tickets version 2 and training tickets.
     TICKETS_V2,
+    // 9: the fiscal records the tills send (events of their event log
+    // and closings), as verified.
+    "CREATE TABLE tillsync_fiscal_record(
+        till_id TEXT NOT NULL, chain TEXT NOT NULL, seq INTEGER NOT NULL,
+        time TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL,
+        prev_hash TEXT NOT NULL, hash TEXT NOT NULL, signature TEXT NOT NULL,
+        received_at TEXT NOT NULL, PRIMARY KEY (till_id, chain, seq));
+     CREATE TRIGGER tillsync_fiscal_record_no_update BEFORE UPDATE ON tillsync_fiscal_record
+        BEGIN SELECT RAISE(ABORT, 'fiscal records are inalterable'); END;",
 ];
-
 /// Schema migration of the up path (server migration 3).
 const TICKETS: &str = r#"
 CREATE TABLE "TICKET"(

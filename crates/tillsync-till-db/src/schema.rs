@@ -16,10 +16,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     UP,
     // 3: customers and up-direction sync tables.
     CUSTOMERS,
-    // 5 (issue 10, item 2): tickets version 2, training tickets, sale keys.
-    // Written while step 4 (the fiscal records) was being made on another
-    // branch: this is the next element of the list, numbered 5 once step 4
-    // stands before it.
+    // 4: the event log and the closings; REPLACE refused on fiscal tables.
+    FISCAL,
+    // 5: tickets version 2, training tickets, sale keys.
     TICKETS_V2,
 ];
 
@@ -89,6 +88,50 @@ CREATE TABLE tillsync_up_tables(
 CREATE TABLE tillsync_applying(flag INTEGER PRIMARY KEY CHECK (flag = 1));
 ";
 
+/// Schema migration of the event log (JET) and the closings (till migration
+/// 4). Both are chained records like tickets and as inalterable. A REPLACE
+/// (`INSERT OR REPLACE`) deletes the row it replaces without firing the
+/// delete triggers, so every fiscal table also refuses an insert over an
+/// existing key.
+const FISCAL: &str = r#"
+CREATE TABLE "EVENT_LOG"(
+    "till_id" TEXT NOT NULL, "seq" INTEGER NOT NULL, "time" TEXT NOT NULL,
+    "kind" TEXT NOT NULL, "body" TEXT NOT NULL,
+    "prev_hash" TEXT NOT NULL, "hash" TEXT NOT NULL UNIQUE, "signature" TEXT NOT NULL,
+    PRIMARY KEY ("till_id", "seq"));
+CREATE TABLE "CLOSING"(
+    "till_id" TEXT NOT NULL, "seq" INTEGER NOT NULL, "time" TEXT NOT NULL,
+    "kind" TEXT NOT NULL, "body" TEXT NOT NULL,
+    "prev_hash" TEXT NOT NULL, "hash" TEXT NOT NULL UNIQUE, "signature" TEXT NOT NULL,
+    PRIMARY KEY ("till_id", "seq"));
+CREATE TRIGGER "tillsync_event_no_update" BEFORE UPDATE ON "EVENT_LOG"
+    BEGIN SELECT RAISE(ABORT, 'the event log is inalterable'); END;
+CREATE TRIGGER "tillsync_event_no_delete" BEFORE DELETE ON "EVENT_LOG"
+    BEGIN SELECT RAISE(ABORT, 'the event log is inalterable'); END;
+CREATE TRIGGER "tillsync_event_no_replace" BEFORE INSERT ON "EVENT_LOG"
+    WHEN EXISTS (SELECT 1 FROM "EVENT_LOG" WHERE ("till_id" = NEW."till_id" AND "seq" = NEW."seq") OR "hash" = NEW."hash")
+    BEGIN SELECT RAISE(ABORT, 'the event log is inalterable'); END;
+CREATE TRIGGER "tillsync_closing_no_update" BEFORE UPDATE ON "CLOSING"
+    BEGIN SELECT RAISE(ABORT, 'closings are inalterable'); END;
+CREATE TRIGGER "tillsync_closing_no_delete" BEFORE DELETE ON "CLOSING"
+    BEGIN SELECT RAISE(ABORT, 'closings are inalterable'); END;
+CREATE TRIGGER "tillsync_closing_no_replace" BEFORE INSERT ON "CLOSING"
+    WHEN EXISTS (SELECT 1 FROM "CLOSING" WHERE ("till_id" = NEW."till_id" AND "seq" = NEW."seq") OR "hash" = NEW."hash")
+    BEGIN SELECT RAISE(ABORT, 'closings are inalterable'); END;
+CREATE TRIGGER "tillsync_ticket_no_replace" BEFORE INSERT ON "TICKET"
+    WHEN EXISTS (SELECT 1 FROM "TICKET" WHERE ("till_id" = NEW."till_id" AND "number" = NEW."number") OR "hash" = NEW."hash")
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_ticket_line_no_replace" BEFORE INSERT ON "TICKET_LINE"
+    WHEN EXISTS (SELECT 1 FROM "TICKET_LINE" WHERE "till_id" = NEW."till_id" AND "number" = NEW."number" AND "line_no" = NEW."line_no")
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_ticket_payment_no_replace" BEFORE INSERT ON "TICKET_PAYMENT"
+    WHEN EXISTS (SELECT 1 FROM "TICKET_PAYMENT" WHERE "till_id" = NEW."till_id" AND "number" = NEW."number" AND "seq" = NEW."seq")
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_ticket_vat_no_replace" BEFORE INSERT ON "TICKET_VAT"
+    WHEN EXISTS (SELECT 1 FROM "TICKET_VAT" WHERE "till_id" = NEW."till_id" AND "number" = NEW."number" AND "rate_bp" = NEW."rate_bp")
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+"#;
+
 /// Tickets version 2 (till migration 5): the version-2 fields of the
 /// fiscal tables (`quantity_milli` is NULL on rows written before, whose
 /// `quantity` is whole units), the training-mode tables (the same columns,
@@ -138,7 +181,8 @@ CREATE TRIGGER "tillsync_training_ticket_no_delete" BEFORE DELETE ON "TRAINING_T
     BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
 CREATE TRIGGER "tillsync_training_ticket_no_replace" BEFORE INSERT ON "TRAINING_TICKET"
     WHEN EXISTS (SELECT 1 FROM "TRAINING_TICKET"
-                 WHERE "till_id" = NEW."till_id" AND "number" = NEW."number")
+                 WHERE ("till_id" = NEW."till_id" AND "number" = NEW."number")
+                    OR "hash" = NEW."hash")
     BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
 CREATE TRIGGER "tillsync_training_ticket_line_no_update" BEFORE UPDATE ON "TRAINING_TICKET_LINE"
     BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;

@@ -62,6 +62,8 @@ pub fn init(dir: &Path, package: &Path) -> Result<TillConfig, TillError> {
             } else {
                 p.payment_methods.clone()
             },
+            timezone: p.timezone.clone(),
+            day_close_time: p.day_close_time.clone(),
         },
         server: TillServer {
             webservice_url: p

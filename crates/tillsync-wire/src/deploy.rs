@@ -56,6 +56,20 @@ pub struct DeploymentPackage {
     pub payment_methods: Vec<String>,
     /// When it was generated (RFC 3339).
     pub created_at: String,
+    /// `folder.timezone` (absent from older packages: `Europe/Paris`).
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// `till.day_close_time` (absent from older packages: `23:59`).
+    #[serde(default = "default_day_close_time")]
+    pub day_close_time: String,
+}
+
+fn default_timezone() -> String {
+    "Europe/Paris".to_string()
+}
+
+fn default_day_close_time() -> String {
+    "23:59".to_string()
 }
 
 impl std::fmt::Debug for DeploymentPackage {
@@ -100,6 +114,8 @@ mod tests {
             retry_interval_ms: 1,
             payment_methods: vec![],
             created_at: "now".into(),
+            timezone: default_timezone(),
+            day_close_time: default_day_close_time(),
         };
         let shown = format!("{p:?}");
         assert!(

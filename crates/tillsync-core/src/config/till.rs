@@ -88,6 +88,23 @@ pub struct TillFolder {
     /// default cash, card, cheque, voucher).
     #[serde(default = "default_payment_methods")]
     pub payment_methods: Vec<String>,
+    /// `folder.timezone`: the IANA time zone of the till's business days and
+    /// of every time it shows (default `Europe/Paris`).
+    #[serde(default = "crate::config::server::default_timezone")]
+    pub timezone: String,
+    /// `folder.day_close_time`: local `HH:MM` at which the agent closes the
+    /// business day by itself when no one did (default `23:59`).
+    #[serde(default = "crate::config::server::default_day_close_time")]
+    pub day_close_time: String,
+}
+
+impl TillFolder {
+    /// The till's time zone.
+    pub fn zone(
+        &self,
+    ) -> Result<crate::fiscal::local::LocalZone, crate::fiscal::error::FiscalError> {
+        crate::fiscal::local::LocalZone::new(&self.timezone)
+    }
 }
 
 /// `[server]`: how to reach and trust the server.
@@ -182,6 +199,8 @@ impl TillConfig {
             folder: TillFolder {
                 name: server.folder.name.clone(),
                 payment_methods: server.folder.payment_methods.clone(),
+                timezone: server.folder.timezone.clone(),
+                day_close_time: server.till.day_close_time.clone(),
             },
             server: TillServer {
                 webservice_url: server.till.webservice_url.clone(),
@@ -248,6 +267,16 @@ impl TillConfig {
         self.till.listen_addr()?;
         validate_folder_name("folder.name", &self.folder.name)?;
         validate_payment_methods("folder.payment_methods", &self.folder.payment_methods)?;
+        self.folder.zone().map_err(|e| {
+            ConfigError::invalid("folder.timezone", &self.folder.timezone, e.to_string())
+        })?;
+        crate::fiscal::local::parse_time_of_day(&self.folder.day_close_time).map_err(|e| {
+            ConfigError::invalid(
+                "folder.day_close_time",
+                &self.folder.day_close_time,
+                e.to_string(),
+            )
+        })?;
         let url = &self.server.webservice_url;
         check_http_url("server.webservice_url", url.as_str(), url)?;
         self.verifying_key()?;

@@ -62,6 +62,43 @@ pub enum TillCmd {
     /// Customers: create (needs the server), edit and abandon (offline).
     #[command(subcommand)]
     Customer(CustomerCmd),
+    /// Close the business day, the month or the year (works offline): a
+    /// signed closing with its totals per VAT rate and payment method, the
+    /// period and the perpetual grand totals. Closing again with no new
+    /// ticket prints the same closing.
+    Close {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// day, month or year.
+        #[arg(long, value_parser = parse_period)]
+        period: tillsync_core::fiscal::closing::Period,
+    },
+    /// Queue tickets FROM..=TO again from the till's own tickets (those the
+    /// server never received); the next push sends them. The till does it
+    /// by itself when the server names missing tickets.
+    Resend {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// First ticket number.
+        #[arg(long)]
+        from: u64,
+        /// Last ticket number.
+        #[arg(long)]
+        to: u64,
+    },
+    /// Show the event log (JET): starts, stops, offline periods, clock
+    /// changes, closings, duplicates, archives…
+    Events {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// Only the events numbered after N.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        after: u64,
+    },
+}
+
+fn parse_period(s: &str) -> Result<tillsync_core::fiscal::closing::Period, String> {
+    tillsync_core::fiscal::closing::Period::from_code(s).map_err(|e| e.to_string())
 }
 
 #[derive(Subcommand)]
@@ -141,6 +178,18 @@ fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
             run_agent(&data, pull_interval_ms, no_pull, cashier, out)?
         }
         TillCmd::Customer(c) => customer_cmd(c, out)?,
+        TillCmd::Close { data, period } => crate::cmd::fiscal::close_cmd(&data.data, period, out)?,
+        TillCmd::Resend { data, from, to } => {
+            let queued = tillsync_till::up::resend::resend(&data.data, from, to)?;
+            out.emit(&serde_json::json!({"queued": queued}), || {
+                if queued.is_empty() {
+                    println!("nothing to queue: tickets {from}..={to} are already waiting or not on this till");
+                } else {
+                    println!("{} ticket(s) queued again; the next push sends them", queued.len());
+                }
+            });
+        }
+        TillCmd::Events { data, after } => crate::cmd::fiscal::events_cmd(&data.data, after, out)?,
     }
     Ok(ExitCode::SUCCESS)
 }
