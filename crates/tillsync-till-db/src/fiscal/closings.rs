@@ -535,4 +535,74 @@ mod tests {
             assert_eq!(c[0].body.name, name);
         }
     }
+
+    #[test]
+    fn closings_count_cash_net_of_change_and_leave_training_out() {
+        use tillsync_core::fiscal::closing::Totals;
+        use tillsync_core::ticket::{PricedItem, Sale, SaleItem};
+        let (_d, mut db) = db();
+        let item = PricedItem {
+            code: "A".into(),
+            label: "Pain".into(),
+            price_cents: 349,
+            vat_rate_bp: 550,
+        };
+        for training in [false, true, false] {
+            db.record_sale("T001", training, None, |_, number, prev| {
+                Sale {
+                    lines: vec![SaleItem {
+                        quantity_milli: 485,
+                        discount_cents: 9,
+                        ..SaleItem::units(item.clone(), 1)
+                    }],
+                    discount_cents: 10,
+                    payments: vec![
+                        Payment {
+                            method: "card".into(),
+                            amount_cents: 50,
+                        },
+                        Payment {
+                            method: CASH.into(),
+                            amount_cents: 500,
+                        },
+                    ],
+                    training,
+                    ..Sale::default()
+                }
+                .seal("T001", number, "2026-12-04T10:00:00Z", prev, &key())
+                .map_err(|e| StoreError::Inconsistent(e.to_string()))
+            })
+            .unwrap();
+        }
+        // 0.485 × 3.49 = 1.69 − 0.09 − 0.10 = 1.50; 5.50 paid, 4.00 change.
+        let sql = ticket_totals(db.conn(), "T001", 0, 2).unwrap();
+        let mut by_ticket = Totals::default();
+        for n in 1..=2 {
+            let t = crate::up::tickets::load_ticket(db.conn(), "T001", n)
+                .unwrap()
+                .unwrap();
+            by_ticket.add_ticket(&t).unwrap();
+        }
+        assert_eq!(sql, by_ticket);
+        assert_eq!((sql.tickets, sql.total_cents), (2, 300));
+        let cash = sql
+            .payments()
+            .into_iter()
+            .find(|p| p.method == CASH)
+            .unwrap();
+        assert_eq!(cash.amount_cents, 2 * (500 - 400));
+        assert_eq!(sql.vat_totals()[0].discount_cents, 20);
+        // A training ticket adds nothing.
+        let training = crate::up::tickets::load_ticket_of(
+            db.conn(),
+            &tillsync_db::ticket_rows::TRAINING_TABLES,
+            "T001",
+            1,
+        )
+        .unwrap()
+        .unwrap();
+        let mut t = Totals::default();
+        t.add_ticket(&training).unwrap();
+        assert_eq!(t, Totals::default());
+    }
 }
