@@ -79,6 +79,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE TRIGGER tillsync_catalog_sync_tables
         AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tillsync_sync_tables
         FOR EACH STATEMENT EXECUTE FUNCTION tillsync_bump_catalog();",
+    // 7: tickets version 2 and training tickets.
+    pg_up::TICKETS_V2_SCHEMA,
     // 9: the fiscal records the tills send (events of their event log
     // and closings), as verified.
     "CREATE TABLE tillsync_fiscal_record(

@@ -8,7 +8,9 @@
 //!   admin-password, run).
 //! - `cmd::server_config`: `server config …` and `server tables …`.
 //! - `cmd::till`: `till …` (init, sync, status, sell, run, customer).
-//! - `cmd::common`: the server commands' `--data` argument and errors with
+//! - `cmd::till_sell`: `till sell`'s arguments (weights, discounts, voids,
+//!   payments, cashier, training mode, idempotency key) and its output.
+//! - `cmd::common`: the server's and the till's `--data` arguments and errors with
 //!   every cause said once.
 //! - `demo` and `bench …` are parsed and run by the `tillsync-demo` and
 //!   `tillsync-bench` crates; results, spinners and logs go through

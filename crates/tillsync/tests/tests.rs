@@ -16,6 +16,7 @@ mod fleet;
 mod house;
 mod metrics;
 mod postgres;
+mod tickets_v2;
 mod tls;
 mod up_faults;
 mod up_server;

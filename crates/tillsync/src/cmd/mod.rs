@@ -7,3 +7,4 @@ pub mod fiscal;
 pub mod server;
 pub mod server_config;
 pub mod till;
+pub mod till_sell;

@@ -29,7 +29,7 @@ pub(crate) fn page(lang: Lang, h: &Header, t: &Ticket) -> Markup {
                     @for line in &t.lines {
                         tr {
                             td { (line.label) " " span.code { (line.item) } }
-                            td.num { (line.quantity) " × " (money(lang, line.unit_price_cents)) }
+                            td.num { (line.quantity_text()) " × " (money(lang, line.unit_price_cents)) }
                             td.num { (money(lang, line.total_incl_cents)) }
                         }
                     }
