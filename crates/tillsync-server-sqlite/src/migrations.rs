@@ -3,10 +3,10 @@
 //! path's tickets, customers, till reports, the catalog generation, tickets
 //! version 2 and training tickets). A leaf: it imports nothing of the crate.
 
-/// Schema of tillsync's own server tables, by version. Applied in order, in
 /// The newest step of the server schema (the length of the step list).
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
+/// Schema of tillsync's own server tables, by version. Applied in order, in
 /// one transaction, recorded in `tillsync_meta`.
 pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: sync tables, change log, table versions, published packages, journal.
