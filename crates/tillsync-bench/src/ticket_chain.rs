@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use ed25519_dalek::SigningKey;
 use tillsync_core::Secret;
 use tillsync_core::config::till::TillAuth;
-use tillsync_core::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, Ticket};
+use tillsync_core::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, SaleItem, Ticket};
 use tillsync_server::DataDir;
 use tillsync_wire::api::{OutboxBatch, OutboxItem, OutboxKind};
 
@@ -54,13 +54,16 @@ impl TicketChain {
         time: &str,
     ) -> Result<Ticket> {
         let number = self.number + 1;
-        let sale_lines: Vec<(PricedItem, i64)> = (0..lines)
+        let sale_lines: Vec<SaleItem> = (0..lines)
             .map(|_| {
                 let item = items[self.rng.below(items.len() as u64) as usize].clone();
-                (item, 1 + self.rng.below(3) as i64)
+                SaleItem::units(item, 1 + self.rng.below(3) as i64)
             })
             .collect();
-        let total: i64 = sale_lines.iter().map(|(i, q)| i.price_cents * q).sum();
+        let total: i64 = sale_lines
+            .iter()
+            .map(|l| l.item.price_cents * l.quantity_milli / 1000)
+            .sum();
         let sale = Sale {
             lines: sale_lines,
             payments: vec![Payment {
@@ -72,8 +75,7 @@ impl TicketChain {
                 .into(),
                 amount_cents: total,
             }],
-            customer: None,
-            corrects: None,
+            ..Sale::default()
         };
         let ticket = sale
             .seal(&self.id, number, time, &self.prev, &self.key)

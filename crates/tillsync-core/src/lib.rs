@@ -18,6 +18,13 @@
 //! - [`plan`]: which packages a till downloads, and why a full load.
 //! - [`keys`]: the server's Ed25519 signing key file and public keys as hex.
 //! - [`ticket`]: tickets as fiscal records: totals, canonical hash chain, signature.
+//!   - `ticket/types`: [`ticket::Ticket`], its JSON, the helpers closings use.
+//!   - `ticket/quantity`: quantities in thousandths, read and written.
+//!   - `ticket/amounts`: the rounding rules (weights, VAT, the ticket discount spread).
+//!   - `ticket/error`: [`ticket::TicketError`] and [`ticket::ChainError`].
+//!   - `ticket/seal`: [`ticket::Sale`]: checks, totals, sealing.
+//!   - `ticket/encoding`: the canonical encodings (versions 1 and 2), digest, verification.
+//!   - `ticket/content`: the server's content check of a version-2 ticket.
 //! - [`fiscal`]: the fiscal records besides tickets (NF525).
 //!   - `fiscal/local`: the folder's time zone, local dates and times.
 //!   - `fiscal/record`: chained, signed records (event log, closings).

@@ -9,11 +9,11 @@ use tillsync_db::StoreError;
 /// The advisory lock key that serialises migrations.
 pub(crate) const MIGRATE_LOCK: i64 = 0x7469_6c6c_6d69_6772;
 
-/// tillsync's own tables on PostgreSQL, step by step: the same steps,
-/// numbered the same, as on SQLite (`tillsync_server_sqlite`'s
 /// The newest step of the server schema (the length of the step list).
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
+/// tillsync's own tables on PostgreSQL, step by step: the same steps,
+/// numbered the same, as on SQLite (`tillsync_server_sqlite`'s
 /// migrations), each in PostgreSQL's SQL.
 pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: sync tables, change log, table versions, published packages, journal.
@@ -79,6 +79,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE TRIGGER tillsync_catalog_sync_tables
         AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tillsync_sync_tables
         FOR EACH STATEMENT EXECUTE FUNCTION tillsync_bump_catalog();",
+    // 7: tickets version 2 and training tickets.
+    pg_up::TICKETS_V2_SCHEMA,
     // 9: the fiscal records the tills send (events of their event log
     // and closings), as verified.
     "CREATE TABLE tillsync_fiscal_record(

@@ -53,6 +53,7 @@ pub fn build(data: &DataDir, till_id: &str) -> Result<DeploymentPackage, ServerE
         ws_timeout_ms: t.ws_timeout_ms,
         ping_timeout_ms: t.ping_timeout_ms,
         retry_interval_ms: t.retry_interval_ms,
+        payment_methods: cfg.folder.payment_methods.clone(),
         created_at: tillsync_db::now_rfc3339(),
         timezone: cfg.folder.timezone.clone(),
         day_close_time: cfg.till.day_close_time.clone(),

@@ -1,5 +1,6 @@
 //! `till init`: create a till folder from a deployment package: `till.toml`
-//! (mode 0600) and the till database `till.db`.
+//! (mode 0600; the folder's payment methods included, the default list
+//! when the package names none) and the till database `till.db`.
 
 use std::path::Path;
 
@@ -7,6 +8,7 @@ use tillsync_core::TillConfig;
 use tillsync_core::config::till::{TillAuth, TillFolder, TillFtp, TillIdentity, TillServer};
 use tillsync_core::config::timings::SyncTimings;
 use tillsync_core::secret::Secret;
+use tillsync_core::ticket::default_payment_methods;
 use tillsync_till_db::TillDb;
 use tillsync_wire::deploy::{DEPLOY_FORMAT, DEPLOY_VERSION, DeploymentPackage};
 
@@ -55,6 +57,11 @@ pub fn init(dir: &Path, package: &Path) -> Result<TillConfig, TillError> {
         till: TillIdentity::new(&p.till_id, &p.store),
         folder: TillFolder {
             name: p.folder.clone(),
+            payment_methods: if p.payment_methods.is_empty() {
+                default_payment_methods()
+            } else {
+                p.payment_methods.clone()
+            },
             timezone: p.timezone.clone(),
             day_close_time: p.day_close_time.clone(),
         },

@@ -12,7 +12,9 @@
 //!   pull: plan, download, apply) over `down::fetch` (index and packages
 //!   from the package store, verified).
 //! - [`up`]: the up path, till -> server: [`up::sell`] (a sale numbered,
-//!   chained, signed, queued, offline included), [`up::customers`] (create
+//!   chained, signed, queued, offline included; training apart; idempotency
+//!   keys), [`up::request`] (what a front end asks for), [`up::pricing`] (a
+//!   request priced and checked), [`up::customers`] (create
 //!   through the server, edit and abandon offline), [`up::uptables`] (capture
 //!   of the up tables the server lists, after each pull), [`up::push`] (the
 //!   outbox to the web service, in batches).

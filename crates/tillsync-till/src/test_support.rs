@@ -12,7 +12,8 @@ use tillsync_till_db::TillDb;
 use tillsync_wire::api::OutboxBatch;
 
 use crate::files::DB_FILE;
-use crate::up::sell::{Register, SaleLine, SalePayment, SaleRequest};
+use crate::up::request::{SaleLine, SalePayment, SaleRequest};
+use crate::up::sell::Register;
 
 /// A fake web service on 127.0.0.1:0 that answers every request with
 /// `answer(path, body)` → (status, JSON body); it records the requests.
@@ -120,15 +121,11 @@ pub(crate) fn till(url: &str) -> (tempfile::TempDir, TillConfig, Register) {
 
 pub(crate) fn sale() -> SaleRequest {
     SaleRequest {
-        lines: vec![SaleLine {
-            item: "A".into(),
-            quantity: 1,
-        }],
+        lines: vec![SaleLine::units("A", 1)],
         payments: vec![SalePayment {
             method: "cash".into(),
             amount_cents: None,
         }],
-        customer: None,
-        corrects: None,
+        ..SaleRequest::default()
     }
 }

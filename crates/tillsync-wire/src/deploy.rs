@@ -50,6 +50,10 @@ pub struct DeploymentPackage {
     pub ping_timeout_ms: u64,
     /// Wait after an error.
     pub retry_interval_ms: u64,
+    /// The payment methods the till accepts (`folder.payment_methods`);
+    /// absent: the default list (cash, card, cheque, voucher).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payment_methods: Vec<String>,
     /// When it was generated (RFC 3339).
     pub created_at: String,
     /// `folder.timezone` (absent from older packages: `Europe/Paris`).
@@ -108,6 +112,7 @@ mod tests {
             ws_timeout_ms: 1,
             ping_timeout_ms: 1,
             retry_interval_ms: 1,
+            payment_methods: vec![],
             created_at: "now".into(),
             timezone: default_timezone(),
             day_close_time: default_day_close_time(),

@@ -9,11 +9,13 @@
 //! - `cmd::server_config`: `server config …` and `server tables …`.
 //! - `cmd::till`: `till …` (init, sync, status, sell, run, customer, close,
 //!   resend, events, receipt, reprint).
+//! - `cmd::till_sell`: `till sell`'s arguments (weights, discounts, voids,
+//!   payments, cashier, training mode, idempotency key) and its output.
 //! - `cmd::status`: `till status`.
 //! - `cmd::fiscal`: `till close` and `till events`.
 //! - `cmd::receipt`: `till receipt` and `till reprint` (text or ESC/POS).
 //! - `cmd::verify`: `verify receipt` (a receipt's QR code checked offline).
-//! - `cmd::common`: the server commands' `--data` argument and errors with
+//! - `cmd::common`: the server's and the till's `--data` arguments and errors with
 //!   every cause said once.
 //! - `demo` and `bench …` are parsed and run by the `tillsync-demo` and
 //!   `tillsync-bench` crates; results, spinners and logs go through

@@ -549,16 +549,12 @@ fn sync_tables_are_added_edited_and_removed_and_bad_ones_refused() {
 
 fn sale() -> SaleRequest {
     SaleRequest {
-        lines: vec![SaleLine {
-            item: "ART0000001".into(),
-            quantity: 1,
-        }],
+        lines: vec![SaleLine::units("ART0000001", 1)],
         payments: vec![SalePayment {
             method: "card".into(),
             amount_cents: None,
         }],
-        customer: None,
-        corrects: None,
+        ..SaleRequest::default()
     }
 }
 

@@ -17,6 +17,7 @@ mod house;
 mod metrics;
 mod postgres;
 mod receipts;
+mod tickets_v2;
 mod tls;
 mod up_faults;
 mod up_server;

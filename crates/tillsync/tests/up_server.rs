@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use tillsync_core::TillConfig;
-use tillsync_core::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, Ticket};
+use tillsync_core::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, SaleItem, Ticket};
 use tillsync_testkit::TestServer;
 use tillsync_till::TillError;
 use tillsync_till::client::Client;
@@ -53,21 +53,23 @@ impl Seller {
             vat_rate_bp: vat,
         };
         let lines = vec![
-            (item("ART0000001", 199, 550), 2),
-            (item("ART0000002", 1250, 2000), 1),
-            (item("ART0000003", 99, 550), 3),
-            (item("ART0000004", 450, 2000), 1),
-            (item("ART0000005", 75, 1000), 4),
+            SaleItem::units(item("ART0000001", 199, 550), 2),
+            SaleItem::units(item("ART0000002", 1250, 2000), 1),
+            SaleItem::units(item("ART0000003", 99, 550), 3),
+            SaleItem::units(item("ART0000004", 450, 2000), 1),
+            SaleItem::units(item("ART0000005", 75, 1000), 4),
         ];
-        let total: i64 = lines.iter().map(|(i, q)| i.price_cents * q).sum();
+        let total: i64 = lines
+            .iter()
+            .map(|l| l.item.price_cents * l.quantity_milli / 1000)
+            .sum();
         let t = Sale {
             lines,
             payments: vec![Payment {
                 method: "card".into(),
                 amount_cents: total,
             }],
-            customer: None,
-            corrects: None,
+            ..Sale::default()
         }
         .seal(
             &self.cfg.till.id,

@@ -78,7 +78,8 @@ fn a_till_database_of_52034af_opens_and_migrates() {
 
 /// The PostgreSQL database of 52034af counted its own four steps
 /// (`schema_version` 4, no `schema_numbering`): it is read at its step
-/// (the common step 6), nothing runs twice, and it then counts as SQLite does.
+/// (the common step 6), nothing runs twice, it then counts as SQLite does and
+/// goes on to the last step.
 #[test]
 fn a_postgresql_server_database_of_52034af_opens_and_migrates() {
     let Some(fresh) = tillsync_server_pg::testdb::TestDb::from_env() else {

@@ -1,5 +1,5 @@
-//! The till's own configuration file: `TDIR/till.toml` (identity, server,
-//! FTP access, synchroniser timings).
+//! The till's own configuration file: `TDIR/till.toml` (identity, folder
+//! and its payment methods, server, FTP access, synchroniser timings).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -13,13 +13,15 @@ use crate::config::server::ServerConfig;
 use crate::config::text_serde::{ftp_address_serde, http_url_serde};
 use crate::config::timings::SyncTimings;
 use crate::config::validate::{
-    check_http_url, validate_code, validate_folder_name, validate_password, validate_text,
+    check_http_url, validate_code, validate_folder_name, validate_password,
+    validate_payment_methods, validate_text,
 };
 use crate::fsio;
 use crate::ftp_address::FtpAddress;
 use crate::keys;
 use crate::lang::Lang;
 use crate::secret::Secret;
+use crate::ticket::types::default_payment_methods;
 
 /// File name of the till configuration inside a till data folder.
 pub const FILE_NAME: &str = "till.toml";
@@ -82,6 +84,11 @@ pub fn parse_listen(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
 pub struct TillFolder {
     /// `folder.name`, e.g. `DEMO`.
     pub name: String,
+    /// `folder.payment_methods`: the payment methods this till accepts, as
+    /// the server's `folder.payment_methods` (from the deployment package;
+    /// default cash, card, cheque, voucher).
+    #[serde(default = "default_payment_methods")]
+    pub payment_methods: Vec<String>,
     /// `folder.timezone`: the IANA time zone of the till's business days and
     /// of every time it shows (default `Europe/Paris`).
     #[serde(default = "crate::config::server::default_timezone")]
@@ -192,6 +199,7 @@ impl TillConfig {
             till: TillIdentity::new(till_id, store),
             folder: TillFolder {
                 name: server.folder.name.clone(),
+                payment_methods: server.folder.payment_methods.clone(),
                 timezone: server.folder.timezone.clone(),
                 day_close_time: server.till.day_close_time.clone(),
             },
@@ -259,6 +267,7 @@ impl TillConfig {
         validate_code("till.store", &self.till.store)?;
         self.till.listen_addr()?;
         validate_folder_name("folder.name", &self.folder.name)?;
+        validate_payment_methods("folder.payment_methods", &self.folder.payment_methods)?;
         self.folder.zone().map_err(|e| {
             ConfigError::invalid("folder.timezone", &self.folder.timezone, e.to_string())
         })?;
@@ -327,6 +336,10 @@ mod tests {
         let s = server();
         let t = TillConfig::from_server(&s, "T002", "S01", &pubkey(), test_auth()).unwrap();
         assert_eq!(t.folder.name, "DEMO");
+        assert_eq!(
+            t.folder.payment_methods,
+            ["cash", "card", "cheque", "voucher"]
+        );
         assert_eq!(t.ftp.address, s.ftp.address);
         assert_eq!(t.ftp.password, s.ftp.password);
         assert_eq!(t.server.webservice_url, s.till.webservice_url);
@@ -446,6 +459,37 @@ mod tests {
             let e = TillConfig::load(dir.path()).unwrap_err().to_string();
             assert!(e.contains(needle), "{to}: {e}");
         }
+    }
+
+    #[test]
+    fn payment_methods_default_when_absent_and_are_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = till();
+        t.folder.payment_methods = vec!["cash".into(), "card".into()];
+        let text = t.to_toml().unwrap();
+        assert!(text.contains("payment_methods = ["), "{text}");
+        // A till.toml written before the key existed: the default list.
+        let old: String = text
+            .lines()
+            .filter(|l| !l.starts_with("payment_methods"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(TillConfig::path(dir.path()), &old).unwrap();
+        let back = TillConfig::load(dir.path()).unwrap();
+        assert_eq!(
+            back.folder.payment_methods,
+            ["cash", "card", "cheque", "voucher"]
+        );
+        std::fs::write(
+            TillConfig::path(dir.path()),
+            text.replace("\"card\"", "\"Card!\""),
+        )
+        .unwrap();
+        let e = TillConfig::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("folder.payment_methods") && e.contains("Card!"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -127,19 +127,14 @@ fn int(name: &'static str, s: &str) -> Result<i64, ReceiptError> {
 
 impl ReceiptPayload {
     /// The payload of `ticket` signed by the key `key`, its time shown in
-    /// `zone`; `training` for a training-mode ticket.
-    pub fn of(
-        ticket: &Ticket,
-        training: bool,
-        key: &VerifyingKey,
-        zone: &LocalZone,
-    ) -> Result<Self, ReceiptError> {
+    /// `zone`.
+    pub fn of(ticket: &Ticket, key: &VerifyingKey, zone: &LocalZone) -> Result<Self, ReceiptError> {
         let t = parse_utc(&ticket.time).map_err(|_| ReceiptError::Time(ticket.time.clone()))?;
         Ok(ReceiptPayload {
             till: ticket.till.clone(),
             key_id: key_id(key),
             number: ticket.number,
-            training,
+            training: ticket.training,
             local_time: zone.stamp_at(t),
             total_cents: ticket.total_cents,
             vat: ticket

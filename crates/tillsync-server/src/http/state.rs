@@ -31,6 +31,9 @@ pub struct AppState {
     pub data: DataDir,
     /// POS folder name.
     pub folder: String,
+    /// `folder.payment_methods` as `server run` started: the methods a
+    /// version-2 ticket may be paid with (its content check).
+    pub payment_methods: Vec<String>,
     /// Which engine holds the server database.
     pub backend: Backend,
     /// The server database (the write connection, SQLite or PostgreSQL;
@@ -131,6 +134,7 @@ impl AppState {
             backend: db.backend(),
             data,
             folder: cfg.folder.name.clone(),
+            payment_methods: cfg.folder.payment_methods.clone(),
             db: Mutex::new(db),
             read_dbs,
             read_permits: tokio::sync::Semaphore::new(readers),

@@ -13,6 +13,7 @@ use crate::db::TillDb;
 use crate::fiscal::events::{log_in, note_clock_in};
 use crate::up::tickets::ticket_corrects;
 use tillsync_db::StoreError;
+use tillsync_db::ticket_rows::FISCAL_TABLES;
 
 /// A duplicate logged.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +50,7 @@ impl TillDb {
         let tx = self
             .conn_mut()
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if ticket_corrects(&tx, till, number)?.is_none() {
+        if ticket_corrects(&tx, &FISCAL_TABLES, till, number)?.is_none() {
             return Err(StoreError::Invalid(format!(
                 "ticket {number} does not exist on till {till}: there is no receipt to print again"
             )));

@@ -53,8 +53,8 @@ fn show(
     let opts = PrintOptions {
         duplicate,
         invoice,
-        // Tickets of version 1 do not name their cashier: the page knows
-        // the one of the sale this session just made.
+        // Tickets of version 2 name their cashier; for an older one the
+        // page knows the one of the sale this session just made.
         cashier: just_paid.then(|| st.cashier_name(token)).flatten(),
         training: false,
     };

@@ -210,12 +210,15 @@ pub fn layout(r: &Receipt) -> Vec<Block> {
         o.line(BOLD, &format!("{} {n}", w.corrects));
     }
     o.0.push(rule());
-    // What was sold.
+    // What was sold: each line at quantity × unit price, its discount
+    // under it; a voided line printed, marked, out of the totals.
     for l in &r.lines {
-        o.0.push(Block::Line(
-            PLAIN,
-            pair(&l.label, &money(lang, l.total_cents)),
-        ));
+        let amount = if l.voided {
+            w.voided.to_string()
+        } else {
+            money(lang, l.gross_cents)
+        };
+        o.0.push(Block::Line(PLAIN, pair(&l.label, &amount)));
         o.line(
             PLAIN,
             &format!(
@@ -226,8 +229,27 @@ pub fn layout(r: &Receipt) -> Vec<Block> {
                 rate(lang, l.vat_rate_bp)
             ),
         );
+        if l.discount_cents != 0 && !l.voided {
+            o.0.push(Block::Line(
+                PLAIN,
+                pair(
+                    &format!("  {}", w.discount),
+                    &money(lang, -l.discount_cents),
+                ),
+            ));
+        }
     }
     o.0.push(rule());
+    if r.ticket_discount_cents != 0 {
+        o.0.push(Block::Line(
+            PLAIN,
+            pair(w.subtotal, &money(lang, r.subtotal_cents)),
+        ));
+        o.0.push(Block::Line(
+            PLAIN,
+            pair(w.ticket_discount, &money(lang, -r.ticket_discount_cents)),
+        ));
+    }
     o.0.push(Block::Line(
         BOLD,
         pair(w.total, &money(lang, r.total_cents)),

@@ -1,8 +1,9 @@
 //! The receipt of a ticket as a French receipt must show it: the store's
 //! identity (name, address, SIRET, VAT number; a missing one said missing),
 //! the local date and time, the ticket number and till, the cashier, the
-//! lines (quantity × unit price, line total), VAT per rate (base, VAT,
-//! total), the total including VAT, payments and change, the marks "MODE
+//! lines (quantity × unit price, line total, discounts, voided lines), the
+//! ticket's discount, VAT per rate (base, VAT, total), the total including
+//! VAT, payments and change, the marks "MODE
 //! ÉCOLE" and "DUPLICATA n° K", a correction's reference to the ticket it
 //! corrects, the customer of an invoice, and the signed QR code. Built once,
 //! laid out by `receipt::layout` (text, ESC/POS) and the cashier page.
@@ -24,9 +25,9 @@ pub struct PrintOptions {
     /// An invoice on request, with the customer's name and address when
     /// the ticket names a customer.
     pub invoice: bool,
-    /// The cashier who sold, when known.
+    /// The cashier who sold, when the ticket does not say (version 1).
     pub cashier: Option<String>,
-    /// A training-mode (mode école) ticket.
+    /// The number is one of the training chain (mode école), numbered apart.
     pub training: bool,
 }
 
@@ -57,14 +58,20 @@ pub struct ReceiptLine {
     pub item: String,
     /// Label at the time of sale.
     pub label: String,
-    /// Quantity as printed.
+    /// Quantity as printed (`2`, `0,485`).
     pub quantity: String,
     /// Unit price including VAT, cents.
     pub unit_cents: i64,
-    /// Line total including VAT, cents.
+    /// Quantity × unit price, before the line's discount, cents.
+    pub gross_cents: i64,
+    /// The line's discount, cents (0: none).
+    pub discount_cents: i64,
+    /// Line total including VAT after its discount, cents.
     pub total_cents: i64,
     /// VAT rate, basis points.
     pub vat_rate_bp: i64,
+    /// Voided before payment: printed, out of the totals.
+    pub voided: bool,
 }
 
 /// One payment.
@@ -103,8 +110,12 @@ pub struct Receipt {
     pub invoice: bool,
     /// The ticket this one corrects.
     pub corrects: Option<u64>,
-    /// Lines.
+    /// Lines (voided ones included).
     pub lines: Vec<ReceiptLine>,
+    /// The total of the lines kept, after their discounts, cents.
+    pub subtotal_cents: i64,
+    /// The discount on the whole ticket, cents (0: none).
+    pub ticket_discount_cents: i64,
     /// Totals per VAT rate.
     pub vat: Vec<VatTotal>,
     /// Total including VAT, cents.
@@ -175,15 +186,20 @@ impl Receipt {
     /// The receipt of `src.ticket` printed with `opts`.
     pub fn build(src: &ReceiptSource<'_>, opts: &PrintOptions) -> Result<Self, crate::TillError> {
         let t = src.ticket;
-        let payload = ReceiptPayload::of(t, opts.training, &src.key.verifying_key(), src.zone)
+        let payload = ReceiptPayload::of(t, &src.key.verifying_key(), src.zone)
             .map_err(|e| crate::TillError::Receipt(e.to_string()))?;
-        let paid: i64 = t.payments.iter().map(|p| p.amount_cents).sum();
-        // Change: what was handed over beyond the total (v1 tickets record
-        // the amount given, not the change).
-        let change_cents = if t.total_cents >= 0 {
-            (paid - t.total_cents).max(0)
+        // Change: recorded from version 2 on; a version-1 ticket recorded
+        // what was handed over, the change is what exceeds the total.
+        let change_cents = if t.version >= 2 {
+            t.change_cents
+        } else if t.total_cents >= 0 {
+            (t.paid_cents() - t.total_cents).max(0)
         } else {
             0
+        };
+        let decimal = |q: String| match src.lang {
+            Lang::Fr => q.replace('.', ","),
+            Lang::En => q,
         };
         Ok(Receipt {
             lang: src.lang,
@@ -192,9 +208,9 @@ impl Receipt {
             local_time: src.zone.show(&t.time, src.lang),
             zone: src.zone.name().to_string(),
             store: StoreBlock::of(src.store_code, src.store),
-            cashier: opts.cashier.clone(),
+            cashier: t.cashier.clone().or_else(|| opts.cashier.clone()),
             duplicate: opts.duplicate,
-            training: opts.training,
+            training: t.training,
             invoice: opts.invoice,
             corrects: t.corrects,
             lines: t
@@ -203,12 +219,17 @@ impl Receipt {
                 .map(|l| ReceiptLine {
                     item: l.item.clone(),
                     label: l.label.clone(),
-                    quantity: l.quantity.to_string(),
+                    quantity: decimal(l.quantity_text()),
                     unit_cents: l.unit_price_cents,
+                    gross_cents: l.gross_cents(),
+                    discount_cents: l.discount_cents,
                     total_cents: l.total_incl_cents,
                     vat_rate_bp: l.vat_rate_bp,
+                    voided: l.voided,
                 })
                 .collect(),
+            subtotal_cents: t.active_lines().map(|l| l.total_incl_cents).sum(),
+            ticket_discount_cents: t.discount_cents,
             vat: t.vat_totals.clone(),
             total_cents: t.total_cents,
             payments: t
@@ -282,6 +303,14 @@ pub struct Words {
     pub qr_note: &'static str,
     /// "Signature".
     pub signature: &'static str,
+    /// "Remise" (a line's discount).
+    pub discount: &'static str,
+    /// "Remise sur le ticket".
+    pub ticket_discount: &'static str,
+    /// "Sous-total".
+    pub subtotal: &'static str,
+    /// "ANNULÉ" (a line voided before payment).
+    pub voided: &'static str,
     /// Between a label and its value: ` : ` in French, `: ` in English.
     pub colon: &'static str,
 }
@@ -323,6 +352,10 @@ impl Words {
                 "Check it: tillsync verify receipt",
             ),
             signature: l("Signature", "Signature"),
+            discount: l("Remise", "Discount"),
+            ticket_discount: l("Remise sur le ticket", "Ticket discount"),
+            subtotal: l("Sous-total", "Subtotal"),
+            voided: l("ANNULÉ", "VOID"),
             colon: l(" : ", ": "),
         }
     }

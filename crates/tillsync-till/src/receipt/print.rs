@@ -6,10 +6,11 @@
 use std::path::Path;
 
 use tillsync_core::TillConfig;
+use tillsync_db::ticket_rows::{FISCAL_TABLES, TRAINING_TABLES};
 use tillsync_till_db::TillDb;
 use tillsync_till_db::fiscal::reprints::Reprint;
 use tillsync_till_db::store::customer_address;
-use tillsync_till_db::up::tickets::load_ticket;
+use tillsync_till_db::up::tickets::load_ticket_of;
 
 use crate::error::TillError;
 use crate::files::DB_FILE;
@@ -23,9 +24,15 @@ pub fn receipt_with(
     number: u64,
     opts: &PrintOptions,
 ) -> Result<Receipt, TillError> {
-    let ticket = load_ticket(db.conn(), &cfg.till.id, number)?.ok_or_else(|| {
+    let tables = if opts.training {
+        &TRAINING_TABLES
+    } else {
+        &FISCAL_TABLES
+    };
+    let ticket = load_ticket_of(db.conn(), tables, &cfg.till.id, number)?.ok_or_else(|| {
         TillError::Receipt(format!(
-            "ticket {number} does not exist on till {}",
+            "{}ticket {number} does not exist on till {}",
+            if opts.training { "training " } else { "" },
             cfg.till.id
         ))
     })?;
@@ -57,6 +64,11 @@ pub fn reprint_with(
     number: u64,
     opts: &PrintOptions,
 ) -> Result<(Receipt, Reprint), TillError> {
+    if opts.training {
+        return Err(TillError::Receipt(
+            "a training ticket is no fiscal record: print it again with `till receipt --training` (no duplicate is counted)".into(),
+        ));
+    }
     // Refuse before logging when the receipt cannot be made.
     receipt_with(cfg, db, number, opts)?;
     let key = cfg.auth.signing_key()?;

@@ -6,7 +6,7 @@ use ed25519_dalek::SigningKey;
 use tillsync_core::fiscal::local::LocalZone;
 use tillsync_core::fiscal::receipt::SignedReceipt;
 use tillsync_core::lang::Lang;
-use tillsync_core::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, Ticket};
+use tillsync_core::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, SaleItem, Ticket};
 use tillsync_till_db::store::{CustomerAddress, StoreIdentity};
 
 use crate::receipt::escpos::{escpos, qr_commands, readable};
@@ -18,19 +18,29 @@ fn key() -> SigningKey {
     SigningKey::from_bytes(&[9u8; 32])
 }
 
-/// Two baguettes and a bottle of wine, paid 20 € in cash, at 09:12:21 in Lyon.
-fn ticket(corrects: Option<u64>) -> Ticket {
-    let item = |code: &str, label: &str, price, rate| PricedItem {
+fn item(code: &str, label: &str, price: i64, rate: i64) -> PricedItem {
+    PricedItem {
         code: code.into(),
         label: label.into(),
         price_cents: price,
         vat_rate_bp: rate,
-    };
+    }
+}
+
+/// Sealed as ticket 42 of T001 at 09:12:21 in Lyon.
+fn seal(sale: Sale) -> Ticket {
+    sale.seal("T001", 42, "2026-12-04T08:12:21Z", GENESIS_HASH, &key())
+        .unwrap()
+}
+
+/// Two baguettes and a bottle of wine sold by Marie Martin, paid 20 € in
+/// cash (4,90 € given back); a correction takes them back.
+fn ticket(corrects: Option<u64>) -> Ticket {
     let sign = if corrects.is_some() { -1 } else { 1 };
-    Sale {
+    seal(Sale {
         lines: vec![
-            (item("ART0000012", "Baguette tradition", 130, 550), 2 * sign),
-            (
+            SaleItem::units(item("ART0000012", "Baguette tradition", 130, 550), 2 * sign),
+            SaleItem::units(
                 item("ART0000044", "Côtes-du-Rhône rouge 75 cl", 1250, 2000),
                 sign,
             ),
@@ -40,10 +50,10 @@ fn ticket(corrects: Option<u64>) -> Ticket {
             amount_cents: if corrects.is_some() { -1510 } else { 2000 },
         }],
         customer: Some("CLI000042".into()),
+        cashier: Some("Marie Martin".into()),
         corrects,
-    }
-    .seal("T001", 42, "2026-12-04T08:12:21Z", GENESIS_HASH, &key())
-    .unwrap()
+        ..Sale::default()
+    })
 }
 
 fn store() -> StoreIdentity {
@@ -99,10 +109,7 @@ fn golden(name: &str, actual: &str) {
 }
 
 fn cashier() -> PrintOptions {
-    PrintOptions {
-        cashier: Some("Marie Martin".into()),
-        ..PrintOptions::default()
-    }
+    PrintOptions::default()
 }
 
 #[test]
@@ -224,8 +231,10 @@ fn missing_mentions_are_said_missing() {
     let mut s = store();
     s.siret = None;
     s.vat_number = None;
+    let mut anonymous = ticket(None);
+    anonymous.cashier = None;
     let t = text(
-        &build(&ticket(None), Some(&s), Lang::Fr, &PrintOptions::default()),
+        &build(&anonymous, Some(&s), Lang::Fr, &PrintOptions::default()),
         false,
     )
     .unwrap();
@@ -261,11 +270,12 @@ fn missing_mentions_are_said_missing() {
 fn marks_of_training_duplicates_corrections_and_invoices() {
     let opts = PrintOptions {
         duplicate: Some(2),
-        training: true,
         invoice: true,
-        cashier: None,
+        ..PrintOptions::default()
     };
-    let r = build(&ticket(None), Some(&store()), Lang::Fr, &opts);
+    let mut training = ticket(None);
+    training.training = true;
+    let r = build(&training, Some(&store()), Lang::Fr, &opts);
     let t = text(&r, false).unwrap();
     for needle in [
         "*** MODE ÉCOLE ***",
@@ -307,4 +317,51 @@ fn long_words_and_indents_wrap_within_the_width() {
     assert_eq!(wrap("abcdefgh ij", 4), ["abcd", "efgh", "ij"]);
     assert_eq!(wrap("", 4), [""]);
     assert_eq!(wrap("Vin de table", 8), ["Vin de", "table"]);
+}
+
+#[test]
+fn weights_discounts_voids_and_change_of_version_2() {
+    let weighed = SaleItem {
+        quantity_milli: 485,
+        ..SaleItem::units(item("ART0000070", "Tomates grappe", 499, 550), 1)
+    };
+    let discounted = SaleItem {
+        discount_cents: 20,
+        ..SaleItem::units(item("ART0000012", "Baguette tradition", 130, 550), 2)
+    };
+    let voided = SaleItem {
+        voided: true,
+        ..SaleItem::units(item("ART0000044", "Côtes-du-Rhône rouge", 1250, 2000), 1)
+    };
+    let t = seal(Sale {
+        lines: vec![weighed, discounted, voided],
+        discount_cents: 50,
+        payments: vec![Payment {
+            method: "cash".into(),
+            amount_cents: 1000,
+        }],
+        ..Sale::default()
+    });
+    // 0.485 × 4.99 = 2.42; 2 × 1.30 - 0.20 = 2.40; the wine voided; -0.50.
+    assert_eq!(t.total_cents, 242 + 240 - 50);
+    assert_eq!(t.change_cents, 1000 - t.total_cents);
+    let r = build(&t, Some(&store()), Lang::Fr, &PrintOptions::default());
+    let text = text(&r, false).unwrap();
+    for needle in [
+        "0,485 × 4,99 €",
+        "Tomates grappe                      2,42 €",
+        "Baguette tradition                  2,60 €",
+        "  Remise                           -0,20 €",
+        "Côtes-du-Rhône rouge                ANNULÉ",
+        "Sous-total                          4,82 €",
+        "Remise sur le ticket               -0,50 €",
+        "TOTAL TTC                           4,32 €",
+        "Espèces                            10,00 €",
+        "Rendu                               5,68 €",
+    ] {
+        assert!(text.contains(needle), "lacks {needle:?}:\n{text}");
+    }
+    // The VAT table holds what was kept, after the discounts.
+    let vat: i64 = r.vat.iter().map(|v| v.total_cents).sum();
+    assert_eq!(vat, t.total_cents);
 }

@@ -9,4 +9,5 @@ pub mod server;
 pub mod server_config;
 pub mod status;
 pub mod till;
+pub mod till_sell;
 pub mod verify;

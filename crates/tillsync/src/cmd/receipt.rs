@@ -23,6 +23,11 @@ pub struct PrintArgs {
     /// the ticket names a customer).
     #[arg(long)]
     invoice: bool,
+    /// NUMBER is a training ticket (mode école, numbered apart); its
+    /// receipt is marked MODE ÉCOLE (`till receipt` only: no duplicate of a
+    /// training ticket is counted).
+    #[arg(long)]
+    training: bool,
 }
 
 pub fn receipt_cmd(
@@ -34,6 +39,7 @@ pub fn receipt_cmd(
 ) -> Result<()> {
     let opts = PrintOptions {
         invoice: args.invoice,
+        training: args.training,
         ..PrintOptions::default()
     };
     let (receipt, reprint) = if duplicate {

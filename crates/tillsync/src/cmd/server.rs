@@ -424,6 +424,12 @@ fn print_tickets(
         for g in &s.missing {
             println!("till {}: {g}", s.till_id);
         }
+        if s.training + s.training_quarantined > 0 {
+            println!(
+                "till {}: {} training-mode ticket(s) apart ({} quarantined), in no count above",
+                s.till_id, s.training, s.training_quarantined
+            );
+        }
     }
 }
 

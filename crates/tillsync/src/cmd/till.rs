@@ -4,20 +4,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 use tillsync_output::Out;
 use tillsync_till::down::pull::{PullOptions, pull};
-use tillsync_till::up::{push, sell};
+use tillsync_till::up::push;
 use tillsync_till::{agent, install};
 
-use crate::cmd::common::said_once;
-
-#[derive(Args)]
-pub struct TillDataArg {
-    /// The till data folder.
-    #[arg(long, env = "TILLSYNC_TILL_DATA")]
-    pub data: PathBuf,
-}
+use crate::cmd::common::{TillDataArg, said_once};
+use crate::cmd::till_sell::{SellArgs, sell_cmd};
 
 #[derive(Subcommand)]
 pub enum TillCmd {
@@ -40,22 +34,7 @@ pub enum TillCmd {
     /// Show the till's connection, table versions, tickets, outbox, error list and journal.
     Status(TillDataArg),
     /// Record a sale (works offline); prints the ticket number (the whole ticket with --json).
-    Sell {
-        #[command(flatten)]
-        data: TillDataArg,
-        /// An item and its quantity, CODE or CODExQTY (ART0000001x3); repeat for more lines.
-        #[arg(long = "item", value_name = "CODE[xQTY]")]
-        items: Vec<String>,
-        /// A payment, METHOD or METHOD:CENTS; the one without cents takes what is left to pay.
-        #[arg(long = "payment", value_name = "METHOD[:CENTS]")]
-        payments: Vec<String>,
-        /// The customer's code (in the till's CLI table).
-        #[arg(long)]
-        customer: Option<String>,
-        /// The number of the ticket this one corrects (negative quantities: CODEx-QTY).
-        #[arg(long, value_name = "N")]
-        corrects: Option<u64>,
-    },
+    Sell(SellArgs),
     /// Run the synchroniser until Ctrl-C or SIGTERM: push the outbox every
     /// sync interval, pull packages on their own schedule; serve the cashier
     /// page on `till.listen` (prints its URL).
@@ -207,13 +186,7 @@ fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
         }
         TillCmd::Sync { data, full } => return sync_cmd(&data, full, out),
         TillCmd::Status(data) => crate::cmd::status::status_cmd(&data.data, out)?,
-        TillCmd::Sell {
-            data,
-            items,
-            payments,
-            customer,
-            corrects,
-        } => sell_cmd(&data, &items, &payments, customer, corrects, out)?,
+        TillCmd::Sell(args) => sell_cmd(&args, out)?,
         TillCmd::Run {
             data,
             pull_interval_ms,
@@ -350,63 +323,6 @@ fn print_push(pushed: &Result<push::PushReport, tillsync_till::TillError>) {
         }
         Err(e) => println!("push failed, the outbox is kept: {e}"),
     }
-}
-
-/// `CODE` or `CODExQTY` (also `CODE*QTY`).
-fn parse_item(arg: &str) -> sell::SaleLine {
-    if let Some((code, qty)) = arg.rsplit_once(['x', '*'])
-        && !code.is_empty()
-        && let Ok(quantity) = qty.parse::<i64>()
-    {
-        return sell::SaleLine {
-            item: code.to_string(),
-            quantity,
-        };
-    }
-    sell::SaleLine {
-        item: arg.to_string(),
-        quantity: 1,
-    }
-}
-
-/// `METHOD` or `METHOD:CENTS`.
-fn parse_payment(arg: &str) -> Result<sell::SalePayment> {
-    Ok(match arg.split_once(':') {
-        None => sell::SalePayment {
-            method: arg.to_string(),
-            amount_cents: None,
-        },
-        Some((method, cents)) => sell::SalePayment {
-            method: method.to_string(),
-            amount_cents: Some(cents.trim().parse().map_err(|_| {
-                anyhow::anyhow!(
-                    "payment {arg:?}: {cents:?} is not an amount in cents (e.g. card:1250)"
-                )
-            })?),
-        },
-    })
-}
-
-fn sell_cmd(
-    data: &TillDataArg,
-    items: &[String],
-    payments: &[String],
-    customer: Option<String>,
-    corrects: Option<u64>,
-    out: &Out,
-) -> Result<()> {
-    let req = sell::SaleRequest {
-        lines: items.iter().map(|i| parse_item(i)).collect(),
-        payments: payments
-            .iter()
-            .map(|p| parse_payment(p))
-            .collect::<Result<_>>()?,
-        customer,
-        corrects,
-    };
-    let t = sell::sell(&data.data, &req)?;
-    out.emit(&t, || println!("{}", t.number));
-    Ok(())
 }
 
 /// `--listen`: an IP:PORT.

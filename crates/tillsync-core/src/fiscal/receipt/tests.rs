@@ -2,7 +2,7 @@
 //! a changed figure and another key refused, malformed codes named.
 
 use super::*;
-use crate::ticket::{GENESIS_HASH, Payment, PricedItem, Sale};
+use crate::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, SaleItem};
 
 fn key() -> SigningKey {
     SigningKey::from_bytes(&[9u8; 32])
@@ -17,17 +17,17 @@ fn ticket() -> Ticket {
         vat_rate_bp: rate,
     };
     Sale {
+        version: 1,
         lines: vec![
-            (item("A", 199, 550), 3),
-            (item("B", 1250, 2000), 1),
-            (item("C", 99, 550), 2),
+            SaleItem::units(item("A", 199, 550), 3),
+            SaleItem::units(item("B", 1250, 2000), 1),
+            SaleItem::units(item("C", 99, 550), 2),
         ],
         payments: vec![Payment {
             method: "card".into(),
             amount_cents: 2045,
         }],
-        customer: None,
-        corrects: None,
+        ..Sale::default()
     }
     .seal("T001", 1, "2026-11-28T12:00:00Z", GENESIS_HASH, &key())
     .unwrap()
@@ -39,7 +39,7 @@ const EXAMPLE: &str = "TSR1*T001*DBC298251C51321B*1*N*20261128T130000+0100*2045*
 #[test]
 fn the_literal_example_of_the_docs() {
     let k = key();
-    let p = ReceiptPayload::of(&ticket(), false, &k.verifying_key(), &LocalZone::paris()).unwrap();
+    let p = ReceiptPayload::of(&ticket(), &k.verifying_key(), &LocalZone::paris()).unwrap();
     assert_eq!(p.key_id, key_id(&k.verifying_key()));
     assert_eq!(p.local_time, "20261128T130000+0100");
     let text = p.sign(&k);
@@ -108,7 +108,9 @@ fn another_key_is_refused() {
 #[test]
 fn training_tickets_say_so() {
     let k = key();
-    let p = ReceiptPayload::of(&ticket(), true, &k.verifying_key(), &LocalZone::paris()).unwrap();
+    let mut training = ticket();
+    training.training = true;
+    let p = ReceiptPayload::of(&training, &k.verifying_key(), &LocalZone::paris()).unwrap();
     let text = p.sign(&k);
     assert!(text.contains("*1*E*"), "{text}");
     assert!(SignedReceipt::parse(&text).unwrap().payload.training);

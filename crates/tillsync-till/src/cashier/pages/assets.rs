@@ -58,6 +58,8 @@ form.add input{width:4.5rem}
 .receipt-80mm th,.receipt-80mm td{padding:.1rem .15rem;border-bottom:0}
 .receipt-80mm .receipt-lines{border-top:1px dashed #000}
 .receipt-80mm .missing{font-style:italic}
+.receipt-80mm tr.voided td:first-child{text-decoration:line-through}
+.receipt-80mm .void-mark{font-weight:700}
 .receipt-80mm .qr{text-align:center;margin:.4rem 0}
 .receipt-80mm .qr svg{width:42mm;height:auto}
 .receipt-80mm .qr-text{word-break:break-all;font-size:9px}

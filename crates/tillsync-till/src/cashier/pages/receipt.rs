@@ -81,12 +81,22 @@ pub(crate) fn page(lang: Lang, h: &Header, v: &ReceiptView<'_>) -> Markup {
             table.receipt-lines {
                 tbody {
                     @for line in &r.lines {
-                        tr {
+                        tr class=[line.voided.then_some("voided")] {
                             td { (line.label) br; span.code { (line.quantity) " × " (money(lang, line.unit_cents)) " · " (w.vat_heads[0]) " " (rate(lang, line.vat_rate_bp)) } }
-                            td.num { (money(lang, line.total_cents)) }
+                            td.num {
+                                @if line.voided { span.void-mark { (w.voided) } }
+                                @else { (money(lang, line.gross_cents)) }
+                            }
+                        }
+                        @if line.discount_cents != 0 && !line.voided {
+                            tr.discount { td { (w.discount) } td.num { (money(lang, -line.discount_cents)) } }
                         }
                     }
                 }
+            }
+            @if r.ticket_discount_cents != 0 {
+                p.meta.subtotal { span { (w.subtotal) } span { (money(lang, r.subtotal_cents)) } }
+                p.meta.ticket-discount { span { (w.ticket_discount) } span { (money(lang, -r.ticket_discount_cents)) } }
             }
             p.total { span { (w.total) } span #receipt-total data-cents=(r.total_cents) { (money(lang, r.total_cents)) } }
             table.vat {

@@ -118,7 +118,12 @@ async fn the_receipt_page_an_invoice_and_duplicates() {
     let other = Browser::open(&app).await;
     let r = other.get("/receipt/1").await;
     assert!(r.body.contains(r#"id="reprint""#) && !r.body.contains(r#"id="print-receipt""#));
-    assert!(r.body.contains(r#"class="cashier missing""#), "{}", r.body);
+    // Version 2: the ticket itself names who sold.
+    assert!(
+        r.body
+            .contains(r#"<span class="cashier">Marie Martin</span>"#),
+        "the ticket's cashier"
+    );
     assert_eq!(
         other.get("/receipt/1/duplicate/1").await.status,
         StatusCode::NOT_FOUND
