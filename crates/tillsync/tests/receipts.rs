@@ -310,3 +310,121 @@ fn the_stores_time_zone_wins_for_its_receipts() {
     let qr = json["qr"].as_str().unwrap();
     assert!(qr.split('*').nth(5).unwrap().ends_with("+0400"), "{qr}");
 }
+
+/// A version-2 sale through `till sell`: a weight, a line discount, a
+/// voided line, a ticket discount, cash with change, a cashier; then a
+/// training ticket whose receipt says MODE ÉCOLE and whose QR says so, and
+/// which cannot be printed again as a counted duplicate.
+#[test]
+fn version_2_receipts_show_discounts_voids_change_the_cashier_and_training() {
+    let (server, till) = till();
+    let codes: Vec<String> = {
+        let db = rusqlite::Connection::open(till.join(tillsync_till::DB_FILE)).unwrap();
+        let mut st = db
+            .prepare("SELECT code FROM ART ORDER BY code LIMIT 3")
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let (a, b, c) = (
+        format!("{}x0.485", codes[0]),
+        format!("{}x2", codes[1]),
+        codes[2].clone(),
+    );
+    let t = tillsync(
+        &till,
+        &[
+            "--json",
+            "till",
+            "sell",
+            "--data",
+            s(&till),
+            "--item",
+            &a,
+            "--item",
+            &b,
+            "--item",
+            &c,
+            "--line-discount",
+            "2:10",
+            "--void",
+            "3",
+            "--discount",
+            "5",
+            "--payment",
+            "cash:10000",
+            "--cashier",
+            "Julien Bernard",
+        ],
+    )
+    .ok()
+    .json();
+    assert!(t["change_cents"].as_i64().unwrap() > 0, "{t}");
+    let text = tillsync(&till, &["till", "receipt", "--data", s(&till), "1"])
+        .ok()
+        .stdout();
+    for needle in [
+        "0,485 × ",
+        "  Remise                           -0,10 €",
+        "ANNULÉ",
+        "Sous-total",
+        "Remise sur le ticket               -0,05 €",
+        "Rendu",
+        "Caissier                    Julien Bernard",
+    ] {
+        assert!(text.contains(needle), "lacks {needle:?}:\n{text}");
+    }
+    let change =
+        format!("{:.2}", t["change_cents"].as_i64().unwrap() as f64 / 100.0).replace('.', ",");
+    assert!(
+        text.contains(&format!("{change} €")),
+        "change {change}: {text}"
+    );
+
+    let training = tillsync(
+        &till,
+        &[
+            "--json",
+            "till",
+            "sell",
+            "--data",
+            s(&till),
+            "--item",
+            &c,
+            "--payment",
+            "card",
+            "--training",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(training["number"], 1, "its own numbering: {training}");
+    let r = tillsync(
+        &till,
+        &[
+            "--json",
+            "till",
+            "receipt",
+            "--data",
+            s(&till),
+            "--training",
+            "1",
+        ],
+    )
+    .ok()
+    .json();
+    let text = r["text"].as_str().unwrap();
+    assert!(text.contains("*** MODE ÉCOLE ***"), "{text}");
+    let qr = r["qr"].as_str().unwrap();
+    assert_eq!(qr.split('*').nth(4), Some("E"), "{qr}");
+    let dir = server.dir();
+    let ok = tillsync(dir, &["verify", "receipt", qr, "--server", s(dir)]).ok();
+    assert!(ok.stdout().contains("(training mode)"), "{}", ok.stdout());
+    tillsync(
+        &till,
+        &["till", "reprint", "--data", s(&till), "--training", "1"],
+    )
+    .fails_with("a training ticket is no fiscal record");
+}
