@@ -17,6 +17,9 @@
 //!   - `config/till`: [`TillConfig`], the till's configuration file `till.toml`.
 //! - [`plan`]: which packages a till downloads, and why a full load.
 //! - [`keys`]: the server's Ed25519 signing key file and public keys as hex.
+//! - [`key_history`]: the till's key history (records signed by the server, their
+//!   canonical encoding, the check of a history, the key valid at a time), key ids,
+//!   the proof of possession of a till's key.
 //! - [`ticket`]: tickets as fiscal records: totals, canonical hash chain, signature.
 //! - [`chain`]: the server's rule for filing a ticket (duplicate, quarantine or accepted), free of I/O.
 //! - [`customers`]: the customer rules free of I/O, for the server and the till.
@@ -35,6 +38,7 @@ pub mod customers;
 pub mod fsio;
 pub mod ftp_address;
 pub mod ident;
+pub mod key_history;
 pub mod keys;
 pub mod lang;
 pub mod plan;
