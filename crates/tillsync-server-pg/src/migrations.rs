@@ -1,4 +1,4 @@
-//! The server schema on PostgreSQL, step by step (the same six steps, numbered
+//! The server schema on PostgreSQL, step by step (the same steps, numbered
 //! the same, as on SQLite), and its upgrade from the former numbering.
 
 use postgres::{Client, Transaction};
@@ -9,7 +9,7 @@ use tillsync_db::StoreError;
 /// The advisory lock key that serialises migrations.
 pub(crate) const MIGRATE_LOCK: i64 = 0x7469_6c6c_6d69_6772;
 
-/// tillsync's own tables on PostgreSQL, step by step: the same six steps,
+/// tillsync's own tables on PostgreSQL, step by step: the same steps,
 /// numbered the same, as on SQLite (`tillsync_server_sqlite`'s
 /// migrations), each in PostgreSQL's SQL.
 pub(crate) const MIGRATIONS: &[&str] = &[
@@ -76,6 +76,19 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE TRIGGER tillsync_catalog_sync_tables
         AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tillsync_sync_tables
         FOR EACH STATEMENT EXECUTE FUNCTION tillsync_bump_catalog();",
+    // 8 (after the ticket encoding's step 7): enrolment secrets and key
+    // histories (`docs/till-keys.md`); a key belongs to one till.
+    "CREATE TABLE tillsync_enrolments(
+        secret_sha256 TEXT PRIMARY KEY, till_id TEXT NOT NULL, issued_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL, superseded_at TEXT, used_at TEXT, used_key_id TEXT,
+        n BIGSERIAL);
+     CREATE INDEX tillsync_enrolments_by_till ON tillsync_enrolments(till_id, issued_at);
+     CREATE TABLE tillsync_key_history(
+        till_id TEXT NOT NULL, seq BIGINT NOT NULL, version INT NOT NULL,
+        key_id TEXT NOT NULL, public_key TEXT NOT NULL UNIQUE, valid_from TEXT NOT NULL,
+        recorded_at TEXT NOT NULL, previous_key_id TEXT, reason TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        PRIMARY KEY (till_id, seq));",
 ];
 
 /// Until 4 Dec 2026 PostgreSQL databases counted their own four steps

@@ -1,7 +1,7 @@
 //! The server database's schema on SQLite: the ordered list of migrations
 //! and the SQL text of each (sync tables and the change log, tills, the up
-//! path's tickets, customers, till reports, the catalog generation). A leaf:
-//! it imports nothing of the crate.
+//! path's tickets, customers, till reports, the catalog generation, the
+//! tills' keys). A leaf: it imports nothing of the crate.
 
 /// Schema of tillsync's own server tables, by version. Applied in order, in
 /// one transaction, recorded in `tillsync_meta`.
@@ -61,7 +61,26 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         BEGIN UPDATE tillsync_catalog_generation SET n = n + 1 WHERE id = 1; END;
      CREATE TRIGGER tillsync_catalog_sync_tables_d AFTER DELETE ON tillsync_sync_tables
         BEGIN UPDATE tillsync_catalog_generation SET n = n + 1 WHERE id = 1; END;",
+    // 8 (after the ticket encoding's step 7): enrolment secrets and key
+    // histories (`docs/till-keys.md`).
+    KEYS,
 ];
+
+/// Schema of the tills' keys (server migration 8): the SHA-256 of each
+/// deployment package's enrolment secret, and every key accepted for a
+/// till as a record signed by the server (a key belongs to one till).
+const KEYS: &str = "
+CREATE TABLE tillsync_enrolments(
+    secret_sha256 TEXT PRIMARY KEY, till_id TEXT NOT NULL, issued_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL, superseded_at TEXT, used_at TEXT, used_key_id TEXT);
+CREATE INDEX tillsync_enrolments_by_till ON tillsync_enrolments(till_id, issued_at);
+CREATE TABLE tillsync_key_history(
+    till_id TEXT NOT NULL, seq INTEGER NOT NULL, version INTEGER NOT NULL,
+    key_id TEXT NOT NULL, public_key TEXT NOT NULL UNIQUE, valid_from TEXT NOT NULL,
+    recorded_at TEXT NOT NULL, previous_key_id TEXT, reason TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    PRIMARY KEY (till_id, seq));
+";
 
 /// Schema migration of the up path (server migration 3).
 const TICKETS: &str = r#"

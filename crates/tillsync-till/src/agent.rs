@@ -2,7 +2,8 @@
 //! their own threads, so that tickets never wait behind a large data load:
 //! - push: the outbox every `sync_interval_ms` (after an error, wait
 //!   `retry_interval_ms`); when there is nothing to send it pings the web
-//!   service (`ping_timeout_ms`) to keep the connection state fresh;
+//!   service (`ping_timeout_ms`) to keep the connection state fresh; a till
+//!   not enrolled yet enrols first, every `retry_interval_ms` until it does;
 //! - pull: the packages on their own schedule ([`AgentOptions::pull_interval`]).
 //!
 //! - the cashier page ([`crate::cashier`]) when [`AgentOptions::cashier`] is
@@ -26,6 +27,7 @@ use tillsync_till_db::up::STATE_LAST_CONTACT;
 use crate::cashier::serve::{self, CashierOptions};
 use crate::client::Client;
 use crate::down::pull::{PullOptions, pull};
+use crate::enrol::ensure_enrolled;
 use crate::error::TillError;
 use crate::files::DB_FILE;
 use crate::link::Link;
@@ -130,7 +132,9 @@ pub fn run_with(
         if opts.pull {
             s.spawn(|| pull_loop(dir, &cfg, opts, stop, &summary));
         }
-        push_loop(&cfg, &client, &pinger, &mut db, opts, stop, &summary, &link);
+        push_loop(
+            dir, &cfg, client, &pinger, &mut db, opts, stop, &summary, &link,
+        );
     });
     if let Some(p) = page {
         p.stop();
@@ -185,8 +189,9 @@ fn lock(m: &Mutex<AgentSummary>) -> std::sync::MutexGuard<'_, AgentSummary> {
 
 #[allow(clippy::too_many_arguments)] // the loop's context, passed as is
 fn push_loop(
+    dir: &Path,
     cfg: &TillConfig,
-    client: &Client,
+    mut client: Client,
     pinger: &Client,
     db: &mut TillDb,
     opts: &AgentOptions,
@@ -195,8 +200,28 @@ fn push_loop(
     link: &Link,
 ) {
     let mut quiet = Quiet::default();
+    let mut cfg = cfg.clone();
     while !stop.load(Ordering::Relaxed) {
-        let result = push_with(client, db, opts.push);
+        // A till not enrolled yet enrols first (every retry interval until
+        // it succeeds); its tickets wait in the outbox meanwhile.
+        if !cfg.auth.is_enrolled() {
+            match enrolled_client(dir, &mut cfg, db) {
+                Ok(c) => client = c,
+                Err(e) => {
+                    let msg = e.to_string();
+                    lock(summary).push_errors += 1;
+                    if quiet.should_say(&msg) {
+                        tracing::warn!(reason = %msg, "not enrolled yet; selling goes on offline, the outbox waits");
+                    }
+                    link.set(false);
+                    if !wait(stop, cfg.sync.retry_interval()) {
+                        break;
+                    }
+                    continue;
+                }
+            }
+        }
+        let result = push_with(&client, db, opts.push);
         let ok = match &result {
             Ok(r) if r.unavailable.is_none() => {
                 if r.sent > 0 || !r.set_aside.is_empty() {
@@ -242,6 +267,13 @@ fn push_loop(
             break;
         }
     }
+}
+
+/// Enrol the till, then a client with its new credentials.
+fn enrolled_client(dir: &Path, cfg: &mut TillConfig, db: &TillDb) -> Result<Client, TillError> {
+    let r = ensure_enrolled(dir, cfg, db)?;
+    tracing::info!(key_id = %r.key_id, records = r.records, "till enrolled: its tickets go up now");
+    Client::new(cfg)
 }
 
 fn note_push(db: &TillDb, r: &PushReport, summary: &Mutex<AgentSummary>) {

@@ -1,4 +1,5 @@
-//! `tillsync till …`: install a till, sell, synchronise (sync, run), show its state.
+//! `tillsync till …`: install a till (and enrol its key, rotate it), sell,
+//! synchronise (sync, run), show its state.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,7 +22,10 @@ pub struct TillDataArg {
 
 #[derive(Subcommand)]
 pub enum TillCmd {
-    /// Install a till from a deployment package.
+    /// Install a till from a deployment package: make its signing key
+    /// (it never leaves the till folder) and enrol it on the server; an
+    /// unreachable server leaves it installed, not enrolled (`till sync`
+    /// enrols it).
     Init {
         #[command(flatten)]
         data: TillDataArg,
@@ -37,8 +41,14 @@ pub enum TillCmd {
         #[arg(long)]
         full: bool,
     },
-    /// Show the till's connection, table versions, tickets, outbox, error list and journal.
+    /// Show the till's connection, enrolment, table versions, tickets, outbox, error list and journal.
     Status(TillDataArg),
+    /// Enrol the till's key now, if it is not enrolled yet (`till sync` and
+    /// `till run` do it by themselves).
+    Enrol(TillDataArg),
+    /// Make a new signing key and register it with the server (the old key
+    /// stays in the till's key history: tickets it signed still verify).
+    RotateKey(TillDataArg),
     /// Record a sale (works offline); prints the ticket number (the whole ticket with --json).
     Sell {
         #[command(flatten)]
@@ -128,10 +138,12 @@ pub fn run(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
 fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
     match cmd {
         TillCmd::Init { data, package } => {
-            let cfg = install::init(&data.data, &package)?;
+            let done = install::init(&data.data, &package)?;
+            let cfg = &done.config;
             let json = serde_json::json!({
                 "till": cfg.till.id, "store": cfg.till.store, "folder": cfg.folder.name,
-                "data": data.data,
+                "data": data.data, "key_id": done.key_id,
+                "enrolled": done.pending.is_none(), "enrolment_error": done.pending,
             });
             out.emit(&json, || {
                 println!(
@@ -141,6 +153,35 @@ fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
                     cfg.folder.name,
                     data.data.display(),
                     data.data.display()
+                );
+                match &done.pending {
+                    None => println!("signing key {} made on this till and enrolled", done.key_id),
+                    Some(e) => println!(
+                        "signing key {} made on this till, NOT ENROLLED yet ({e}); it sells offline and `tillsync till sync` enrols it",
+                        done.key_id
+                    ),
+                }
+            });
+        }
+        TillCmd::Enrol(data) => {
+            let r = tillsync_till::enrol::enrol(&data.data)?;
+            out.emit(&r, || {
+                if r.registered_now {
+                    println!(
+                        "till {} enrolled: key {} ({} record(s) in its key history)",
+                        r.till, r.key_id, r.records
+                    )
+                } else {
+                    println!("till {} is enrolled already (key {})", r.till, r.key_id)
+                }
+            });
+        }
+        TillCmd::RotateKey(data) => {
+            let r = tillsync_till::enrol::rotate_key(&data.data)?;
+            out.emit(&r, || {
+                println!(
+                    "till {}: tickets are now signed with key {} ({} record(s) in its key history); a running `till run` keeps the old key until it restarts (its tickets still verify)",
+                    r.till, r.key_id, r.records
                 )
             });
         }
@@ -283,6 +324,26 @@ fn status_cmd(data: &TillDataArg, out: &Out) -> Result<()> {
             ),
             (_, Some(e)) => println!("  OFFLINE: {e}; last contact {last}"),
             _ => println!("  connection not checked; last contact {last}"),
+        }
+        let e = &s.enrolment;
+        match (e.enrolled, &e.error) {
+            (true, _) => println!(
+                "  enrolled: signing key {}{} ({} record(s) in the key history)",
+                e.key_id,
+                e.recorded_at
+                    .as_deref()
+                    .map(|t| format!(" recorded {t}"))
+                    .unwrap_or_default(),
+                e.key_history_records
+            ),
+            (false, Some(err)) => println!(
+                "  NOT ENROLLED: signing key {} not registered yet ({err}); tickets wait in the outbox",
+                e.key_id
+            ),
+            (false, None) => println!(
+                "  NOT ENROLLED: signing key {} not registered yet; `tillsync till sync` enrols it",
+                e.key_id
+            ),
         }
         println!("tables:");
         for v in &s.tables {
