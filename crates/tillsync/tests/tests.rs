@@ -15,6 +15,7 @@ mod fleet;
 mod house;
 mod metrics;
 mod postgres;
+mod till_keys;
 mod tls;
 mod up_faults;
 mod up_server;

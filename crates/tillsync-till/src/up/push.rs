@@ -122,7 +122,7 @@ pub fn push(dir: &Path, opts: PushOptions) -> Result<PushReport, TillError> {
         }
         return Ok(PushReport {
             pending: db.outbox_stats()?.pending,
-            unavailable: Some(e.to_string()),
+            unavailable: Some(format!("not enrolled yet: {e}")),
             ..PushReport::default()
         });
     }

@@ -297,9 +297,10 @@ fn sync_cmd(data: &TillDataArg, full: bool, out: &Out) -> Result<ExitCode> {
 
 fn print_push(pushed: &Result<push::PushReport, tillsync_till::TillError>) {
     match pushed {
-        Ok(r) if r.sent == 0 && r.set_aside.is_empty() => {
-            println!("push: nothing to send ({} pending)", r.pending)
-        }
+        Ok(r) if r.sent == 0 && r.set_aside.is_empty() => match &r.unavailable {
+            Some(why) => println!("push: nothing sent ({} pending): {why}", r.pending),
+            None => println!("push: nothing to send ({} pending)", r.pending),
+        },
         Ok(r) => {
             println!("push: {} in {} ms", r.summary(), r.millis);
             for a in &r.set_aside {
