@@ -95,6 +95,11 @@ fn the_documented_example_is_what_the_code_makes() {
         "docs/till-keys.md lacks the digest {digest}"
     );
     assert!(doc.contains(&hex::encode(server().verifying_key().to_bytes())));
+    let proof = sign_proof(ProofPurpose::Enrol, "T001", &till_key(9), &r.valid_from);
+    assert!(
+        doc.contains(&proof),
+        "docs/till-keys.md lacks the proof {proof}"
+    );
     KeyHistory::verify(
         std::slice::from_ref(&documented),
         &server().verifying_key(),
