@@ -282,3 +282,6 @@ pub fn enrolment_status(
         error,
     })
 }
+
+#[cfg(test)]
+mod tests;
