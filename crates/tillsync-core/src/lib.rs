@@ -21,6 +21,13 @@
 //!   canonical encoding, the check of a history, the key valid at a time), key ids,
 //!   the proof of possession of a till's key.
 //! - [`ticket`]: tickets as fiscal records: totals, canonical hash chain, signature.
+//! - [`fiscal`]: the fiscal records besides tickets (NF525).
+//!   - `fiscal/local`: the folder's time zone, local dates and times.
+//!   - `fiscal/record`: chained, signed records (event log, closings).
+//!   - `fiscal/event`: the kinds of the event log (JET).
+//!   - `fiscal/closing`: what a closing holds and how it adds up.
+//!   - `fiscal/filing`: the server's rule for filing a record, free of I/O.
+//!   - `fiscal/error`: [`fiscal::error::FiscalError`].
 //! - [`chain`]: the server's rule for filing a ticket (duplicate, quarantine or accepted), free of I/O.
 //! - [`customers`]: the customer rules free of I/O, for the server and the till.
 //!   - `customers/conflict`: [`customers::conflict::ConflictPolicy`], whether the server
@@ -35,6 +42,7 @@
 pub mod chain;
 pub mod config;
 pub mod customers;
+pub mod fiscal;
 pub mod fsio;
 pub mod ftp_address;
 pub mod ident;

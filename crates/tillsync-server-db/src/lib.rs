@@ -5,7 +5,7 @@
 //! # Layout
 //! - [`store`]: [`ServerStore`], every database need of the web service, the export and the
 //!   commands, as one trait per concern ([`SyncTableStore`], [`ExportStore`], [`TillStore`],
-//!   [`KeyStore`], [`UpStore`], [`JournalStore`], [`ErpStore`]).
+//!   [`KeyStore`], [`UpStore`], [`JournalStore`], [`ErpStore`], [`FiscalStore`]).
 //! - [`export`]: a sync table's export state and the rows an export reads.
 //! - [`tills`]: tills, their credentials check and what they reported.
 //! - [`keys`]: enrolment secrets, and a key change (enrolment, rotation) decided once
@@ -16,8 +16,10 @@
 //!   (and the conflict policy, re-exported from `tillsync_core` for other crates).
 //! - [`reports`]: what tills report of their outbox and error list.
 //! - [`journal`]: the sync journal's lines.
+//! - [`ledger`]: the ledger of a till's closings and what it flags (totals, unclosed days, gaps).
 //! - [`up`]: the up path written once for every backend: [`up::batch`] (the batch loop,
 //!   idempotency records), [`up::tickets`] (filing a ticket over a backend's `TicketSteps`)
+//!   , [`up::records`] (filing a fiscal record over a backend's `RecordSteps`)
 //!   and [`up::customers`] (creating a customer, edits, abandons, up-direction rows, over
 //!   a backend's `CustomerSteps`).
 
@@ -26,6 +28,7 @@ pub mod enrol;
 pub mod export;
 pub mod journal;
 pub mod keys;
+pub mod ledger;
 pub mod reports;
 pub mod store;
 pub mod tickets;
@@ -33,6 +36,6 @@ pub mod tills;
 pub mod up;
 
 pub use store::{
-    Backend, Bookkeeping, ErpStore, ExportStore, JournalStore, KeyStore, PollIdentity, ServerStore,
-    SyncTableStore, TillStore, UpStore,
+    Backend, Bookkeeping, ErpStore, ExportStore, FiscalStore, JournalStore, KeyStore, PollIdentity,
+    ServerStore, SyncTableStore, TillStore, UpStore,
 };

@@ -3,6 +3,7 @@
 //! per backend (SQLite: [`crate::ServerDb`]; PostgreSQL: [`crate::pg::PgServerDb`]),
 //! and [`open_server_store`], which picks the backend from the database URL.
 
+use tillsync_core::fiscal::record::Record;
 use tillsync_core::sync_table::{Direction, SyncTable};
 use tillsync_core::ticket::Ticket;
 use tillsync_wire::api::{
@@ -78,6 +79,16 @@ pub enum BatchItem<'a> {
         /// SHA-256 of the payload.
         fingerprint: &'a str,
     },
+    /// A fiscal record (event or closing); `check` says whether its hash
+    /// and signature hold.
+    Record {
+        /// Idempotency key.
+        key: &'a str,
+        /// The record.
+        record: &'a Record,
+        /// Hash and signature check.
+        check: Result<(), String>,
+    },
     /// A customer edit, abandon, or up-table row.
     Other {
         /// The item.
@@ -92,6 +103,7 @@ impl BatchItem<'_> {
     pub fn key(&self) -> &str {
         match self {
             BatchItem::Ticket { key, .. } | BatchItem::Unreadable { key, .. } => key,
+            BatchItem::Record { key, .. } => key,
             BatchItem::Other { item, .. } => &item.key,
         }
     }
@@ -100,6 +112,7 @@ impl BatchItem<'_> {
     pub fn fingerprint(&self) -> &str {
         match self {
             BatchItem::Ticket { ticket, .. } => &ticket.hash,
+            BatchItem::Record { record, .. } => &record.hash,
             BatchItem::Unreadable { fingerprint, .. } | BatchItem::Other { fingerprint, .. } => {
                 fingerprint
             }
@@ -207,7 +220,15 @@ pub struct PollIdentity {
 /// the server holds a `Box<dyn ServerStore>` chosen by
 /// `tillsync_server::database::open_server_store`.
 pub trait ServerStore:
-    SyncTableStore + ExportStore + TillStore + KeyStore + UpStore + JournalStore + ErpStore + Send
+    SyncTableStore
+    + ExportStore
+    + TillStore
+    + KeyStore
+    + UpStore
+    + JournalStore
+    + ErpStore
+    + FiscalStore
+    + Send
 {
     /// Which engine this is.
     fn backend(&self) -> Backend;
@@ -466,4 +487,35 @@ pub trait ErpStore {
             .and_then(|r| r.into_iter().next())
             .flatten())
     }
+}
+
+/// The fiscal records the tills sent (events and closings), read back for
+/// the ledger, the archives and the verifier.
+pub trait FiscalStore {
+    /// The records of `chain` of `till` numbered after `after`, in order.
+    fn fiscal_records(
+        &self,
+        till: &str,
+        chain: &str,
+        after: u64,
+    ) -> Result<Vec<Record>, StoreError>;
+    /// Every till that sent a ticket or a record.
+    fn fiscal_tills(&self) -> Result<Vec<String>, StoreError>;
+    /// Count, total and total of absolute values of `till`'s verified
+    /// tickets numbered up to `to`, and how many numbers up to `to` are
+    /// not verified (missing or in quarantine).
+    fn ticket_totals_upto(&self, till: &str, to: u64) -> Result<TicketTotals, StoreError>;
+    /// The time of `till`'s verified ticket `number`, if held.
+    fn ticket_time(&self, till: &str, number: u64) -> Result<Option<String>, StoreError>;
+}
+
+/// What [`FiscalStore::ticket_totals_upto`] answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TicketTotals {
+    /// Verified tickets.
+    pub count: u64,
+    /// Their total.
+    pub total_cents: i64,
+    /// Their total of absolute values.
+    pub abs_cents: i64,
 }

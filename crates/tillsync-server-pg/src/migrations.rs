@@ -11,6 +11,9 @@ pub(crate) const MIGRATE_LOCK: i64 = 0x7469_6c6c_6d69_6772;
 
 /// tillsync's own tables on PostgreSQL, step by step: the same steps,
 /// numbered the same, as on SQLite (`tillsync_server_sqlite`'s
+/// The newest step of the server schema (the length of the step list).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
 /// migrations), each in PostgreSQL's SQL.
 pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: sync tables, change log, table versions, published packages, journal.
@@ -76,8 +79,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE TRIGGER tillsync_catalog_sync_tables
         AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tillsync_sync_tables
         FOR EACH STATEMENT EXECUTE FUNCTION tillsync_bump_catalog();",
-    // 8 (after the ticket encoding's step 7): enrolment secrets and key
-    // histories (`docs/till-keys.md`); a key belongs to one till.
+    // 8 (after the ticket encoding's step 7, another branch's): enrolment
+    // secrets and key histories (`docs/till-keys.md`); a key belongs to one till.
     "CREATE TABLE tillsync_enrolments(
         secret_sha256 TEXT PRIMARY KEY, till_id TEXT NOT NULL, issued_at TEXT NOT NULL,
         expires_at TEXT NOT NULL, superseded_at TEXT, used_at TEXT, used_key_id TEXT,
@@ -89,6 +92,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         recorded_at TEXT NOT NULL, previous_key_id TEXT, reason TEXT NOT NULL,
         signature TEXT NOT NULL,
         PRIMARY KEY (till_id, seq));",
+    // 9: the fiscal records the tills send (events of their event log
+    // and closings), as verified.
+    "CREATE TABLE tillsync_fiscal_record(
+        till_id TEXT NOT NULL, chain TEXT NOT NULL, seq BIGINT NOT NULL,
+        time TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL,
+        prev_hash TEXT NOT NULL, hash TEXT NOT NULL, signature TEXT NOT NULL,
+        received_at TEXT NOT NULL, PRIMARY KEY (till_id, chain, seq));",
 ];
 
 /// Until 4 Dec 2026 PostgreSQL databases counted their own four steps

@@ -3,7 +3,7 @@
 //! the up path's steps, behind [`tillsync_server_db::ServerStore`].
 //!
 //! # Layout
-//! - `migrations`: the ordered migrations and the SQL text of each (a leaf).
+//! - [`migrations`]: the ordered migrations and the SQL text of each (a leaf), [`migrations::SCHEMA_VERSION`].
 //! - [`db`]: [`ServerDb`]: open and migrate, the connection, the sync journal.
 //! - [`sync_tables`]: the registered sync tables, registration (checks, change capture), removal.
 //! - [`tills`]: stores and tills of `STORE_TILL`, till credentials, ticket keys.
@@ -26,7 +26,7 @@ pub mod customers;
 pub mod db;
 pub mod export;
 pub mod keys;
-mod migrations;
+pub mod migrations;
 pub mod reports;
 pub mod snapshot;
 pub mod store;

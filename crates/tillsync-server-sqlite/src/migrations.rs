@@ -3,6 +3,9 @@
 //! path's tickets, customers, till reports, the catalog generation, the
 //! tills' keys). A leaf: it imports nothing of the crate.
 
+/// The newest step of the server schema (the length of the step list).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
 /// Schema of tillsync's own server tables, by version. Applied in order, in
 /// one transaction, recorded in `tillsync_meta`.
 pub(crate) const MIGRATIONS: &[&str] = &[
@@ -61,9 +64,18 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         BEGIN UPDATE tillsync_catalog_generation SET n = n + 1 WHERE id = 1; END;
      CREATE TRIGGER tillsync_catalog_sync_tables_d AFTER DELETE ON tillsync_sync_tables
         BEGIN UPDATE tillsync_catalog_generation SET n = n + 1 WHERE id = 1; END;",
-    // 8 (after the ticket encoding's step 7): enrolment secrets and key
-    // histories (`docs/till-keys.md`).
+    // 8 (after the ticket encoding's step 7, another branch's): enrolment
+    // secrets and key histories (`docs/till-keys.md`).
     KEYS,
+    // 9: the fiscal records the tills send (events of their event log
+    // and closings), as verified.
+    "CREATE TABLE tillsync_fiscal_record(
+        till_id TEXT NOT NULL, chain TEXT NOT NULL, seq INTEGER NOT NULL,
+        time TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL,
+        prev_hash TEXT NOT NULL, hash TEXT NOT NULL, signature TEXT NOT NULL,
+        received_at TEXT NOT NULL, PRIMARY KEY (till_id, chain, seq));
+     CREATE TRIGGER tillsync_fiscal_record_no_update BEFORE UPDATE ON tillsync_fiscal_record
+        BEGIN SELECT RAISE(ABORT, 'fiscal records are inalterable'); END;",
 ];
 
 /// Schema of the tills' keys (server migration 8): the SHA-256 of each

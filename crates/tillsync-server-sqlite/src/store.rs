@@ -10,8 +10,10 @@ use tillsync_wire::layout::Layout;
 use crate::db::ServerDb;
 use crate::snapshot::Snapshot;
 use crate::up::customers::CustomerSql;
+use crate::up::records::RecordSql;
 use crate::up::tickets as server_up;
 use crate::up::tickets::TicketSql;
+use tillsync_core::fiscal::record::Record;
 use tillsync_db::StoreError;
 use tillsync_db::demo::DemoCounts;
 use tillsync_db::digest::TableDigest;
@@ -32,6 +34,7 @@ use tillsync_server_db::store::ServerStore;
 use tillsync_server_db::store::{
     ErpStore, ExportStore, JournalStore, SyncTableStore, TillStore, UpStore,
 };
+use tillsync_server_db::store::{FiscalStore, TicketTotals};
 use tillsync_server_db::tickets::Outcome;
 use tillsync_server_db::tickets::Received;
 use tillsync_server_db::tickets::TicketListing;
@@ -42,6 +45,7 @@ use tillsync_server_db::tills::TillOverview;
 use tillsync_server_db::tills::TillRow;
 use tillsync_server_db::up::batch::BatchTx;
 use tillsync_server_db::up::customers::CustomerSteps;
+use tillsync_server_db::up::records::RecordSteps;
 use tillsync_server_db::up::tickets::TicketSteps;
 
 impl ExportSnapshot for Snapshot<'_> {
@@ -102,6 +106,9 @@ impl BatchTx for SqliteBatch<'_> {
     }
     fn customer_steps(&mut self) -> Box<dyn CustomerSteps + '_> {
         Box::new(CustomerSql(self.0.0))
+    }
+    fn record_steps(&mut self) -> Box<dyn RecordSteps + '_> {
+        Box::new(RecordSql(self.0.0))
     }
     fn journal(
         &mut self,
@@ -373,6 +380,26 @@ impl UpStore for ServerDb {
     }
     fn conflicts(&self) -> Result<Vec<ConflictRecord>, StoreError> {
         ServerDb::conflicts(self)
+    }
+}
+
+impl FiscalStore for ServerDb {
+    fn fiscal_records(
+        &self,
+        till: &str,
+        chain: &str,
+        after: u64,
+    ) -> Result<Vec<Record>, StoreError> {
+        crate::up::records::records(self.conn(), till, chain, after)
+    }
+    fn fiscal_tills(&self) -> Result<Vec<String>, StoreError> {
+        crate::up::records::tills(self.conn())
+    }
+    fn ticket_totals_upto(&self, till: &str, to: u64) -> Result<TicketTotals, StoreError> {
+        crate::up::records::ticket_totals_upto(self.conn(), till, to)
+    }
+    fn ticket_time(&self, till: &str, number: u64) -> Result<Option<String>, StoreError> {
+        crate::up::records::ticket_time(self.conn(), till, number)
     }
 }
 

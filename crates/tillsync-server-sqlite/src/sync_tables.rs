@@ -308,7 +308,8 @@ mod tests {
             .conn()
             .query_row(
                 "SELECT COUNT(*) FROM sqlite_schema
-                 WHERE type = 'trigger' AND name NOT LIKE 'tillsync_catalog_%'",
+                 WHERE type = 'trigger' AND name NOT LIKE 'tillsync_catalog_%'
+                   AND name NOT LIKE 'tillsync_fiscal_%'",
                 [],
                 |r| r.get(0),
             )

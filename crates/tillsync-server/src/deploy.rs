@@ -73,6 +73,8 @@ pub fn build_at(
         ping_timeout_ms: t.ping_timeout_ms,
         retry_interval_ms: t.retry_interval_ms,
         created_at: at(now),
+        timezone: cfg.folder.timezone.clone(),
+        day_close_time: cfg.till.day_close_time.clone(),
     })
 }
 

@@ -7,9 +7,11 @@
 //! - [`db`]: [`TillDb`]: open and migrate, table versions, package apply, journal.
 //! - [`up`]: the up path: sales and tickets, the outbox, the error list, the state keys.
 //! - [`customers`]: customers and up-direction tables on the till.
+//! - [`fiscal`]: the event log (JET) and the closings: record tables, events, closings.
 
 pub mod customers;
 pub mod db;
+pub mod fiscal;
 mod schema;
 pub mod up;
 

@@ -15,6 +15,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     UP,
     // 3: customers and up-direction sync tables.
     CUSTOMERS,
+    // 4: the event log and the closings; REPLACE refused on fiscal tables.
+    FISCAL,
 ];
 
 /// Schema migration of the up path (till migration 2).
@@ -82,3 +84,47 @@ CREATE TABLE tillsync_up_tables(
     tbl TEXT PRIMARY KEY, layout TEXT NOT NULL, installed_at TEXT NOT NULL);
 CREATE TABLE tillsync_applying(flag INTEGER PRIMARY KEY CHECK (flag = 1));
 ";
+
+/// Schema migration of the event log (JET) and the closings (till migration
+/// 4). Both are chained records like tickets and as inalterable. A REPLACE
+/// (`INSERT OR REPLACE`) deletes the row it replaces without firing the
+/// delete triggers, so every fiscal table also refuses an insert over an
+/// existing key.
+const FISCAL: &str = r#"
+CREATE TABLE "EVENT_LOG"(
+    "till_id" TEXT NOT NULL, "seq" INTEGER NOT NULL, "time" TEXT NOT NULL,
+    "kind" TEXT NOT NULL, "body" TEXT NOT NULL,
+    "prev_hash" TEXT NOT NULL, "hash" TEXT NOT NULL UNIQUE, "signature" TEXT NOT NULL,
+    PRIMARY KEY ("till_id", "seq"));
+CREATE TABLE "CLOSING"(
+    "till_id" TEXT NOT NULL, "seq" INTEGER NOT NULL, "time" TEXT NOT NULL,
+    "kind" TEXT NOT NULL, "body" TEXT NOT NULL,
+    "prev_hash" TEXT NOT NULL, "hash" TEXT NOT NULL UNIQUE, "signature" TEXT NOT NULL,
+    PRIMARY KEY ("till_id", "seq"));
+CREATE TRIGGER "tillsync_event_no_update" BEFORE UPDATE ON "EVENT_LOG"
+    BEGIN SELECT RAISE(ABORT, 'the event log is inalterable'); END;
+CREATE TRIGGER "tillsync_event_no_delete" BEFORE DELETE ON "EVENT_LOG"
+    BEGIN SELECT RAISE(ABORT, 'the event log is inalterable'); END;
+CREATE TRIGGER "tillsync_event_no_replace" BEFORE INSERT ON "EVENT_LOG"
+    WHEN EXISTS (SELECT 1 FROM "EVENT_LOG" WHERE ("till_id" = NEW."till_id" AND "seq" = NEW."seq") OR "hash" = NEW."hash")
+    BEGIN SELECT RAISE(ABORT, 'the event log is inalterable'); END;
+CREATE TRIGGER "tillsync_closing_no_update" BEFORE UPDATE ON "CLOSING"
+    BEGIN SELECT RAISE(ABORT, 'closings are inalterable'); END;
+CREATE TRIGGER "tillsync_closing_no_delete" BEFORE DELETE ON "CLOSING"
+    BEGIN SELECT RAISE(ABORT, 'closings are inalterable'); END;
+CREATE TRIGGER "tillsync_closing_no_replace" BEFORE INSERT ON "CLOSING"
+    WHEN EXISTS (SELECT 1 FROM "CLOSING" WHERE ("till_id" = NEW."till_id" AND "seq" = NEW."seq") OR "hash" = NEW."hash")
+    BEGIN SELECT RAISE(ABORT, 'closings are inalterable'); END;
+CREATE TRIGGER "tillsync_ticket_no_replace" BEFORE INSERT ON "TICKET"
+    WHEN EXISTS (SELECT 1 FROM "TICKET" WHERE ("till_id" = NEW."till_id" AND "number" = NEW."number") OR "hash" = NEW."hash")
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_ticket_line_no_replace" BEFORE INSERT ON "TICKET_LINE"
+    WHEN EXISTS (SELECT 1 FROM "TICKET_LINE" WHERE "till_id" = NEW."till_id" AND "number" = NEW."number" AND "line_no" = NEW."line_no")
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_ticket_payment_no_replace" BEFORE INSERT ON "TICKET_PAYMENT"
+    WHEN EXISTS (SELECT 1 FROM "TICKET_PAYMENT" WHERE "till_id" = NEW."till_id" AND "number" = NEW."number" AND "seq" = NEW."seq")
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_ticket_vat_no_replace" BEFORE INSERT ON "TICKET_VAT"
+    WHEN EXISTS (SELECT 1 FROM "TICKET_VAT" WHERE "till_id" = NEW."till_id" AND "number" = NEW."number" AND "rate_bp" = NEW."rate_bp")
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+"#;

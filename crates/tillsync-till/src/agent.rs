@@ -30,8 +30,10 @@ use crate::down::pull::{PullOptions, pull};
 use crate::enrol::ensure_enrolled;
 use crate::error::TillError;
 use crate::files::DB_FILE;
+use crate::fiscal::jet::Fiscal;
 use crate::link::Link;
 use crate::up::push::{PushOptions, PushReport, push_with};
+use tillsync_core::fiscal::event::EventKind;
 
 /// Default wait between two pulls.
 pub const DEFAULT_PULL_INTERVAL: Duration = Duration::from_secs(60);
@@ -114,6 +116,8 @@ pub fn run_with(
         Some(c) => Some(serve::start(dir, &cfg, c, link.clone())?),
         None => None,
     };
+    let fiscal = Fiscal::new(&cfg)?;
+    fiscal.started(&mut db)?;
     let cashier_url = page.as_ref().map(|p| p.url());
     started(&Started {
         cashier_url: cashier_url.clone(),
@@ -132,10 +136,18 @@ pub fn run_with(
         if opts.pull {
             s.spawn(|| pull_loop(dir, &cfg, opts, stop, &summary));
         }
-        push_loop(
-            dir, &cfg, client, &pinger, &mut db, opts, stop, &summary, &link,
-        );
+        let ctx = PushCtx {
+            dir,
+            cfg: &cfg,
+            client: &client,
+            pinger: &pinger,
+            fiscal: &fiscal,
+        };
+        push_loop(&ctx, &mut db, opts, stop, &summary, &link);
     });
+    if let Err(e) = fiscal.log(&mut db, EventKind::AgentStop, serde_json::json!({})) {
+        tracing::error!(error = %e, "the event log could not record the stop");
+    }
     if let Some(p) = page {
         p.stop();
     }
@@ -187,32 +199,103 @@ fn lock(m: &Mutex<AgentSummary>) -> std::sync::MutexGuard<'_, AgentSummary> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-#[allow(clippy::too_many_arguments)] // the loop's context, passed as is
+/// What the push loop works with.
+struct PushCtx<'a> {
+    dir: &'a Path,
+    cfg: &'a TillConfig,
+    client: &'a Client,
+    pinger: &'a Client,
+    fiscal: &'a Fiscal,
+}
+
+/// How often the agent looks for closings that are due.
+const CLOSE_CHECK_EVERY: Duration = Duration::from_secs(30);
+
+/// How often, at most, the agent asks the server which tickets it is missing.
+const MISSING_CHECK_EVERY: Duration = Duration::from_secs(300);
+
+/// How soon after the previous check the agent asks again when tickets
+/// were just delivered.
+const MISSING_CHECK_AFTER_DELIVERY: Duration = Duration::from_secs(30);
+
+/// The fiscal side of one turn of the push loop: an offline period begins
+/// or ends in the event log when the connection changes, and the closings
+/// that are due are written.
+fn fiscal_turn(
+    fiscal: &Fiscal,
+    db: &mut TillDb,
+    was: &mut Option<bool>,
+    ok: bool,
+    last_check: &mut Option<Instant>,
+) {
+    if *was != Some(ok) {
+        let kind = if ok {
+            EventKind::Online
+        } else {
+            EventKind::Offline
+        };
+        // The first turn only says "offline": a till starts online.
+        if ok && was.is_none() {
+            *was = Some(ok);
+        } else {
+            match fiscal.log(db, kind, serde_json::json!({})) {
+                Ok(_) => *was = Some(ok),
+                Err(e) => {
+                    tracing::error!(error = %e, "the event log could not record the connection change")
+                }
+            }
+        }
+    }
+    if last_check.is_none_or(|t| t.elapsed() >= CLOSE_CHECK_EVERY) {
+        *last_check = Some(Instant::now());
+        match fiscal.close_due(db) {
+            Ok(closed) => {
+                for c in closed {
+                    tracing::info!(period = c.body.period.code(), name = %c.body.name, tickets = c.body.tickets, "closing written by the agent");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "the due closings could not be written"),
+        }
+    }
+}
+
 fn push_loop(
-    dir: &Path,
-    cfg: &TillConfig,
-    mut client: Client,
-    pinger: &Client,
+    ctx: &PushCtx<'_>,
     db: &mut TillDb,
     opts: &AgentOptions,
     stop: &AtomicBool,
     summary: &Mutex<AgentSummary>,
     link: &Link,
 ) {
+    let PushCtx {
+        dir,
+        cfg,
+        client: first_client,
+        pinger,
+        fiscal,
+    } = *ctx;
     let mut quiet = Quiet::default();
-    let mut cfg = cfg.clone();
+    let mut online: Option<bool> = None;
+    let mut last_close_check: Option<Instant> = None;
+    let mut last_missing_check: Option<Instant> = None;
+    // The configuration as enrolment changes it, and the client with the
+    // token the enrolment gave.
+    let mut cfg_now = cfg.clone();
+    let mut enrolled: Option<Client> = None;
     while !stop.load(Ordering::Relaxed) {
         // A till not enrolled yet enrols first (every retry interval until
-        // it succeeds); its tickets wait in the outbox meanwhile.
-        if !cfg.auth.is_enrolled() {
-            match enrolled_client(dir, &mut cfg, db) {
-                Ok(c) => client = c,
+        // it succeeds); its tickets wait in the outbox meanwhile, its
+        // closings are written all the same.
+        if !cfg_now.auth.is_enrolled() {
+            match enrolled_client(dir, &mut cfg_now, db) {
+                Ok(c) => enrolled = Some(c),
                 Err(e) => {
                     let msg = e.to_string();
                     lock(summary).push_errors += 1;
                     if quiet.should_say(&msg) {
                         tracing::warn!(reason = %msg, "not enrolled yet; selling goes on offline, the outbox waits");
                     }
+                    fiscal_turn(fiscal, db, &mut online, false, &mut last_close_check);
                     link.set(false);
                     if !wait(stop, cfg.sync.retry_interval()) {
                         break;
@@ -221,7 +304,26 @@ fn push_loop(
                 }
             }
         }
-        let result = push_with(&client, db, opts.push);
+        let client = enrolled.as_ref().unwrap_or(first_client);
+        let result = push_with(client, db, opts.push);
+        // After tickets went through, or every few minutes while online: the
+        // tickets the server never received are queued again.
+        if let Ok(r) = &result
+            && r.unavailable.is_none()
+            && last_missing_check.is_none_or(|t| {
+                let every = if r.delivered() > 0 {
+                    MISSING_CHECK_AFTER_DELIVERY
+                } else {
+                    MISSING_CHECK_EVERY
+                };
+                t.elapsed() >= every
+            })
+        {
+            last_missing_check = Some(Instant::now());
+            if let Err(e) = crate::up::resend::fill_gaps(client, db, fiscal) {
+                tracing::warn!(error = %e, "could not ask the server which tickets it is missing");
+            }
+        }
         let ok = match &result {
             Ok(r) if r.unavailable.is_none() => {
                 if r.sent > 0 || !r.set_aside.is_empty() {
@@ -258,6 +360,7 @@ fn push_loop(
             }
         };
         link.set(ok);
+        fiscal_turn(fiscal, db, &mut online, ok, &mut last_close_check);
         let pause = if ok {
             cfg.sync.sync_interval()
         } else {
@@ -446,7 +549,8 @@ mod tests {
             let t = Instant::now();
             let summary = h.join().unwrap().unwrap();
             assert!(t.elapsed() < Duration::from_secs(2), "slow to stop");
-            assert_eq!(summary.delivered, 3, "{summary:?}");
+            // The three tickets and the event log's agent_start record.
+            assert_eq!(summary.delivered, 4, "{summary:?}");
         });
         assert!(
             fake.seen

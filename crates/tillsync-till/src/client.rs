@@ -139,6 +139,13 @@ impl Client {
         self.send(self.http.post(url.clone()).json(req), &url)
     }
 
+    /// `GET /api/v1/tickets/missing`: this till's ticket numbers the server
+    /// has not received.
+    pub fn missing_tickets(&self) -> Result<tillsync_wire::api::MissingTickets, TillError> {
+        let url = self.url("api/v1/tickets/missing");
+        self.send(self.http.get(url.clone()), &url)
+    }
+
     /// `POST /api/v1/packages/available`.
     pub fn available(&self, req: &AvailableRequest) -> Result<AvailableResponse, TillError> {
         let url = self.url("api/v1/packages/available");

@@ -76,6 +76,8 @@ pub fn init(dir: &Path, package: &Path) -> Result<Installed, TillError> {
         till: TillIdentity::new(&p.till_id, &p.store),
         folder: TillFolder {
             name: p.folder.clone(),
+            timezone: p.timezone.clone(),
+            day_close_time: p.day_close_time.clone(),
         },
         server: TillServer {
             webservice_url: p

@@ -17,6 +17,8 @@
 //!   through the server, edit and abandon offline), [`up::uptables`] (capture
 //!   of the up tables the server lists, after each pull), [`up::push`] (the
 //!   outbox to the web service, in batches).
+//! - [`fiscal`]: the event log written as things happen ([`fiscal::jet`]) and
+//!   closings by hand or when due ([`fiscal::close`]).
 //! - [`link`]: the connection state the synchroniser sets and the cashier page shows.
 //! - [`agent`]: `till run`, the synchroniser: push and pull loops until shutdown.
 //! - [`status`]: `till status`: connection, versions, outbox, error list, journal.
@@ -35,6 +37,7 @@ pub mod down;
 pub mod enrol;
 pub mod error;
 pub mod files;
+pub mod fiscal;
 pub mod install;
 pub mod link;
 pub mod status;

@@ -2,7 +2,8 @@
 //! `ping_timeout_ms`) and when it last answered, the till's enrolment
 //! (its key id, or why it is not enrolled yet), the table versions, the
 //! tickets, the outbox (pending items, age of the oldest), the error list with
-//! reasons, the last successful push and pull, and the recent journal.
+//! reasons, the last successful push and pull, the recent journal, and the
+//! newest day closing with the tickets sold since.
 
 use std::path::Path;
 use std::time::Instant;
@@ -11,6 +12,7 @@ use serde::Serialize;
 use tillsync_core::TillConfig;
 use tillsync_till_db::TillDb;
 use tillsync_till_db::db::{JournalLine, TableVersion};
+use tillsync_till_db::fiscal::closings::FiscalState;
 use tillsync_till_db::up::{OutboxStats, STATE_LAST_CONTACT, STATE_LAST_PUSH};
 
 use crate::client::Client;
@@ -106,6 +108,8 @@ pub struct TillStatus {
     pub last_pull: Option<String>,
     /// Newest journal lines first.
     pub journal: Vec<JournalLine>,
+    /// The newest day closing and the tickets sold since.
+    pub fiscal: FiscalState,
 }
 
 /// The status of the till in `dir`.
@@ -176,6 +180,7 @@ pub fn status(dir: &Path, opts: StatusOptions) -> Result<TillStatus, TillError> 
         last_push,
         last_pull: db.last_ok("pull")?,
         journal: db.recent_journal(opts.journal_lines)?,
+        fiscal: db.fiscal_state(&cfg.till.id)?,
     })
 }
 

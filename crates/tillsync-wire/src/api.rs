@@ -179,6 +179,9 @@ pub enum OutboxKind {
     CustomerAbandon,
     /// A row of an up-direction sync table ([`RowChange`]).
     Row,
+    /// A fiscal record of the till: an event of its event log or a closing
+    /// (`tillsync_core::fiscal::record::Record`).
+    Record,
 }
 
 /// `POST /api/v1/outbox`: a batch of outbox items, in outbox order.
@@ -219,6 +222,15 @@ pub enum ItemStatus {
 pub struct OutboxResponse {
     /// Results.
     pub results: Vec<ItemResult>,
+}
+
+/// `GET /api/v1/tickets/missing`: the calling till's ticket numbers the
+/// server has not received (below the highest it received), which the
+/// till sends again from its own tickets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingTickets {
+    /// Ranges of missing numbers, both ends included, ascending.
+    pub ranges: Vec<[u64; 2]>,
 }
 
 /// Payload of a `customer-edit` item: the fields the till changed, and the

@@ -55,6 +55,20 @@ pub struct DeploymentPackage {
     pub retry_interval_ms: u64,
     /// When it was generated (RFC 3339).
     pub created_at: String,
+    /// `folder.timezone` (absent from older packages: `Europe/Paris`).
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// `till.day_close_time` (absent from older packages: `23:59`).
+    #[serde(default = "default_day_close_time")]
+    pub day_close_time: String,
+}
+
+fn default_timezone() -> String {
+    "Europe/Paris".to_string()
+}
+
+fn default_day_close_time() -> String {
+    "23:59".to_string()
 }
 
 impl std::fmt::Debug for DeploymentPackage {
@@ -78,7 +92,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn debug_hides_the_password() {
+    fn debug_hides_the_password_and_the_enrolment_secret() {
         let p = DeploymentPackage {
             format: DEPLOY_FORMAT.into(),
             version: DEPLOY_VERSION,
@@ -90,7 +104,7 @@ mod tests {
             ftp_user: "till".into(),
             ftp_password: "s3cr3t-pw".into(),
             server_public_key: "00".into(),
-            enrolment_secret: "enrol-secret".into(),
+            enrolment_secret: "3nr0l-v4lue".into(),
             enrolment_expires_at: "later".into(),
             server_ca_pem: None,
             sync_interval_ms: 1,
@@ -98,10 +112,12 @@ mod tests {
             ping_timeout_ms: 1,
             retry_interval_ms: 1,
             created_at: "now".into(),
+            timezone: default_timezone(),
+            day_close_time: default_day_close_time(),
         };
         let shown = format!("{p:?}");
         assert!(
-            !shown.contains("s3cr3t") && !shown.contains("secret"),
+            !shown.contains("s3cr3t") && !shown.contains("3nr0l"),
             "{shown}"
         );
     }

@@ -11,6 +11,7 @@ mod cli;
 mod customers;
 mod down;
 mod faults;
+mod fiscal;
 mod fleet;
 mod house;
 mod metrics;

@@ -71,9 +71,10 @@ fn a_sqlite_server_database_of_52034af_opens_and_migrates() {
             |r| r.get(0),
         )
         .unwrap();
-    // Step 7 (ticket encoding v2) is another branch's; the keys' step is
-    // this branch's seventh entry until both meet.
-    assert_eq!(version, "7");
+    assert_eq!(
+        version,
+        tillsync_server_sqlite::migrations::SCHEMA_VERSION.to_string()
+    );
 }
 
 #[test]
@@ -110,7 +111,10 @@ fn a_postgresql_server_database_of_52034af_opens_and_migrates() {
         meta,
         [
             ("schema_numbering".to_string(), "common".to_string()),
-            ("schema_version".to_string(), "7".to_string())
+            (
+                "schema_version".to_string(),
+                tillsync_server_pg::migrations::SCHEMA_VERSION.to_string()
+            )
         ]
     );
 }

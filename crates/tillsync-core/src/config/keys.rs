@@ -25,6 +25,11 @@ pub const KEYS: &[(&str, &str, bool)] = &[
         false,
     ),
     (
+        "folder.timezone",
+        "IANA time zone naming business days and shown times, e.g. Europe/Paris, Indian/Reunion (default Europe/Paris)",
+        false,
+    ),
+    (
         "server.listen",
         "address and port the web service listens on (default 127.0.0.1:8080)",
         false,
@@ -110,6 +115,11 @@ pub const KEYS: &[(&str, &str, bool)] = &[
         false,
     ),
     (
+        "till.day_close_time",
+        "local time HH:MM at which a till closes its business day by itself when no one did (default 23:59)",
+        false,
+    ),
+    (
         "export.interval_ms",
         "wait between two export runs on the server, in ms (default 60000)",
         false,
@@ -132,6 +142,7 @@ impl ServerConfig {
         Ok(match key {
             "folder.name" => self.folder.name.clone(),
             "folder.admin" => self.folder.admin.clone(),
+            "folder.timezone" => self.folder.timezone.clone(),
             "server.listen" => self.server.listen.to_string(),
             "server.tls_cert" => opt_path(&self.server.tls_cert),
             "server.tls_key" => opt_path(&self.server.tls_key),
@@ -149,6 +160,7 @@ impl ServerConfig {
             "till.ping_timeout_ms" => self.till.ping_timeout_ms.to_string(),
             "till.retry_interval_ms" => self.till.retry_interval_ms.to_string(),
             "till.template_customer" => self.till.template_customer.clone(),
+            "till.day_close_time" => self.till.day_close_time.clone(),
             "export.interval_ms" => self.export.interval_ms.to_string(),
             "export.retention" => self.export.retention.to_string(),
             "ui.language" => self.ui.language.to_string(),
@@ -167,6 +179,11 @@ impl ServerConfig {
             "folder.admin" => {
                 validate_text(key, value)?;
                 next.folder.admin = value.to_string();
+            }
+            "folder.timezone" => {
+                crate::fiscal::local::LocalZone::new(value.trim())
+                    .map_err(|e| ConfigError::invalid(key, value, e.to_string()))?;
+                next.folder.timezone = value.trim().to_string();
             }
             "server.listen" => next.server.listen = parse_socket(key, value)?,
             "server.tls_cert" => next.server.tls_cert = parse_opt_path(key, value)?,
@@ -201,6 +218,11 @@ impl ServerConfig {
             "till.template_customer" => {
                 validate_code(key, value)?;
                 next.till.template_customer = value.to_string();
+            }
+            "till.day_close_time" => {
+                crate::fiscal::local::parse_time_of_day(value)
+                    .map_err(|e| ConfigError::invalid(key, value, e.to_string()))?;
+                next.till.day_close_time = value.trim().to_string();
             }
             "export.interval_ms" => next.export.interval_ms = parse_ms(key, value)?,
             "export.retention" => {

@@ -165,6 +165,21 @@ pub struct FolderSection {
     pub name: String,
     /// `folder.admin`: the administrator's user name.
     pub admin: String,
+    /// `folder.timezone`: the IANA time zone that names business days and
+    /// every time shown to a person (default `Europe/Paris`).
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+}
+
+/// `Europe/Paris`.
+pub fn default_timezone() -> String {
+    crate::fiscal::local::DEFAULT_TIMEZONE.to_string()
+}
+
+/// The local time at which a till closes its business day by itself when
+/// no one did (`23:59`).
+pub fn default_day_close_time() -> String {
+    "23:59".to_string()
 }
 
 /// Server tab: the web service.
@@ -253,6 +268,9 @@ pub struct TillSection {
     /// `till.template_customer`: code of the template customer (the seed's
     /// "client modèle") a customer created at a till is copied from.
     pub template_customer: String,
+    /// `till.day_close_time`: local time (`HH:MM`) at which a till closes
+    /// its business day by itself when the cashier did not.
+    pub day_close_time: String,
 }
 
 impl Default for TillSection {
@@ -265,6 +283,7 @@ impl Default for TillSection {
             ping_timeout_ms: t.ping_timeout_ms,
             retry_interval_ms: t.retry_interval_ms,
             template_customer: default_template_customer(),
+            day_close_time: default_day_close_time(),
         }
     }
 }
@@ -356,6 +375,7 @@ impl ServerConfig {
             folder: FolderSection {
                 name: folder_name.to_string(),
                 admin: "admin".to_string(),
+                timezone: default_timezone(),
             },
             server: ServerSection::default(),
             db: DbSection::default(),
@@ -405,6 +425,9 @@ impl ServerConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         validate_folder_name("folder.name", &self.folder.name)?;
         validate_text("folder.admin", &self.folder.admin)?;
+        crate::fiscal::local::LocalZone::new(&self.folder.timezone).map_err(|e| {
+            ConfigError::invalid("folder.timezone", &self.folder.timezone, e.to_string())
+        })?;
         DbUrl::parse(&self.db.url)?;
         validate_path("ftp.share_dir", &self.ftp.share_dir)?;
         validate_text("ftp.user", &self.ftp.user)?;
@@ -413,6 +436,13 @@ impl ServerConfig {
         check_http_url("till.webservice_url", url.as_str(), url)?;
         self.till.timings().validate_keys("till")?;
         validate_code("till.template_customer", &self.till.template_customer)?;
+        crate::fiscal::local::parse_time_of_day(&self.till.day_close_time).map_err(|e| {
+            ConfigError::invalid(
+                "till.day_close_time",
+                &self.till.day_close_time,
+                e.to_string(),
+            )
+        })?;
         positive("export.interval_ms", self.export.interval_ms)?;
         if self.export.retention < 1 {
             return Err(ConfigError::invalid(

@@ -81,6 +81,23 @@ pub fn parse_listen(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
 pub struct TillFolder {
     /// `folder.name`, e.g. `DEMO`.
     pub name: String,
+    /// `folder.timezone`: the IANA time zone of the till's business days and
+    /// of every time it shows (default `Europe/Paris`).
+    #[serde(default = "crate::config::server::default_timezone")]
+    pub timezone: String,
+    /// `folder.day_close_time`: local `HH:MM` at which the agent closes the
+    /// business day by itself when no one did (default `23:59`).
+    #[serde(default = "crate::config::server::default_day_close_time")]
+    pub day_close_time: String,
+}
+
+impl TillFolder {
+    /// The till's time zone.
+    pub fn zone(
+        &self,
+    ) -> Result<crate::fiscal::local::LocalZone, crate::fiscal::error::FiscalError> {
+        crate::fiscal::local::LocalZone::new(&self.timezone)
+    }
 }
 
 /// `[server]`: how to reach and trust the server.
@@ -248,6 +265,8 @@ impl TillConfig {
             till: TillIdentity::new(till_id, store),
             folder: TillFolder {
                 name: server.folder.name.clone(),
+                timezone: server.folder.timezone.clone(),
+                day_close_time: server.till.day_close_time.clone(),
             },
             server: TillServer {
                 webservice_url: server.till.webservice_url.clone(),
@@ -313,6 +332,16 @@ impl TillConfig {
         validate_code("till.store", &self.till.store)?;
         self.till.listen_addr()?;
         validate_folder_name("folder.name", &self.folder.name)?;
+        self.folder.zone().map_err(|e| {
+            ConfigError::invalid("folder.timezone", &self.folder.timezone, e.to_string())
+        })?;
+        crate::fiscal::local::parse_time_of_day(&self.folder.day_close_time).map_err(|e| {
+            ConfigError::invalid(
+                "folder.day_close_time",
+                &self.folder.day_close_time,
+                e.to_string(),
+            )
+        })?;
         let url = &self.server.webservice_url;
         check_http_url("server.webservice_url", url.as_str(), url)?;
         self.verifying_key()?;

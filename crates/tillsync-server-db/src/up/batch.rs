@@ -15,6 +15,7 @@ use crate::tickets::{Outcome, Received};
 use crate::up::customers::{
     CustomerSteps, apply_customer_abandon, apply_customer_edit, apply_row_change,
 };
+use crate::up::records::{RecordSteps, store_record};
 use crate::up::tickets::{TicketSteps, quarantine_unreadable, store_ticket};
 use tillsync_db::StoreError;
 
@@ -35,6 +36,8 @@ pub trait BatchTx {
     fn ticket_steps(&mut self) -> &mut dyn TicketSteps;
     /// The SQL steps of the customer rules, in this transaction.
     fn customer_steps(&mut self) -> Box<dyn CustomerSteps + '_>;
+    /// The SQL steps of filing a fiscal record, in this transaction.
+    fn record_steps(&mut self) -> Box<dyn RecordSteps + '_>;
     /// A journal line.
     fn journal(
         &mut self,
@@ -65,9 +68,9 @@ fn apply_other(tx: &mut dyn BatchTx, till: &str, item: &OutboxItem) -> Result<Ou
             Ok(r) => apply_row_change(&mut *tx.customer_steps(), till, &r)?,
             Err(reason) => UpOutcome::Rejected(reason),
         },
-        OutboxKind::Ticket => {
-            UpOutcome::Rejected("a ticket is not handled here (internal routing error)".into())
-        }
+        OutboxKind::Ticket | OutboxKind::Record => UpOutcome::Rejected(
+            "a ticket or a record is not handled here (internal routing error)".into(),
+        ),
     };
     Ok(match outcome {
         UpOutcome::Applied(note) => Outcome {
@@ -130,6 +133,9 @@ pub fn run_batch(
                 reason,
                 ..
             } => quarantine_unreadable(tx.ticket_steps(), till, key, payload, reason, &at)?,
+            BatchItem::Record { record, check, .. } => {
+                store_record(&mut *tx.record_steps(), till, record, check.clone(), &at)?
+            }
             BatchItem::Other { item, .. } if reused => Outcome {
                 status: ItemStatus::Rejected,
                 reason: Some(format!(

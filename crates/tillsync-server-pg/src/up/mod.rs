@@ -33,6 +33,7 @@
 pub mod customers;
 pub mod fast;
 pub mod listings;
+pub mod records;
 pub mod store;
 pub mod tickets;
 

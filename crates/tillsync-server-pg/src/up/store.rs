@@ -12,6 +12,7 @@ use tillsync_server_db::store::{Batch, BatchItem, UpStore};
 use tillsync_server_db::tickets::{Outcome, Received, TicketListing, TillTickets};
 use tillsync_server_db::up::batch::BatchTx;
 use tillsync_server_db::up::customers::CustomerSteps;
+use tillsync_server_db::up::records::RecordSteps;
 use tillsync_server_db::up::tickets::TicketSteps;
 
 pub(crate) struct PgBatch<'a, 'c>(pg_up::tickets::TicketSql<'a, 'c>);
@@ -35,6 +36,9 @@ impl BatchTx for PgBatch<'_, '_> {
     }
     fn customer_steps(&mut self) -> Box<dyn CustomerSteps + '_> {
         Box::new(pg_up::customers::CustomerSql(&mut *self.0.0))
+    }
+    fn record_steps(&mut self) -> Box<dyn RecordSteps + '_> {
+        Box::new(pg_up::records::RecordSql(&mut *self.0.0))
     }
     fn journal(
         &mut self,

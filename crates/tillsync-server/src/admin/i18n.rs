@@ -10,6 +10,7 @@ use tillsync_core::config::{ConfigError, KEYS};
 const FIELD_LABELS: &[(&str, &str, &str)] = &[
     ("folder.name", "Dossier", "Folder"),
     ("folder.admin", "Administrateur", "Administrator"),
+    ("folder.timezone", "Fuseau horaire", "Time zone"),
     (
         "server.listen",
         "Adresse d'écoute du service web",
@@ -78,6 +79,11 @@ const FIELD_LABELS: &[(&str, &str, &str)] = &[
         "Code client modèle en création",
         "Template customer code",
     ),
+    (
+        "till.day_close_time",
+        "Heure de clôture automatique de la journée",
+        "Automatic day closing time",
+    ),
 ];
 
 /// The label of a configuration key (the key itself if it has none).
@@ -99,6 +105,10 @@ const HINTS_FR: &[(&str, &str)] = &[
     (
         "folder.admin",
         "compte utilisateur qui administre le dossier TPV",
+    ),
+    (
+        "folder.timezone",
+        "fuseau horaire IANA qui nomme les journées et les heures affichées, par exemple Europe/Paris, Indian/Reunion (par défaut Europe/Paris)",
     ),
     (
         "server.listen",
@@ -167,6 +177,10 @@ const HINTS_FR: &[(&str, &str)] = &[
     (
         "till.template_customer",
         "code du client modèle dont sont copiés les clients créés en caisse (par défaut CLI000000)",
+    ),
+    (
+        "till.day_close_time",
+        "heure locale HH:MM à laquelle la caisse clôture d'elle-même la journée si personne ne l'a fait (par défaut 23:59)",
     ),
     (
         "export.interval_ms",
@@ -441,6 +455,7 @@ pub const TABS: &[Tab] = &[
         &[
             "folder.name",
             "folder.admin",
+            "folder.timezone",
             "server.listen",
             "server.tls_cert",
             "server.tls_key",
@@ -475,6 +490,7 @@ pub const TABS: &[Tab] = &[
             "till.ping_timeout_ms",
             "till.retry_interval_ms",
             "till.template_customer",
+            "till.day_close_time",
         ],
     ),
 ];

@@ -9,6 +9,7 @@
 //! - [`till`]: `Till`, the calling till authenticated from its credentials.
 //! - [`router`]: every route, the 404, the request-counting middleware; the OpenAPI document.
 //! - [`ping`]: `GET /api/v1/ping` and `GET /api/v1/noop`.
+//! - [`missing`]: `GET /api/v1/tickets/missing`, the calling till's ticket numbers not received.
 //! - [`packages`]: `POST /api/v1/packages/available`, a till's plan of packages.
 //! - [`catalog`]: the catalog the polling path reads, kept per generation and refreshed in the background.
 //! - [`bookkeeping`]: when a till's contact, reported versions and "packages-asked" line are written.
@@ -23,6 +24,7 @@ pub mod catalog;
 pub mod counters;
 pub mod error;
 pub mod metrics;
+pub mod missing;
 pub mod packages;
 pub mod ping;
 pub mod router;

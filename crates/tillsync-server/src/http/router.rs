@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use crate::admin::router::router as admin_router;
 use crate::http::error::HttpError;
 use crate::http::state::AppState;
-use crate::http::{metrics, packages, ping};
+use crate::http::{metrics, missing, packages, ping};
 use crate::till_keys::handlers as till_keys;
 use crate::up::{customers, outbox};
 
@@ -31,6 +31,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(outbox::outbox).layer(axum::extract::DefaultBodyLimit::max(outbox::MAX_BODY)),
         )
         .route("/api/v1/noop", get(ping::noop))
+        .route("/api/v1/tickets/missing", get(missing::missing))
         .route("/metrics", get(metrics::metrics))
         .merge(admin_router(&state))
         .fallback(|| async {

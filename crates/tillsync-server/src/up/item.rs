@@ -4,6 +4,7 @@
 //! database is touched ([`Refusal`]).
 
 use axum::http::StatusCode;
+use tillsync_core::fiscal::record::Record;
 use tillsync_core::ticket::Ticket;
 use tillsync_db::StoreError;
 use tillsync_server_db::store::BatchItem;
@@ -17,6 +18,11 @@ pub(crate) enum Prepared {
         ticket: Box<Ticket>,
         payload: String,
         check: TicketCheck,
+    },
+    Record {
+        key: String,
+        record: Box<Record>,
+        check: Result<(), String>,
     },
     Unreadable {
         key: String,
@@ -58,6 +64,11 @@ pub(crate) fn batch_items(items: &[Prepared]) -> Vec<BatchItem<'_>> {
                 key,
                 ticket,
                 payload,
+                check: check.clone(),
+            },
+            Prepared::Record { key, record, check } => BatchItem::Record {
+                key,
+                record,
                 check: check.clone(),
             },
             Prepared::Unreadable {

@@ -1,6 +1,7 @@
 //! Step 1 of the up path: an outbox batch parsed and checked without the
 //! database: item keys, payloads, and for each ticket its till, hash and
 //! signature (the signatures verified together, [`crate::up::signatures`]).
+//! Fiscal records (events, closings) are checked the same way.
 //! A ticket naming another till refuses the whole request (403
 //! `foreign-ticket`, nothing stored): a till posts only its own tickets.
 
@@ -8,6 +9,7 @@ use axum::http::StatusCode;
 use ed25519_dalek::Signature;
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use tillsync_core::fiscal::record::Record;
 use tillsync_core::ticket::Ticket;
 use tillsync_wire::api::{OutboxItem, OutboxKind};
 
@@ -62,6 +64,38 @@ pub(crate) fn prepare(
             ));
         }
         let payload = item.payload.get();
+        if item.kind == OutboxKind::Record {
+            let record: Record = serde_json::from_str(payload).map_err(|e| {
+                Refusal::Bad(
+                    StatusCode::BAD_REQUEST,
+                    "bad-request",
+                    format!("item {}: not a readable fiscal record: {e}", item.key),
+                )
+            })?;
+            if record.till != till.id {
+                return Err(Refusal::Bad(
+                    StatusCode::FORBIDDEN,
+                    "foreign-ticket",
+                    format!(
+                        "item {} is {} {} of till {}, but these credentials are till {}'s: a till sends only its own records; nothing of this batch was stored",
+                        item.key, record.chain, record.seq, record.till, till.id
+                    ),
+                ));
+            }
+            let check = match record.sealed() {
+                Ok((digest, sig)) => {
+                    signed.push((out.len(), digest, sig));
+                    Ok(())
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            out.push(Prepared::Record {
+                key: item.key,
+                record: Box::new(record),
+                check,
+            });
+            continue;
+        }
         if item.kind != OutboxKind::Ticket {
             let value: serde_json::Value = serde_json::from_str(payload)
                 .map_err(|e| Refusal::Bad(StatusCode::BAD_REQUEST, "bad-request", e.to_string()))?;

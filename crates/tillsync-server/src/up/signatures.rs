@@ -1,4 +1,4 @@
-//! The signature checks of a batch's tickets: one batch verification with
+//! The signature checks of a batch's tickets and fiscal records: one batch verification with
 //! the till's newest key, and when that fails one by one with every key,
 //! the keys read again once (a key issued since they were cached).
 
@@ -69,8 +69,19 @@ pub(crate) fn verify_signatures(
             keys = cache.load(key_reader(state).as_ref(), &till.id)?;
             ok = verified(&keys);
         }
-        if !ok && let Prepared::Ticket { ticket, check, .. } = &mut out[*i] {
-            *check = Err(bad_signature(ticket));
+        if !ok {
+            match &mut out[*i] {
+                Prepared::Ticket { ticket, check, .. } => *check = Err(bad_signature(ticket)),
+                Prepared::Record { record, check, .. } => {
+                    *check = Err(tillsync_core::fiscal::record::RecordError::Signature {
+                        till: record.till.clone(),
+                        chain: record.chain.clone(),
+                        seq: record.seq,
+                    }
+                    .to_string())
+                }
+                _ => {}
+            }
         }
     }
     Ok(())

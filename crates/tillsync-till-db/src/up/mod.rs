@@ -14,6 +14,7 @@
 //! - [`tickets`]: the till's tickets read back (newest, count, whole ticket, corrections).
 //! - [`lookup`]: reads of the synced tables a sale needs (`ART` prices, row existence).
 //! - [`outbox`]: the outbox queue, its reads for sending, settling the server's answers, its counts.
+//! - [`resend`]: tickets queued again from `TICKET` when the server names them missing.
 //! - [`errors`]: the error list of items the server refused or quarantined.
 //! - [`state`]: the small key-value state (`STATE_*` keys).
 //!
@@ -23,10 +24,11 @@
 pub mod errors;
 pub mod lookup;
 pub mod outbox;
+pub mod resend;
 pub mod sale;
 pub mod state;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 pub mod tickets;
 
 pub use errors::OutboxError;

@@ -19,6 +19,7 @@ pub fn kind_name(kind: OutboxKind) -> &'static str {
         OutboxKind::CustomerEdit => "customer-edit",
         OutboxKind::CustomerAbandon => "customer-abandon",
         OutboxKind::Row => "row",
+        OutboxKind::Record => "record",
     }
 }
 
@@ -29,6 +30,7 @@ pub fn parse_kind(name: &str) -> Option<OutboxKind> {
         OutboxKind::CustomerEdit,
         OutboxKind::CustomerAbandon,
         OutboxKind::Row,
+        OutboxKind::Record,
     ]
     .into_iter()
     .find(|k| kind_name(*k) == name)
@@ -460,6 +462,7 @@ mod tests {
             OutboxKind::CustomerEdit,
             OutboxKind::CustomerAbandon,
             OutboxKind::Row,
+            OutboxKind::Record,
         ] {
             assert_eq!(parse_kind(kind_name(k)), Some(k));
             assert_eq!(serde_json::to_value(k).unwrap(), kind_name(k));

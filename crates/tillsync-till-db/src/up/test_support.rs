@@ -25,6 +25,16 @@ pub(crate) fn db() -> (tempfile::TempDir, TillDb) {
 
 /// Sell `qty` of `item` on till `T001`, sealed with a fixed key.
 pub(crate) fn sell(db: &mut TillDb, item: &str, qty: i64) -> Result<Ticket, StoreError> {
+    sell_at(db, item, qty, "2026-01-01T00:00:00Z")
+}
+
+/// [`sell`] at `time`.
+pub(crate) fn sell_at(
+    db: &mut TillDb,
+    item: &str,
+    qty: i64,
+    time: &str,
+) -> Result<Ticket, StoreError> {
     let key = SigningKey::from_bytes(&[3u8; 32]);
     db.record_sale("T001", |tx, number, prev| {
         let it = priced_item(tx, item)?
@@ -38,7 +48,7 @@ pub(crate) fn sell(db: &mut TillDb, item: &str, qty: i64) -> Result<Ticket, Stor
             customer: None,
             corrects: None,
         };
-        sale.seal("T001", number, "2026-01-01T00:00:00Z", prev, &key)
+        sale.seal("T001", number, time, prev, &key)
             .map_err(|e| StoreError::Inconsistent(e.to_string()))
     })
 }

@@ -9,8 +9,11 @@
 //!   queuing `row` items), set after each pull.
 //! - [`push`]: the outbox to the web service in batches, each item settled
 //!   by the server's answer.
+//! - [`resend`]: the tickets the server is missing, queued again from the
+//!   till's own tickets (asked after a push, or by hand with `till resend`).
 
 pub mod customers;
 pub mod push;
+pub mod resend;
 pub mod sell;
 pub mod uptables;

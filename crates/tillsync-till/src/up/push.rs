@@ -84,6 +84,25 @@ pub struct PushReport {
 }
 
 impl PushReport {
+    /// This push followed by `then` as one report.
+    pub fn merged(self, then: PushReport) -> PushReport {
+        let mut set_aside = self.set_aside;
+        set_aside.extend(then.set_aside);
+        PushReport {
+            batches: self.batches + then.batches,
+            sent: self.sent + then.sent,
+            accepted: self.accepted + then.accepted,
+            duplicate: self.duplicate + then.duplicate,
+            quarantined: self.quarantined + then.quarantined,
+            rejected: self.rejected + then.rejected,
+            kept: then.kept,
+            set_aside,
+            pending: then.pending,
+            unavailable: then.unavailable,
+            millis: self.millis + then.millis,
+        }
+    }
+
     /// Items that left the outbox as delivered.
     pub fn delivered(&self) -> u64 {
         self.accepted + self.duplicate
@@ -127,7 +146,24 @@ pub fn push(dir: &Path, opts: PushOptions) -> Result<PushReport, TillError> {
         });
     }
     let client = Client::new(&cfg)?;
-    let result = push_with(&client, &mut db, opts);
+    let mut result = push_with(&client, &mut db, opts);
+    // Tickets the server never received (an outbox row lost here) go again.
+    if let Ok(r) = &result
+        && r.unavailable.is_none()
+        && r.delivered() > 0
+    {
+        let fiscal = crate::fiscal::jet::Fiscal::new(&cfg)?;
+        match crate::up::resend::fill_gaps(&client, &mut db, &fiscal) {
+            Ok(q) if !q.is_empty() => {
+                let again = push_with(&client, &mut db, opts)?;
+                result = result.map(|first| first.merged(again));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "could not ask the server which tickets it is missing")
+            }
+        }
+    }
     journal(&db, &result)?;
     result
 }

@@ -3,6 +3,8 @@
 //! run by `tillsync-bench` and `tillsync-demo` themselves.
 
 pub mod common;
+pub mod fiscal;
 pub mod server;
 pub mod server_config;
 pub mod till;
+pub mod till_keys;

@@ -85,6 +85,19 @@ pub enum ServerCmd {
         /// Only the tickets of this till.
         #[arg(long)]
         till: Option<String>,
+        /// Only the numbers that did not arrive, per till.
+        #[arg(long)]
+        missing: bool,
+    },
+    /// The ledger of the tills' closings (day, month, year) and what it
+    /// flags: a perpetual grand total that does not match the tickets
+    /// received, a day with tickets and no closing, gaps.
+    Closings {
+        #[command(flatten)]
+        data: DataArg,
+        /// Only this till.
+        #[arg(long)]
+        till: Option<String>,
     },
 }
 
@@ -233,7 +246,15 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
             let tills = dir.open_store()?.till_overview()?;
             out.emit(&tills, || print_tills(&tills));
         }
-        ServerCmd::Tickets { data, till } => {
+        ServerCmd::Tickets {
+            data,
+            till,
+            missing: true,
+        } => crate::cmd::fiscal::missing_cmd(&data.data, till.as_deref(), out)?,
+        ServerCmd::Closings { data, till } => {
+            return crate::cmd::fiscal::ledger_cmd(&data.data, till.as_deref(), out);
+        }
+        ServerCmd::Tickets { data, till, .. } => {
             let dir = DataDir::open(&data.data)?;
             let db = dir.open_store()?;
             let list = db.ticket_list(till.as_deref())?;

@@ -9,9 +9,10 @@ use clap::{Args, Subcommand};
 use tillsync_output::Out;
 use tillsync_till::down::pull::{PullOptions, pull};
 use tillsync_till::up::{push, sell};
-use tillsync_till::{agent, install, status};
+use tillsync_till::{agent, status};
 
 use crate::cmd::common::said_once;
+use crate::cmd::till_keys;
 
 #[derive(Args)]
 pub struct TillDataArg {
@@ -93,6 +94,43 @@ pub enum TillCmd {
     /// Customers: create (needs the server), edit and abandon (offline).
     #[command(subcommand)]
     Customer(CustomerCmd),
+    /// Close the business day, the month or the year (works offline): a
+    /// signed closing with its totals per VAT rate and payment method, the
+    /// period and the perpetual grand totals. Closing again with no new
+    /// ticket prints the same closing.
+    Close {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// day, month or year.
+        #[arg(long, value_parser = parse_period)]
+        period: tillsync_core::fiscal::closing::Period,
+    },
+    /// Queue tickets FROM..=TO again from the till's own tickets (those the
+    /// server never received); the next push sends them. The till does it
+    /// by itself when the server names missing tickets.
+    Resend {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// First ticket number.
+        #[arg(long)]
+        from: u64,
+        /// Last ticket number.
+        #[arg(long)]
+        to: u64,
+    },
+    /// Show the event log (JET): starts, stops, offline periods, clock
+    /// changes, closings, duplicates, archives…
+    Events {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// Only the events numbered after N.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        after: u64,
+    },
+}
+
+fn parse_period(s: &str) -> Result<tillsync_core::fiscal::closing::Period, String> {
+    tillsync_core::fiscal::closing::Period::from_code(s).map_err(|e| e.to_string())
 }
 
 #[derive(Subcommand)]
@@ -137,54 +175,9 @@ pub fn run(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
 
 fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
     match cmd {
-        TillCmd::Init { data, package } => {
-            let done = install::init(&data.data, &package)?;
-            let cfg = &done.config;
-            let json = serde_json::json!({
-                "till": cfg.till.id, "store": cfg.till.store, "folder": cfg.folder.name,
-                "data": data.data, "key_id": done.key_id,
-                "enrolled": done.pending.is_none(), "enrolment_error": done.pending,
-            });
-            out.emit(&json, || {
-                println!(
-                    "till {} (store {}, folder {}) installed in {}; run `tillsync till sync --data {}` to load its data",
-                    cfg.till.id,
-                    cfg.till.store,
-                    cfg.folder.name,
-                    data.data.display(),
-                    data.data.display()
-                );
-                match &done.pending {
-                    None => println!("signing key {} made on this till and enrolled", done.key_id),
-                    Some(e) => println!(
-                        "signing key {} made on this till, NOT ENROLLED yet ({e}); it sells offline and `tillsync till sync` enrols it",
-                        done.key_id
-                    ),
-                }
-            });
-        }
-        TillCmd::Enrol(data) => {
-            let r = tillsync_till::enrol::enrol(&data.data)?;
-            out.emit(&r, || {
-                if r.registered_now {
-                    println!(
-                        "till {} enrolled: key {} ({} record(s) in its key history)",
-                        r.till, r.key_id, r.records
-                    )
-                } else {
-                    println!("till {} is enrolled already (key {})", r.till, r.key_id)
-                }
-            });
-        }
-        TillCmd::RotateKey(data) => {
-            let r = tillsync_till::enrol::rotate_key(&data.data)?;
-            out.emit(&r, || {
-                println!(
-                    "till {}: tickets are now signed with key {} ({} record(s) in its key history); a running `till run` keeps the old key until it restarts (its tickets still verify)",
-                    r.till, r.key_id, r.records
-                )
-            });
-        }
+        TillCmd::Init { data, package } => till_keys::init(&data.data, &package, out)?,
+        TillCmd::Enrol(data) => till_keys::enrol(&data.data, out)?,
+        TillCmd::RotateKey(data) => till_keys::rotate_key(&data.data, out)?,
         TillCmd::Sync { data, full } => return sync_cmd(&data, full, out),
         TillCmd::Status(data) => status_cmd(&data, out)?,
         TillCmd::Sell {
@@ -209,6 +202,18 @@ fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
             run_agent(&data, pull_interval_ms, no_pull, cashier, out)?
         }
         TillCmd::Customer(c) => customer_cmd(c, out)?,
+        TillCmd::Close { data, period } => crate::cmd::fiscal::close_cmd(&data.data, period, out)?,
+        TillCmd::Resend { data, from, to } => {
+            let queued = tillsync_till::up::resend::resend(&data.data, from, to)?;
+            out.emit(&serde_json::json!({"queued": queued}), || {
+                if queued.is_empty() {
+                    println!("nothing to queue: tickets {from}..={to} are already waiting or not on this till");
+                } else {
+                    println!("{} ticket(s) queued again; the next push sends them", queued.len());
+                }
+            });
+        }
+        TillCmd::Events { data, after } => crate::cmd::fiscal::events_cmd(&data.data, after, out)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -326,26 +331,7 @@ fn status_cmd(data: &TillDataArg, out: &Out) -> Result<()> {
             (_, Some(e)) => println!("  OFFLINE: {e}; last contact {last}"),
             _ => println!("  connection not checked; last contact {last}"),
         }
-        let e = &s.enrolment;
-        match (e.enrolled, &e.error) {
-            (true, _) => println!(
-                "  enrolled: signing key {}{} ({} record(s) in the key history)",
-                e.key_id,
-                e.recorded_at
-                    .as_deref()
-                    .map(|t| format!(" recorded {t}"))
-                    .unwrap_or_default(),
-                e.key_history_records
-            ),
-            (false, Some(err)) => println!(
-                "  NOT ENROLLED: signing key {} not registered yet ({err}); tickets wait in the outbox",
-                e.key_id
-            ),
-            (false, None) => println!(
-                "  NOT ENROLLED: signing key {} not registered yet; `tillsync till sync` enrols it",
-                e.key_id
-            ),
-        }
+        till_keys::print_enrolment(&s.enrolment);
         println!("tables:");
         for v in &s.tables {
             println!(
@@ -373,6 +359,17 @@ fn status_cmd(data: &TillDataArg, out: &Out) -> Result<()> {
                     e.at, e.key, e.kind, e.status, e.reason
                 );
             }
+        }
+        let f = &s.fiscal;
+        match &f.last_day_closing {
+            Some(c) => println!(
+                "last day closing: {} (closing n° {}, tickets up to {}), {} ticket(s) sold since; {} event(s) in the event log",
+                c.name, c.seq, c.to_number, f.tickets_since_closing, f.events
+            ),
+            None => println!(
+                "no day closing yet, {} ticket(s) sold; {} event(s) in the event log",
+                f.tickets_since_closing, f.events
+            ),
         }
         println!(
             "last push: {}; last pull: {}",
