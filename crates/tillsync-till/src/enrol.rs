@@ -38,8 +38,8 @@ pub struct KeyReport {
     pub key_id: String,
     /// Records in the till's key history now.
     pub records: usize,
-    /// Whether this call registered it (false: it already was, e.g. a
-    /// retry after a lost answer, or a till already enrolled).
+    /// Whether this call asked the server (false: the till was enrolled
+    /// already, nothing was asked).
     pub registered_now: bool,
 }
 

@@ -25,20 +25,19 @@ fn answer(
     till: &str,
     e: KeyCallError,
 ) -> HttpError {
-    let (status, code) = match &e {
-        KeyCallError::Bad(_) => (StatusCode::BAD_REQUEST, "bad-request"),
-        KeyCallError::Refused(
-            r @ (KeyRefusal::KeyOfAnotherTill { .. } | KeyRefusal::KeyInHistory { .. }),
-        ) => (StatusCode::CONFLICT, r.code()),
-        KeyCallError::Refused(r) => (StatusCode::FORBIDDEN, r.code()),
-        KeyCallError::Store(_) => {
-            let KeyCallError::Store(s) = e else {
-                unreachable!("matched above")
+    let (status, code, message) = match e {
+        KeyCallError::Store(s) => return HttpError::from(s),
+        KeyCallError::Bad(m) => (StatusCode::BAD_REQUEST, "bad-request", m),
+        KeyCallError::Refused(r) => {
+            let status = match r {
+                KeyRefusal::KeyOfAnotherTill { .. } | KeyRefusal::KeyInHistory { .. } => {
+                    StatusCode::CONFLICT
+                }
+                _ => StatusCode::FORBIDDEN,
             };
-            return HttpError::from(s);
+            (status, r.code(), r.to_string())
         }
     };
-    let message = e.to_string();
     tracing::warn!(%till, %code, %message, "key change refused");
     if let Err(j) = db.journal("keys", Some(till), "refused", &message) {
         tracing::error!(error = %j, "cannot journal a refused key change");
