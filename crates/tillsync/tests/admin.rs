@@ -593,7 +593,17 @@ fn the_till_supervisor_shows_contact_tickets_and_revokes() {
     p.has(&format!(
         "<td class=\"state\">active<br><span class=\"key-id\" title=\"identifiant de la clé de signature actuelle de la caisse\">clé {key_id}</span>"
     ))
-    .has("<td class=\"state\">en attente d'enrôlement, package valable jusqu'au 20");
+    .has("<td class=\"state\">en attente d'enrôlement, package valable jusqu'au ");
+    // The expiry in local time (the folder's time zone), in French.
+    let until = server
+        .query(
+            "SELECT expires_at FROM tillsync_enrolments WHERE till_id = 'T002' AND used_at IS NULL",
+        )
+        .unwrap();
+    p.has(&format!(
+        "package valable jusqu'au {}</td>",
+        tillsync_core::fiscal::local::LocalZone::paris().show(&until, tillsync_core::Lang::Fr)
+    ));
     p.has("id=\"tills\"")
         .has("<tr data-till=\"T001\" data-online=\"yes\">")
         .has("<tr data-till=\"T002\" data-online=\"no\">")

@@ -169,6 +169,25 @@ fn till_init_makes_the_key_on_the_till_and_enrols_it() {
         key_id.as_str(),
         "{listed}"
     );
+    // The text says its times in local time (the folder's zone, French).
+    let text = tillsync(
+        server.dir(),
+        &[
+            "server",
+            "tills",
+            "keys",
+            "--till",
+            "T001",
+            "--data",
+            s(server.dir()),
+        ],
+    )
+    .ok()
+    .stdout();
+    let paris = tillsync_core::fiscal::local::LocalZone::paris();
+    let local = paris.show(&first.valid_from, tillsync_core::Lang::Fr);
+    assert!(text.contains(&format!("valid from {local}")), "{text}");
+    assert!(text.contains("every record verifies"), "{text}");
     let status = till_json(&dir, &["status"]);
     assert_eq!(status["enrolment"]["enrolled"], true, "{status}");
     assert_eq!(status["enrolment"]["key_id"], key_id.as_str(), "{status}");

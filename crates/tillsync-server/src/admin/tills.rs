@@ -6,6 +6,7 @@
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
+use tillsync_core::fiscal::local::LocalZone;
 use tillsync_core::{Direction, Lang};
 use tillsync_server_db::export::TableState;
 use tillsync_server_db::tills::TillOverview;
@@ -84,6 +85,8 @@ fn tills_view(ctx: &Ctx, d: &TillsData, flash: Option<&str>, error: Option<&str>
     let delay = record_delay_ms(contact_every);
     let old_secs = backlog_old_secs(&ctx.cfg);
     let now = chrono::Utc::now();
+    // Times a person reads: local, in the folder's time zone.
+    let zone = LocalZone::new(&ctx.cfg.folder.timezone).unwrap_or_else(|_| LocalZone::paris());
     let server_version = |table: &str| {
         d.server_tables
             .iter()
@@ -129,8 +132,9 @@ fn tills_view(ctx: &Ctx, d: &TillsData, flash: Option<&str>, error: Option<&str>
                         td { (t.store) }
                         td.state { (match (&t.issued_at, &t.revoked_at, &t.enrolment_expires_at) {
                             (None, _, None) => lang.pick("pas encore de package de déploiement", "no deployment package yet").to_string(),
-                            (None, _, Some(until)) => format!("{} {until}", lang.pick(
-                                "en attente d'enrôlement, package valable jusqu'au", "awaiting enrolment, package valid until")),
+                            (None, _, Some(until)) => format!("{} {}", lang.pick(
+                                "en attente d'enrôlement, package valable jusqu'au", "awaiting enrolment, package valid until"),
+                                zone.show(until, lang)),
                             (Some(_), Some(_), _) => lang.pick("RÉVOQUÉE", "REVOKED").to_string(),
                             (Some(_), None, _) => lang.pick("active", "active").to_string(),
                         })

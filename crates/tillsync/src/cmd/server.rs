@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
+use tillsync_core::fiscal::local::LocalZone;
 use tillsync_output::Out;
 use tillsync_server::down::export::{ExportOptions, export};
 use tillsync_server::run::{RunOptions, start};
@@ -225,6 +226,7 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
             out: file,
         } => {
             let dir = DataDir::open(&data.data)?;
+            let (zone, lang) = local(&dir)?;
             let pkg = deploy::build(&dir, &till)?;
             deploy::write(&pkg, &file)?;
             let json = serde_json::json!({
@@ -237,7 +239,7 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
                     pkg.till_id,
                     pkg.store,
                     file.display(),
-                    pkg.enrolment_expires_at
+                    zone.show(&pkg.enrolment_expires_at, lang)
                 )
             });
         }
@@ -301,7 +303,8 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
         ServerCmd::Tills(TillsCmd::Keys { till, data }) => {
             let dir = DataDir::open(&data.data)?;
             let listing = tillsync_server::till_keys::listing::key_listing(&dir, &till)?;
-            out.emit(&listing, || print_keys(&listing));
+            let (zone, lang) = local(&dir)?;
+            out.emit(&listing, || print_keys(&listing, &zone, lang));
             if let Some(e) = &listing.error {
                 eprintln!("error: the key history of till {till} does not verify: {e}");
                 return Ok(ExitCode::FAILURE);
@@ -408,8 +411,19 @@ fn print_tills(tills: &[tillsync_server_db::tills::TillOverview]) {
     }
 }
 
-/// Text form of `server tills keys`.
-fn print_keys(l: &tillsync_server::till_keys::listing::KeyListing) {
+/// The folder's time zone and language, for the times a person reads.
+fn local(dir: &DataDir) -> Result<(LocalZone, tillsync_core::Lang)> {
+    let cfg = dir.config()?;
+    Ok((LocalZone::new(&cfg.folder.timezone)?, cfg.ui.language))
+}
+
+/// Text form of `server tills keys` (times local, in the folder's zone).
+fn print_keys(
+    l: &tillsync_server::till_keys::listing::KeyListing,
+    zone: &LocalZone,
+    lang: tillsync_core::Lang,
+) {
+    let show = |t: &str| zone.show(t, lang);
     let h = &l.history;
     if h.records.is_empty() {
         println!("till {}: no key history yet (no enrolment)", h.till);
@@ -420,8 +434,8 @@ fn print_keys(l: &tillsync_server::till_keys::listing::KeyListing) {
             r.seq,
             r.key_id,
             r.reason.as_str(),
-            r.valid_from,
-            r.recorded_at,
+            show(&r.valid_from),
+            show(&r.recorded_at),
             r.previous_key_id
                 .as_deref()
                 .map(|p| format!(", after {p}"))
@@ -440,13 +454,14 @@ fn print_keys(l: &tillsync_server::till_keys::listing::KeyListing) {
     for e in &l.enrolments {
         let state = match (&e.used_at, &e.superseded_at) {
             (Some(at), _) => format!(
-                "used at {at} by key {}",
+                "used at {} by key {}",
+                show(at),
                 e.used_key_id.as_deref().unwrap_or("?")
             ),
-            (None, Some(at)) => format!("superseded at {at}"),
-            (None, None) => format!("unused, valid until {}", e.expires_at),
+            (None, Some(at)) => format!("superseded at {}", show(at)),
+            (None, None) => format!("unused, valid until {}", show(&e.expires_at)),
         };
-        println!("package of {}: {state}", e.issued_at);
+        println!("package of {}: {state}", show(&e.issued_at));
     }
 }
 

@@ -318,6 +318,8 @@ fn print_push(pushed: &Result<push::PushReport, tillsync_till::TillError>) {
 
 fn status_cmd(data: &TillDataArg, out: &Out) -> Result<()> {
     let s = status::status(&data.data, status::StatusOptions::default())?;
+    let cfg = tillsync_core::TillConfig::load(&data.data)?;
+    let zone = cfg.folder.zone()?;
     out.emit(&s, || {
         println!("till {} of store {} (folder {})", s.till, s.store, s.folder);
         let c = &s.connection;
@@ -331,7 +333,7 @@ fn status_cmd(data: &TillDataArg, out: &Out) -> Result<()> {
             (_, Some(e)) => println!("  OFFLINE: {e}; last contact {last}"),
             _ => println!("  connection not checked; last contact {last}"),
         }
-        till_keys::print_enrolment(&s.enrolment);
+        till_keys::print_enrolment(&s.enrolment, &zone, cfg.till.language);
         println!("tables:");
         for v in &s.tables {
             println!(

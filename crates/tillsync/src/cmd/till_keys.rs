@@ -5,6 +5,8 @@
 use std::path::Path;
 
 use anyhow::Result;
+use tillsync_core::Lang;
+use tillsync_core::fiscal::local::LocalZone;
 use tillsync_output::Out;
 use tillsync_till::enrol::{self, EnrolmentStatus};
 use tillsync_till::install;
@@ -69,15 +71,15 @@ pub fn rotate_key(dir: &Path, out: &Out) -> Result<()> {
     Ok(())
 }
 
-/// The enrolment line of `till status`.
-pub fn print_enrolment(e: &EnrolmentStatus) {
+/// The enrolment line of `till status` (the time local, in `zone`).
+pub fn print_enrolment(e: &EnrolmentStatus, zone: &LocalZone, lang: Lang) {
     match (e.enrolled, &e.error) {
         (true, _) => println!(
             "  enrolled: signing key {}{} ({} record(s) in the key history)",
             e.key_id,
             e.recorded_at
                 .as_deref()
-                .map(|t| format!(" recorded {t}"))
+                .map(|t| format!(" recorded {}", zone.show(t, lang)))
                 .unwrap_or_default(),
             e.key_history_records
         ),
