@@ -7,10 +7,14 @@
 //! - `cmd::server`: `server …` (init, export, check, package, tills, tickets,
 //!   admin-password, run).
 //! - `cmd::server_config`: `server config …` and `server tables …`.
-//! - `cmd::till`: `till …` (init, sync, status, sell, run, customer).
+//! - `cmd::till`: `till …` (sync, status, sell, run, customer, and the rest).
 //! - `cmd::till_sell`: `till sell`'s arguments (weights, discounts, voids,
 //!   payments, cashier, training mode, idempotency key) and its output.
-//! - `cmd::common`: the server's and the till's `--data` arguments and errors with
+//! - `cmd::till_keys`: `till init`, `till enrol`, `till rotate-key` (the
+//!   till's own key) and the enrolment lines of `till status`.
+//! - `cmd::fiscal`: `till close`, `till events`, `server closings`,
+//!   `server tickets --missing`.
+//! - `cmd::common`: the server commands' `--data` argument and errors with
 //!   every cause said once.
 //! - `demo` and `bench …` are parsed and run by the `tillsync-demo` and
 //!   `tillsync-bench` crates; results, spinners and logs go through

@@ -17,6 +17,7 @@ mod house;
 mod metrics;
 mod postgres;
 mod tickets_v2;
+mod till_keys;
 mod tls;
 mod up_faults;
 mod up_server;

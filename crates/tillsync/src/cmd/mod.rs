@@ -7,4 +7,5 @@ pub mod fiscal;
 pub mod server;
 pub mod server_config;
 pub mod till;
+pub mod till_keys;
 pub mod till_sell;
