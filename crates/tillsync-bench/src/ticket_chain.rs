@@ -4,13 +4,12 @@
 
 use anyhow::{Context, Result, bail};
 use ed25519_dalek::SigningKey;
-use tillsync_core::Secret;
-use tillsync_core::config::till::TillAuth;
 use tillsync_core::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, SaleItem, Ticket};
 use tillsync_server::DataDir;
 use tillsync_wire::api::{OutboxBatch, OutboxItem, OutboxKind};
 
 // The deterministic generator of `bench down`, to pick items and quantities.
+use crate::enrol::unhex;
 use crate::rng::SplitMix64 as Rng;
 
 /// A till's chain of signed tickets, sealed one after the other: the
@@ -36,14 +35,12 @@ impl TicketChain {
         }
     }
 
-    /// The till key of a deployment package (hex).
+    /// A till key written as 64 hex digits.
     pub(crate) fn key_from_hex(signing_key_hex: &str) -> Result<SigningKey> {
-        TillAuth {
-            token: Secret::new(""),
-            signing_key: Secret::new(signing_key_hex),
-        }
-        .signing_key()
-        .context("the till key of the deployment package")
+        let bytes: [u8; 32] = unhex(signing_key_hex)
+            .and_then(|b| b.try_into().ok())
+            .context("a till key is 64 hexadecimal digits")?;
+        Ok(SigningKey::from_bytes(&bytes))
     }
 
     /// Seal the next ticket of `lines` lines priced from `items`, sold at `time`.

@@ -17,6 +17,9 @@
 //!   - `config/till`: [`TillConfig`], the till's configuration file `till.toml`.
 //! - [`plan`]: which packages a till downloads, and why a full load.
 //! - [`keys`]: the server's Ed25519 signing key file and public keys as hex.
+//! - [`key_history`]: the till's key history (records signed by the server, their
+//!   canonical encoding, the check of a history, the key valid at a time), key ids,
+//!   the proof of possession of a till's key.
 //! - [`ticket`]: tickets as fiscal records: totals, canonical hash chain, signature.
 //!   - `ticket/types`: [`ticket::Ticket`], its JSON, the helpers closings use.
 //!   - `ticket/quantity`: quantities in thousandths, read and written.
@@ -53,6 +56,7 @@ pub mod fiscal;
 pub mod fsio;
 pub mod ftp_address;
 pub mod ident;
+pub mod key_history;
 pub mod keys;
 pub mod lang;
 pub mod pin;

@@ -1,7 +1,8 @@
 //! The server database's schema on SQLite: the ordered list of migrations
 //! and the SQL text of each (sync tables and the change log, tills, the up
 //! path's tickets, customers, till reports, the catalog generation, tickets
-//! version 2 and training tickets). A leaf: it imports nothing of the crate.
+//! version 2 and training tickets, the tills' keys, the fiscal records). A
+//! leaf: it imports nothing of the crate.
 
 /// The newest step of the server schema (the length of the step list).
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -66,6 +67,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         BEGIN UPDATE tillsync_catalog_generation SET n = n + 1 WHERE id = 1; END;",
     // 7: tickets version 2 and training tickets.
     TICKETS_V2,
+    // 8: enrolment
+    // secrets and key histories (`docs/till-keys.md`).
+    KEYS,
     // 9: the fiscal records the tills send (events of their event log
     // and closings), as verified.
     "CREATE TABLE tillsync_fiscal_record(
@@ -76,6 +80,23 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE TRIGGER tillsync_fiscal_record_no_update BEFORE UPDATE ON tillsync_fiscal_record
         BEGIN SELECT RAISE(ABORT, 'fiscal records are inalterable'); END;",
 ];
+
+/// Schema of the tills' keys (server migration 8): the SHA-256 of each
+/// deployment package's enrolment secret, and every key accepted for a
+/// till as a record signed by the server (a key belongs to one till).
+const KEYS: &str = "
+CREATE TABLE tillsync_enrolments(
+    secret_sha256 TEXT PRIMARY KEY, till_id TEXT NOT NULL, issued_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL, superseded_at TEXT, used_at TEXT, used_key_id TEXT);
+CREATE INDEX tillsync_enrolments_by_till ON tillsync_enrolments(till_id, issued_at);
+CREATE TABLE tillsync_key_history(
+    till_id TEXT NOT NULL, seq INTEGER NOT NULL, version INTEGER NOT NULL,
+    key_id TEXT NOT NULL, public_key TEXT NOT NULL UNIQUE, valid_from TEXT NOT NULL,
+    recorded_at TEXT NOT NULL, previous_key_id TEXT, reason TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    PRIMARY KEY (till_id, seq));
+";
+
 /// Schema migration of the up path (server migration 3).
 const TICKETS: &str = r#"
 CREATE TABLE "TICKET"(

@@ -229,14 +229,6 @@ impl TillStore for ServerDb {
     fn till_store(&self, till_id: &str) -> Result<String, StoreError> {
         ServerDb::till_store(self, till_id)
     }
-    fn issue_credentials(
-        &mut self,
-        till_id: &str,
-        token_sha256: &str,
-        ticket_public_key: &str,
-    ) -> Result<(), StoreError> {
-        ServerDb::issue_credentials(self, till_id, token_sha256, ticket_public_key)
-    }
     fn catalog_generation(&self) -> Result<Option<i64>, StoreError> {
         Ok(Some(
             self.conn()

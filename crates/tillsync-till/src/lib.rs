@@ -5,9 +5,10 @@
 //!
 //! # Layout
 //! - [`error`]: [`TillError`], the errors of every till command.
-//! - [`files`]: the file names of a till's data directory ([`DB_FILE`]).
-//! - [`install`]: `till init` from a deployment package.
-//! - [`client`]: the web service client (ping, available packages, outbox, customers).
+//! - [`files`]: the file names of a till's data directory ([`DB_FILE`], the key history).
+//! - [`install`]: `till init` from a deployment package (the till's key made, then enrolled).
+//! - [`enrol`]: the till's key on the server: enrolment, rotation, its key history kept.
+//! - [`client`]: the web service client (ping, available packages, outbox, customers, keys).
 //! - [`down`]: the down path, server -> till: [`down::pull`] (`till sync`'s
 //!   pull: plan, download, apply) over `down::fetch` (index and packages
 //!   from the package store, verified).
@@ -37,6 +38,7 @@ pub mod agent;
 pub mod cashier;
 pub mod client;
 pub mod down;
+pub mod enrol;
 pub mod error;
 pub mod files;
 pub mod fiscal;

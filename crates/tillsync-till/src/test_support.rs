@@ -99,8 +99,12 @@ pub(crate) fn till(url: &str) -> (tempfile::TempDir, TillConfig, Register) {
         "S01",
         &pubkey,
         TillAuth {
-            token: Secret::new("tok"),
-            signing_key: Secret::new("22".repeat(32)),
+            token: Some(Secret::new("tok")),
+            ..TillAuth::new_install(
+                &ed25519_dalek::SigningKey::from_bytes(&[0x22; 32]),
+                "2026-12-04T09:00:00Z",
+                &"ab".repeat(32),
+            )
         },
     )
     .unwrap();

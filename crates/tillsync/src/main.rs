@@ -7,12 +7,15 @@
 //! - `cmd::server`: `server …` (init, export, check, package, tills, tickets,
 //!   admin-password, run).
 //! - `cmd::server_config`: `server config …` and `server tables …`.
-//! - `cmd::till`: `till …` (init, sync, status, sell, run, customer, close,
-//!   resend, events, receipt, reprint).
+//! - `cmd::till`: `till …` (sync, status, sell, run, customer, close,
+//!   resend, events, receipt, reprint, and the rest).
 //! - `cmd::till_sell`: `till sell`'s arguments (weights, discounts, voids,
 //!   payments, cashier, training mode, idempotency key) and its output.
+//! - `cmd::till_keys`: `till init`, `till enrol`, `till rotate-key` (the
+//!   till's own key) and the enrolment lines of `till status`.
 //! - `cmd::status`: `till status`.
-//! - `cmd::fiscal`: `till close` and `till events`.
+//! - `cmd::fiscal`: `till close`, `till events`, `server closings`,
+//!   `server tickets --missing`.
 //! - `cmd::receipt`: `till receipt` and `till reprint` (text or ESC/POS).
 //! - `cmd::verify`: `verify receipt` (a receipt's QR code checked offline).
 //! - `cmd::common`: the server's and the till's `--data` arguments and errors with

@@ -111,7 +111,7 @@ fn a_receipt_carries_the_store_and_a_qr_that_verify_receipt_checks() {
     let key = tillsync_core::keys::parse_verifying_key(&till_public_key(&till)).unwrap();
     assert_eq!(
         fields[2],
-        tillsync_core::fiscal::receipt::key_id(&key).to_ascii_uppercase()
+        tillsync_core::key_history::key_id(&key).to_ascii_uppercase()
     );
 
     // Accepted with the server's record of the till's keys, and with the key file.
@@ -138,6 +138,8 @@ fn a_receipt_carries_the_store_and_a_qr_that_verify_receipt_checks() {
     .ok()
     .json();
     assert_eq!(json["total_cents"], total, "{json}");
+    // The key is the first of the till's key history (its enrolment).
+    assert_eq!(json["key_record"]["seq"], 1, "{json}");
     let key_file = dir.join("t001.pub");
     std::fs::write(&key_file, format!("{}\n", till_public_key(&till))).unwrap();
     tillsync(dir, &["verify", "receipt", &qr, "--key", s(&key_file)]).ok();
@@ -163,12 +165,12 @@ fn a_receipt_carries_the_store_and_a_qr_that_verify_receipt_checks() {
         .unwrap()
         .payload;
     let forged = tillsync_core::fiscal::receipt::ReceiptPayload {
-        key_id: tillsync_core::fiscal::receipt::key_id(&forged_key.verifying_key()),
+        key_id: tillsync_core::key_history::key_id(&forged_key.verifying_key()),
         ..payload
     }
     .sign(&forged_key);
     tillsync(dir, &["verify", "receipt", &forged, "--server", s(dir)])
-        .fails_with("which is not a key of till T001 on this server");
+        .fails_with("which is not in till T001's key history");
     tillsync(
         dir,
         &[

@@ -18,6 +18,7 @@ mod metrics;
 mod postgres;
 mod receipts;
 mod tickets_v2;
+mod till_keys;
 mod tls;
 mod up_faults;
 mod up_server;

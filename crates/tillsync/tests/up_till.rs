@@ -555,7 +555,14 @@ fn till_run_pushes_within_a_few_intervals_through_an_outage_and_stops_on_sigterm
     assert!(delivered >= 8, "stdout: {stdout}\nstderr: {stderr}");
     assert!(stderr.contains("synchroniser running"), "{stderr}");
     assert!(
-        !stderr.contains(TillConfig::load(&till).unwrap().auth.token.expose()),
+        !stderr.contains(
+            TillConfig::load(&till)
+                .unwrap()
+                .auth
+                .token
+                .unwrap()
+                .expose()
+        ),
         "the token must never be logged"
     );
 }

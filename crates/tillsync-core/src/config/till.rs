@@ -136,30 +136,104 @@ pub struct TillFtp {
     pub password: Secret,
 }
 
-/// `[auth]`: the till's own secrets, from its deployment package.
+/// `[auth]`: the till's own secrets: the key it made at install, and its
+/// bearer token once enrolled (before that, the enrolment secret of its
+/// deployment package). See `docs/till-keys.md`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TillAuth {
-    /// `auth.token`: the bearer token of this till on the web service (secret).
-    pub token: Secret,
+    /// `auth.token`: the bearer token of this till on the web service
+    /// (secret), from its enrolment; absent while the till is not enrolled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<Secret>,
     /// `auth.signing_key`: the till's Ed25519 key that signs its tickets,
-    /// 64 hex characters (secret).
+    /// 64 hex characters (secret), made on the till.
     pub signing_key: Secret,
+    /// `auth.key_created_at`: when the till made `signing_key` (RFC 3339;
+    /// absent for a key of a version-2 deployment package).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_created_at: Option<String>,
+    /// `auth.enrolment_secret`: the one-time secret of the deployment
+    /// package (secret), kept until the enrolment succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrolment_secret: Option<Secret>,
+    /// `auth.next_signing_key`: a key being rotated to (secret), until the
+    /// server registered it (`till rotate-key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_signing_key: Option<Secret>,
+    /// `auth.next_key_created_at`: when `next_signing_key` was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_key_created_at: Option<String>,
+}
+
+/// Parse a 64-hex-character Ed25519 secret key, naming `key` in the error.
+fn parse_signing_key(key: &str, secret: &Secret) -> Result<ed25519_dalek::SigningKey, ConfigError> {
+    let bad = |reason: &str| ConfigError::InvalidSecret {
+        key: key.to_string(),
+        reason: reason.to_string(),
+    };
+    let bytes =
+        hex::decode(secret.expose().trim()).map_err(|_| bad("expected 64 hex characters"))?;
+    let arr: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| bad("expected 64 hex characters"))?;
+    Ok(ed25519_dalek::SigningKey::from_bytes(&arr))
 }
 
 impl TillAuth {
+    /// The credentials of a till just installed: its new key, made at
+    /// `created_at`, and the enrolment secret of its package.
+    pub fn new_install(key: &ed25519_dalek::SigningKey, created_at: &str, secret: &str) -> Self {
+        TillAuth {
+            token: None,
+            signing_key: Secret::new(hex::encode(key.to_bytes())),
+            key_created_at: Some(created_at.to_string()),
+            enrolment_secret: Some(Secret::new(secret)),
+            next_signing_key: None,
+            next_key_created_at: None,
+        }
+    }
+
     /// The ticket signing key.
     pub fn signing_key(&self) -> Result<ed25519_dalek::SigningKey, ConfigError> {
-        let bad = |reason: &str| ConfigError::InvalidSecret {
-            key: "auth.signing_key".to_string(),
-            reason: reason.to_string(),
-        };
-        let bytes = hex::decode(self.signing_key.expose().trim())
-            .map_err(|_| bad("expected 64 hex characters"))?;
-        let arr: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| bad("expected 64 hex characters"))?;
-        Ok(ed25519_dalek::SigningKey::from_bytes(&arr))
+        parse_signing_key("auth.signing_key", &self.signing_key)
+    }
+
+    /// The key being rotated to, if any.
+    pub fn next_signing_key(&self) -> Result<Option<ed25519_dalek::SigningKey>, ConfigError> {
+        self.next_signing_key
+            .as_ref()
+            .map(|k| parse_signing_key("auth.next_signing_key", k))
+            .transpose()
+    }
+
+    /// Whether the till has its bearer token (it enrolled, or was installed
+    /// from a version-2 package).
+    pub fn is_enrolled(&self) -> bool {
+        self.token.is_some()
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        match (&self.token, &self.enrolment_secret) {
+            (Some(t), _) => validate_password("auth.token", t)?,
+            (None, Some(s)) => {
+                if s.expose().len() != 64 || !s.expose().bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(ConfigError::InvalidSecret {
+                        key: "auth.enrolment_secret".to_string(),
+                        reason: "expected 64 hex characters".to_string(),
+                    });
+                }
+            }
+            (None, None) => {
+                return Err(ConfigError::InvalidSecret {
+                    key: "auth.token".to_string(),
+                    reason: "the till has neither a token nor an enrolment secret: install it again from a new deployment package".to_string(),
+                });
+            }
+        }
+        self.signing_key()?;
+        self.next_signing_key()?;
+        Ok(())
     }
 }
 
@@ -283,8 +357,7 @@ impl TillConfig {
         self.verifying_key()?;
         validate_text("ftp.user", &self.ftp.user)?;
         validate_password("ftp.password", &self.ftp.password)?;
-        validate_password("auth.token", &self.auth.token)?;
-        self.auth.signing_key()?;
+        self.auth.validate()?;
         self.sync.validate()
     }
 
@@ -313,8 +386,12 @@ mod tests {
 
     fn test_auth() -> TillAuth {
         TillAuth {
-            token: Secret::new("t0ken-secret-value"),
-            signing_key: Secret::new("11".repeat(32)),
+            token: Some(Secret::new("t0ken-secret-value")),
+            ..TillAuth::new_install(
+                &ed25519_dalek::SigningKey::from_bytes(&[0x11; 32]),
+                "2026-12-04T09:00:00Z",
+                &"ab".repeat(32),
+            )
         }
     }
 
@@ -499,6 +576,52 @@ mod tests {
         let d = format!("{t:?} {t:#?}");
         assert!(!d.contains("TillPassw0rdXYZ"), "{d}");
         assert!(d.contains(MASK));
+    }
+
+    #[test]
+    fn auth_before_and_after_enrolment() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = till();
+        // Installed, not enrolled yet: the secret, no token.
+        t.auth.token = None;
+        assert!(!t.auth.is_enrolled());
+        t.save(dir.path()).unwrap();
+        let text = std::fs::read_to_string(TillConfig::path(dir.path())).unwrap();
+        assert!(
+            text.contains("enrolment_secret") && !text.contains("token"),
+            "{text}"
+        );
+        assert_eq!(TillConfig::load(dir.path()).unwrap(), t);
+        // A till.toml of a version-2 package: token and key only.
+        let old =
+            "[auth]\ntoken = \"tok\"\nsigning_key = \"".to_string() + &"11".repeat(32) + "\"\n";
+        let body = text[..text.find("[auth]").unwrap()].to_string() + &old;
+        std::fs::write(TillConfig::path(dir.path()), &body).unwrap();
+        let back = TillConfig::load(dir.path()).unwrap();
+        assert!(back.auth.is_enrolled() && back.auth.key_created_at.is_none());
+        // Neither, or a malformed secret or next key: refused by name.
+        for (auth, needle) in [
+            (
+                "[auth]\nsigning_key = \"".to_string() + &"11".repeat(32) + "\"\n",
+                "neither a token nor an enrolment secret",
+            ),
+            (
+                "[auth]\nenrolment_secret = \"abc\"\nsigning_key = \"".to_string()
+                    + &"11".repeat(32)
+                    + "\"\n",
+                "auth.enrolment_secret",
+            ),
+            (
+                old.clone() + "next_signing_key = \"zz\"\n",
+                "auth.next_signing_key",
+            ),
+        ] {
+            let body = text[..text.find("[auth]").unwrap()].to_string() + &auth;
+            std::fs::write(TillConfig::path(dir.path()), &body).unwrap();
+            let e = TillConfig::load(dir.path()).unwrap_err().to_string();
+            assert!(e.contains(needle), "{auth}: {e}");
+            assert!(!e.contains(&"11".repeat(32)), "{e}");
+        }
     }
 
     #[test]

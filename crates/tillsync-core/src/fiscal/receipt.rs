@@ -6,10 +6,10 @@
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use jiff::Timestamp;
-use sha2::{Digest, Sha256};
 
 use crate::fiscal::base32;
 use crate::fiscal::local::{LocalZone, parse_utc};
+use crate::key_history::key_id;
 use crate::ticket::Ticket;
 
 /// The first field of every payload of version 1.
@@ -58,12 +58,6 @@ pub enum ReceiptError {
     /// The ticket's time does not read.
     #[error("ticket time {0:?} is not an RFC 3339 time")]
     Time(String),
-}
-
-/// The id of a public key: the first 16 hex digits of the SHA-256 of its 32
-/// bytes (as the till key history names keys).
-pub fn key_id(key: &VerifyingKey) -> String {
-    hex::encode(&Sha256::digest(key.as_bytes())[..8])
 }
 
 /// The VAT totals of one rate, as the code carries them.

@@ -810,6 +810,8 @@ pub(crate) mod tests {
             issued_at: None,
             revoked_at: None,
             last_contact: None,
+            key_id: None,
+            enrolment_expires_at: None,
         };
         let o = till_overview(&mut c, vec![row("T001"), row("T002")]).unwrap();
         assert_eq!(o.len(), 2);

@@ -366,7 +366,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (data, _) = DataDir::init(&dir.path().join("srv"), "T", Some(20)).unwrap();
         let mut db = data.open_store().unwrap();
-        db.issue_credentials("T001", "sha", "key").unwrap();
+        tillsync_server_db::enrol::enrol_test_key(db.as_mut(), "T001", "sha").unwrap();
         let pending = [Bookkeeping {
             till: "T001".to_string(),
             contact: true,

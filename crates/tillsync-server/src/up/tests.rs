@@ -22,16 +22,13 @@ fn server(dir: &std::path::Path) -> (Arc<AppState>, Vec<(Till, SigningKey)>) {
     let state = AppState::open(data).unwrap();
     let tills = ["T001", "T002"]
         .iter()
-        .enumerate()
-        .map(|(i, id)| {
-            let key = SigningKey::from_bytes(&[i as u8 + 1; 32]);
-            lock(&state)
-                .issue_credentials(
-                    id,
-                    &tillsync_wire::sha256_hex(b"token"),
-                    &hex::encode(key.verifying_key().to_bytes()),
-                )
-                .unwrap();
+        .map(|id| {
+            let key = tillsync_server_db::enrol::enrol_test_key(
+                lock(&state).as_mut(),
+                id,
+                &tillsync_wire::sha256_hex(b"token"),
+            )
+            .unwrap();
             let store = lock(&state).till_store(id).unwrap();
             (
                 Till {

@@ -15,8 +15,12 @@ fn cfg(store: &str) -> TillConfig {
         store,
         &"11".repeat(32),
         TillAuth {
-            token: Secret::new("tok"),
-            signing_key: Secret::new("22".repeat(32)),
+            token: Some(Secret::new("tok")),
+            ..TillAuth::new_install(
+                &ed25519_dalek::SigningKey::from_bytes(&[0x22; 32]),
+                "2026-12-04T09:00:00Z",
+                &"ab".repeat(32),
+            )
         },
     )
     .unwrap()

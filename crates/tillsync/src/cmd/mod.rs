@@ -9,5 +9,6 @@ pub mod server;
 pub mod server_config;
 pub mod status;
 pub mod till;
+pub mod till_keys;
 pub mod till_sell;
 pub mod verify;

@@ -10,6 +10,7 @@ use tillsync_till::status;
 pub fn status_cmd(dir: &Path, out: &Out) -> Result<()> {
     let s = status::status(dir, status::StatusOptions::default())?;
     // Times as a person reads them: local (the zone of the till); the JSON keeps UTC.
+    let cfg = tillsync_core::TillConfig::load(dir)?;
     let zone = tillsync_till::fiscal::jet::till_zone(dir)?;
     let local = |t: &str| zone.show(t, tillsync_core::Lang::En);
     out.emit(&s, || {
@@ -25,6 +26,7 @@ pub fn status_cmd(dir: &Path, out: &Out) -> Result<()> {
             (_, Some(e)) => println!("  OFFLINE: {e}; last contact {last}"),
             _ => println!("  connection not checked; last contact {last}"),
         }
+        crate::cmd::till_keys::print_enrolment(&s.enrolment, &zone, cfg.till.language);
         println!("tables:");
         for v in &s.tables {
             println!(

@@ -1,4 +1,5 @@
-//! `tillsync till …`: install a till, sell, synchronise (sync, run), show its state.
+//! `tillsync till …`: install a till (and enrol its key, rotate it), sell,
+//! synchronise (sync, run), show its state.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,16 +7,20 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Subcommand;
 use tillsync_output::Out;
+use tillsync_till::agent;
 use tillsync_till::down::pull::{PullOptions, pull};
 use tillsync_till::up::push;
-use tillsync_till::{agent, install};
 
 use crate::cmd::common::{TillDataArg, said_once};
+use crate::cmd::till_keys;
 use crate::cmd::till_sell::{SellArgs, sell_cmd};
 
 #[derive(Subcommand)]
 pub enum TillCmd {
-    /// Install a till from a deployment package.
+    /// Install a till from a deployment package: make its signing key
+    /// (it never leaves the till folder) and enrol it on the server; an
+    /// unreachable server leaves it installed, not enrolled (`till sync`
+    /// enrols it).
     Init {
         #[command(flatten)]
         data: TillDataArg,
@@ -31,8 +36,14 @@ pub enum TillCmd {
         #[arg(long)]
         full: bool,
     },
-    /// Show the till's connection, table versions, tickets, outbox, error list and journal.
+    /// Show the till's connection, enrolment, table versions, tickets, outbox, error list and journal.
     Status(TillDataArg),
+    /// Enrol the till's key now, if it is not enrolled yet (`till sync` and
+    /// `till run` do it by themselves).
+    Enrol(TillDataArg),
+    /// Make a new signing key and register it with the server (the old key
+    /// stays in the till's key history: tickets it signed still verify).
+    RotateKey(TillDataArg),
     /// Record a sale (works offline); prints the ticket number (the whole ticket with --json).
     Sell(SellArgs),
     /// Run the synchroniser until Ctrl-C or SIGTERM: push the outbox every
@@ -167,23 +178,9 @@ pub fn run(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
 
 fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
     match cmd {
-        TillCmd::Init { data, package } => {
-            let cfg = install::init(&data.data, &package)?;
-            let json = serde_json::json!({
-                "till": cfg.till.id, "store": cfg.till.store, "folder": cfg.folder.name,
-                "data": data.data,
-            });
-            out.emit(&json, || {
-                println!(
-                    "till {} (store {}, folder {}) installed in {}; run `tillsync till sync --data {}` to load its data",
-                    cfg.till.id,
-                    cfg.till.store,
-                    cfg.folder.name,
-                    data.data.display(),
-                    data.data.display()
-                )
-            });
-        }
+        TillCmd::Init { data, package } => till_keys::init(&data.data, &package, out)?,
+        TillCmd::Enrol(data) => till_keys::enrol(&data.data, out)?,
+        TillCmd::RotateKey(data) => till_keys::rotate_key(&data.data, out)?,
         TillCmd::Sync { data, full } => return sync_cmd(&data, full, out),
         TillCmd::Status(data) => crate::cmd::status::status_cmd(&data.data, out)?,
         TillCmd::Sell(args) => sell_cmd(&args, out)?,
@@ -312,9 +309,10 @@ fn sync_cmd(data: &TillDataArg, full: bool, out: &Out) -> Result<ExitCode> {
 
 fn print_push(pushed: &Result<push::PushReport, tillsync_till::TillError>) {
     match pushed {
-        Ok(r) if r.sent == 0 && r.set_aside.is_empty() => {
-            println!("push: nothing to send ({} pending)", r.pending)
-        }
+        Ok(r) if r.sent == 0 && r.set_aside.is_empty() => match &r.unavailable {
+            Some(why) => println!("push: nothing sent ({} pending): {why}", r.pending),
+            None => println!("push: nothing to send ({} pending)", r.pending),
+        },
         Ok(r) => {
             println!("push: {} in {} ms", r.summary(), r.millis);
             for a in &r.set_aside {

@@ -1,8 +1,8 @@
 //! `tillsync verify receipt 'TEXT-OF-QR' --key FILE | --server DIR [--till ID]`:
 //! a receipt's QR code checked offline: its signature by the till's key
-//! (a file holding the public key in hex, or the keys the server data
-//! folder holds for the till), so that a changed figure or a key that is
-//! not the till's is refused (exit code 1).
+//! (a file holding the public key in hex, or the till's key history that
+//! the server data folder keeps), so that a changed figure or a key that
+//! is not the till's is refused (exit code 1).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,7 +28,7 @@ pub enum VerifyCmd {
         /// A file holding the till's public key (64 hex digits).
         #[arg(long, value_name = "FILE")]
         key: Option<PathBuf>,
-        /// The server data folder: the till's keys it holds.
+        /// The server data folder: the till's key history it keeps.
         #[arg(long, value_name = "DIR")]
         server: Option<PathBuf>,
         /// The till the receipt must be of.
@@ -54,7 +54,7 @@ fn run_cmd(cmd: VerifyCmd, out: &Out) -> Result<ExitCode> {
         server,
         till,
     } = cmd;
-    let (payload, public_key) = match (key, server) {
+    let (payload, public_key, record) = match (key, server) {
         (Some(file), _) => {
             let hex = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read the key file {}", file.display()))?;
@@ -70,18 +70,18 @@ fn run_cmd(cmd: VerifyCmd, out: &Out) -> Result<ExitCode> {
                 );
             }
             read.verify(&key).context("receipt refused")?;
-            (read.payload, hex.trim().to_string())
+            (read.payload, hex.trim().to_string(), None)
         }
         (None, Some(dir)) => {
             let v = verify_with_server(&DataDir::open(&dir)?, &text, till.as_deref())
                 .context("receipt refused")?;
-            (v.payload, v.public_key)
+            (v.payload, v.public_key, v.record)
         }
         (None, None) => {
             bail!("give the till's key with --key FILE or the server with --server DIR")
         }
     };
-    print_ok(&payload, &public_key, out)?;
+    print_ok(&payload, &public_key, record.as_ref(), out)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -107,7 +107,12 @@ fn local(stamp: &str) -> String {
     }
 }
 
-fn print_ok(p: &ReceiptPayload, public_key: &str, out: &Out) -> Result<()> {
+fn print_ok(
+    p: &ReceiptPayload,
+    public_key: &str,
+    record: Option<&(u64, String)>,
+    out: &Out,
+) -> Result<()> {
     let instant = p.instant()?;
     let json = serde_json::json!({
         "valid": true, "till": p.till, "number": p.number, "training": p.training,
@@ -117,6 +122,7 @@ fn print_ok(p: &ReceiptPayload, public_key: &str, out: &Out) -> Result<()> {
             "rate_bp": v.rate_bp, "base_cents": v.base_cents, "vat_cents": v.vat_cents
         })).collect::<Vec<_>>(),
         "ticket_hash": p.ticket_hash, "key_id": p.key_id, "public_key": public_key,
+        "key_record": record.map(|(seq, from)| serde_json::json!({"seq": seq, "valid_from": from})),
     });
     out.emit(&json, || {
         println!(
@@ -138,6 +144,9 @@ fn print_ok(p: &ReceiptPayload, public_key: &str, out: &Out) -> Result<()> {
         }
         println!("  ticket hash {}", p.ticket_hash);
         println!("  signed by the till's key {} ({public_key})", p.key_id);
+        if let Some((seq, from)) = record {
+            println!("  record {seq} of the till's key history, valid from {from}");
+        }
     });
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! a changed figure and another key refused, malformed codes named.
 
 use super::*;
+use crate::key_history::key_id;
 use crate::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, SaleItem};
 
 fn key() -> SigningKey {
