@@ -5,7 +5,8 @@ Written from docs/fiscal-archive.md and docs/tickets.md alone, with the
 Python standard library (and the `cryptography` package for Ed25519 when it
 is installed; otherwise the pure-Python Ed25519 of RFC 8032 below). It checks
 the zip's entries and CRC-32s, the manifest's keys and signature, each
-part's SHA-256 and row count, every ticket, event and closing hash, number,
+part's SHA-256 and row count, the till's key history (each record signed by
+the server key), every ticket, event and closing hash, number,
 chain link and signature, and recomputes every day closing held from its
 tickets and events.
 
@@ -21,11 +22,12 @@ import struct
 import sys
 import zipfile
 
-ENTRIES = [
+PARTS = [
     "tickets.csv", "ticket_lines.csv", "ticket_payments.csv", "ticket_vat.csv",
-    "events.csv", "closings.csv", "manifest.json", "signature.json",
+    "events.csv", "closings.csv",
 ]
-PARTS = ENTRIES[:6]
+ENTRIES = PARTS + ["manifest.json", "signature.json"]
+WITH_HISTORY = PARTS + ["key_history.json", "manifest.json", "signature.json"]
 GENESIS = "0" * 64
 
 
@@ -142,19 +144,40 @@ def _u(v):
 
 
 def ticket_digest(till, t):
-    out = [b"tillsync-ticket", b"\x01", _s(till), _u(t["number"]), _s(t["time"]),
-           _u(len(t["lines"]))]
+    """SHA-256 of a ticket's canonical encoding, version 1 or 2 (docs/tickets.md)."""
+    v2 = t["encoding"] == 2
+    opt_s = lambda v: b"\x00" if v is None else b"\x01" + _s(v)
+    out = [b"tillsync-ticket", bytes([t["encoding"]]), _s(till), _u(t["number"]), _s(t["time"])]
+    if v2:
+        out += [b"\x00", opt_s(t["cashier"])]  # the fiscal chain: training false
+    out.append(_u(len(t["lines"])))
     for ln in t["lines"]:
-        out += [_s(ln["item"]), _s(ln["label"]), _i(ln["quantity"]), _i(ln["unit_price_cents"]),
-                _i(ln["vat_rate_bp"]), _i(ln["total_excl_cents"]), _i(ln["total_incl_cents"])]
+        q = ln["quantity_milli"]
+        if v2:
+            out += [_s(ln["item"]), _s(ln["label"]), _i(q), _i(ln["unit_price_cents"]),
+                    _i(ln["vat_rate_bp"]), _i(ln["discount_cents"]), bytes([ln["voided"]]),
+                    _i(ln["total_excl_cents"]), _i(ln["total_incl_cents"])]
+        else:
+            if q % 1000 or ln["discount_cents"] or ln["voided"]:
+                raise Broken(f"ticket {t['number']}: a version-1 line holds whole units only")
+            out += [_s(ln["item"]), _s(ln["label"]), _i(q // 1000), _i(ln["unit_price_cents"]),
+                    _i(ln["vat_rate_bp"]), _i(ln["total_excl_cents"]), _i(ln["total_incl_cents"])]
+    if v2:
+        out.append(_i(t["discount_cents"]))
     out.append(_u(len(t["vat"])))
     for v in t["vat"]:
-        out += [_i(v["rate_bp"]), _i(v["base_cents"]), _i(v["vat_cents"]), _i(v["total_cents"])]
+        if v2:
+            out += [_i(v["rate_bp"]), _i(v["discount_cents"]), _i(v["base_cents"]),
+                    _i(v["vat_cents"]), _i(v["total_cents"])]
+        else:
+            out += [_i(v["rate_bp"]), _i(v["base_cents"]), _i(v["vat_cents"]), _i(v["total_cents"])]
     out.append(_i(t["total_cents"]))
     out.append(_u(len(t["payments"])))
     for p in t["payments"]:
         out += [_s(p["method"]), _i(p["amount_cents"])]
-    out.append(b"\x00" if t["customer"] is None else b"\x01" + _s(t["customer"]))
+    if v2:
+        out.append(_i(t["change_cents"]))
+    out.append(opt_s(t["customer"]))
     out.append(b"\x00" if t["corrects"] is None else b"\x01" + _u(t["corrects"]))
     out.append(_s(t["prev_hash"]))
     return hashlib.sha256(b"".join(out)).digest()
@@ -196,7 +219,38 @@ def key_bytes(info, what):
     return pk
 
 
-def check_chain(noun, items, anchor, key, digest, number_of):
+def key_record_digest(r):
+    """SHA-256 of a key record's canonical encoding (docs/till-keys.md)."""
+    prev = r["previous_key_id"]
+    data = (b"tillsync-key-record" + b"\x01" + _s(r["till"]) + _u(r["seq"]) + _s(r["key_id"])
+            + _s(r["public_key"]) + _s(r["valid_from"]) + _s(r["recorded_at"])
+            + (b"\x00" if prev is None else b"\x01" + _s(prev)) + _s(r["reason"]))
+    return hashlib.sha256(data).digest()
+
+
+def history_keys(m, data, till_key):
+    """The keys of the archive's key history, each record checked with the
+    server key: [(valid_from, key bytes)], oldest first."""
+    server = key_bytes(m["server_key"], "server_key")
+    h = json.loads(data)
+    if h.get("server_public_key") != m["server_key"]["public_key"] or h.get("till") != m["till"]:
+        raise Broken("archive part key_history.json: another server key or till than the manifest's")
+    keys, prev = [], None
+    for i, r in enumerate(h["records"], 1):
+        pk = bytes.fromhex(r["public_key"])
+        ok = (r["seq"] == i and r["till"] == m["till"] and r["previous_key_id"] == prev
+              and r["key_id"] == hashlib.sha256(pk).hexdigest()[:16]
+              and ed25519_verify(server, key_record_digest(r), bytes.fromhex(r["signature"])))
+        if not ok:
+            raise Broken(f"archive part key_history.json: record {i} does not check out")
+        keys.append((r["valid_from"], pk))
+        prev = r["key_id"]
+    if not keys or till_key not in [k for _, k in keys]:
+        raise Broken("manifest, field till_key: not a key of the till's key history")
+    return keys
+
+
+def check_chain(noun, items, anchor, keys, digest, number_of):
     prev = anchor["prev_hash"]
     expected = anchor["after"] + 1
     for it in items:
@@ -208,7 +262,11 @@ def check_chain(noun, items, anchor, key, digest, number_of):
             raise Broken(f"{noun} {n}: its content does not match its hash (altered)")
         if it["prev_hash"] != prev:
             raise Broken(f"{noun} {n}, field prev_hash: chain broken")
-        if not ed25519_verify(key, d, bytes.fromhex(it["signature"])):
+        sig = bytes.fromhex(it["signature"])
+        # The key valid at the record's time (the newest whose valid_from is
+        # not after it), then any key of the till.
+        valid = [k for frm, k in keys if frm <= it["time"]] or [keys[0][1]]
+        if not any(ed25519_verify(k, d, sig) for k in [valid[-1]] + [k for _, k in keys]):
             raise Broken(f"{noun} {n}, field signature: not signed by the till's key")
         prev = it["hash"]
         expected += 1
@@ -232,10 +290,10 @@ def check(path, fingerprint=None):
         z = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
         raise Broken(f"archive: not a readable zip file: {e}") from None
-    if z.namelist() != ENTRIES:
-        raise Broken(f"archive: the entries must be {', '.join(ENTRIES)}")
+    if z.namelist() not in (ENTRIES, WITH_HISTORY):
+        raise Broken(f"archive: the entries must be {', '.join(ENTRIES)} (key_history.json before the manifest)")
     data = {}
-    for name in ENTRIES:
+    for name in z.namelist():
         try:
             data[name] = z.read(name)
         except (zipfile.BadZipFile, OSError) as e:
@@ -253,22 +311,34 @@ def check(path, fingerprint=None):
         raise Broken("manifest, field signer: a till archive is signed by the till's key")
     if fingerprint:
         f = fingerprint.lower()
-        if not (m["signer"]["fingerprint"].startswith(f) or m["till_key"]["fingerprint"].startswith(f)):
+        known = [m["signer"]["fingerprint"], m["till_key"]["fingerprint"]]
+        if m.get("server_key"):
+            known.append(m["server_key"]["fingerprint"])
+        if not any(k.startswith(f) for k in known):
             raise Broken(f"key: the archive is signed by {m['signer']['fingerprint']}, not {f}")
     if [p["name"] for p in m["parts"]] != PARTS:
         raise Broken("manifest, field parts: not the six tables in order")
     for p in m["parts"]:
         if hashlib.sha256(data[p["name"]]).hexdigest() != p["sha256"]:
             raise Broken(f"archive part {p['name']}, field sha256: does not match the manifest")
+    keys = [("", till_key)]
+    if ("key_history.json" in data) != (m.get("key_history") is not None):
+        raise Broken("manifest, field key_history: the manifest and the zip disagree")
+    if m.get("key_history"):
+        if hashlib.sha256(data["key_history.json"]).hexdigest() != m["key_history"]["sha256"]:
+            raise Broken("archive part key_history.json, field sha256: does not match the manifest")
+        keys = history_keys(m, data["key_history.json"], till_key)
 
     till = m["till"]
     cols = {
-        "tickets.csv": ["number", "encoding", "time", "total_cents", "customer", "corrects",
-                        "prev_hash", "hash", "signature"],
-        "ticket_lines.csv": ["number", "line_no", "item", "label", "quantity", "unit_price_cents",
-                             "vat_rate_bp", "total_excl_cents", "total_incl_cents"],
+        "tickets.csv": ["number", "encoding", "time", "cashier", "discount_cents", "total_cents",
+                        "change_cents", "customer", "corrects", "prev_hash", "hash", "signature"],
+        "ticket_lines.csv": ["number", "line_no", "item", "label", "quantity_milli",
+                             "unit_price_cents", "vat_rate_bp", "discount_cents", "voided",
+                             "total_excl_cents", "total_incl_cents"],
         "ticket_payments.csv": ["number", "seq", "method", "amount_cents"],
-        "ticket_vat.csv": ["number", "rate_bp", "base_cents", "vat_cents", "total_cents"],
+        "ticket_vat.csv": ["number", "rate_bp", "discount_cents", "base_cents", "vat_cents",
+                           "total_cents"],
         "events.csv": ["seq", "time", "kind", "body", "prev_hash", "hash", "signature"],
         "closings.csv": ["seq", "time", "kind", "body", "prev_hash", "hash", "signature"],
     }
@@ -280,10 +350,14 @@ def check(path, fingerprint=None):
     tickets = {}
     order = []
     for r in rows["tickets.csv"]:
-        if r["encoding"] != "1":
+        if r["encoding"] not in ("1", "2"):
             raise Broken(f"ticket {r['number']}: encoding {r['encoding']} is not known to this checker")
         n = integer("tickets.csv", r, "number")
-        t = {"number": n, "time": r["time"], "total_cents": integer("tickets.csv", r, "total_cents"),
+        t = {"number": n, "encoding": int(r["encoding"]), "time": r["time"],
+             "cashier": r["cashier"] or None,
+             "discount_cents": integer("tickets.csv", r, "discount_cents"),
+             "total_cents": integer("tickets.csv", r, "total_cents"),
+             "change_cents": integer("tickets.csv", r, "change_cents"),
              "customer": r["customer"] or None,
              "corrects": int(r["corrects"]) if r["corrects"] else None,
              "prev_hash": r["prev_hash"], "hash": r["hash"], "signature": r["signature"],
@@ -302,15 +376,17 @@ def check(path, fingerprint=None):
                 raise Broken(f"{name}: ticket {n}: {seq} {r[seq]} out of order")
             item = {k: (v if k in ("item", "label", "method") else int(v)) for k, v in r.items()
                     if k not in ("number", "line_no", "seq")}
+            if item.get("voided", 0) not in (0, 1):
+                raise Broken(f"{name}: ticket {n}: voided must be 0 or 1")
             t[field].append(item)
 
-    check_chain("ticket", order, m["tickets"], till_key,
+    check_chain("ticket", order, m["tickets"], keys,
                 lambda t: ticket_digest(till, t), lambda t: t["number"])
     events = [dict(r, seq=int(r["seq"])) for r in rows["events.csv"]]
     closings = [dict(r, seq=int(r["seq"])) for r in rows["closings.csv"]]
-    check_chain("event", events, m["events"], till_key,
+    check_chain("event", events, m["events"], keys,
                 lambda r: record_digest(till, "event", r), lambda r: r["seq"])
-    check_chain("closing", closings, m["closings"], till_key,
+    check_chain("closing", closings, m["closings"], keys,
                 lambda r: record_digest(till, "closing", r), lambda r: r["seq"])
 
     # Day closings, recomputed from their tickets and events.
@@ -333,12 +409,16 @@ def check(path, fingerprint=None):
             vat, pay = {}, {}
             for t in ts:
                 for v in t["vat"]:
-                    a = vat.setdefault(v["rate_bp"], [0, 0, 0])
+                    a = vat.setdefault(v["rate_bp"], [0, 0, 0, 0])
                     a[0] += v["base_cents"]
                     a[1] += v["vat_cents"]
                     a[2] += v["total_cents"]
+                    a[3] += v["discount_cents"]
+                # What the till kept per method: the change is taken off cash.
                 for p in t["payments"]:
                     pay[p["method"]] = pay.get(p["method"], 0) + p["amount_cents"]
+                if t["change_cents"]:
+                    pay["cash"] = pay.get("cash", 0) - t["change_cents"]
             total = sum(t["total_cents"] for t in ts)
             absolute = sum(abs(t["total_cents"]) for t in ts)
             evs = [e for e in events if b["after_event"] < e["seq"] <= b["to_event"]]
@@ -346,7 +426,8 @@ def check(path, fingerprint=None):
                 "tickets": len(ts),
                 "corrections": sum(1 for t in ts if t["corrects"] is not None),
                 "reprints": sum(1 for e in evs if e["kind"] == "reprint"),
-                "vat_totals": [{"rate_bp": r, "base_cents": a[0], "vat_cents": a[1], "total_cents": a[2]}
+                "vat_totals": [{"rate_bp": r, "discount_cents": a[3], "base_cents": a[0],
+                                "vat_cents": a[1], "total_cents": a[2]}
                                for r, a in sorted(vat.items())],
                 "payments": [{"method": k, "amount_cents": v} for k, v in sorted(pay.items())],
                 "total_cents": total,

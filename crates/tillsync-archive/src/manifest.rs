@@ -18,6 +18,8 @@ pub const VERSION: u32 = 1;
 pub const MANIFEST: &str = "manifest.json";
 /// The signature's file name in the zip.
 pub const SIGNATURE: &str = "signature.json";
+/// The till's key history's file name in the zip, when the till has one.
+pub const KEY_HISTORY: &str = "key_history.json";
 /// The bytes before the manifest's bytes in the signed digest.
 pub const DIGEST_MAGIC: &[u8] = b"tillsync-archive-manifest";
 
@@ -124,6 +126,12 @@ pub struct Manifest {
     /// The key that signs the manifest: the till's for a till archive, the
     /// server's for a server archive.
     pub signer: KeyInfo,
+    /// The till's key history (`key_history.json`: every key the server
+    /// accepted for the till, each record signed by the server), when the
+    /// till has one: its row count is the number of records.
+    pub key_history: Option<Part>,
+    /// The server key that signs the key history's records.
+    pub server_key: Option<KeyInfo>,
 }
 
 impl Manifest {

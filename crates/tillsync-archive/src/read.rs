@@ -11,13 +11,17 @@ use tillsync_core::fiscal::verify::parallel::par_map;
 use tillsync_core::fiscal::verify::report::{Break, Subject};
 
 use crate::manifest::{
-    FORMAT, KeyInfo, MANIFEST, Manifest, ManifestSignature, SIGNATURE, VERSION, manifest_digest,
+    FORMAT, KEY_HISTORY, KeyInfo, MANIFEST, Manifest, ManifestSignature, SIGNATURE, VERSION,
+    manifest_digest,
 };
 use crate::tables::{
     CLOSINGS, EVENTS, LINES, PARTS, PAYMENTS, TICKETS, VAT, read_details, read_records,
     read_tickets,
 };
 use crate::zipfile::{ZipFault, read};
+use tillsync_core::fiscal::verify::keys::TillKeys;
+use tillsync_core::key_history::KeyHistory;
+use tillsync_wire::keys::KeyHistoryFile;
 
 /// An archive read: its manifest, the keys it names, and its ledger.
 #[derive(Debug, Clone)]
@@ -28,20 +32,28 @@ pub struct Opened {
     pub signer: VerifyingKey,
     /// The till's key.
     pub till_key: VerifyingKey,
+    /// The keys the records may be signed with: the till key, or every key
+    /// of its key history (checked with the server key).
+    pub keys: TillKeys,
     /// The records.
     pub ledger: Ledger,
 }
 
-/// The names of the zip's entries, in their order.
-pub fn entry_names() -> Vec<&'static str> {
+/// The names of the zip's entries, in their order (with the key history
+/// when the till has one).
+pub fn entry_names(key_history: bool) -> Vec<&'static str> {
     let mut names = PARTS.to_vec();
+    if key_history {
+        names.push(KEY_HISTORY);
+    }
     names.extend([MANIFEST, SIGNATURE]);
     names
 }
 
-/// The entries of the archive, by name, every byte of its framing checked.
+/// The entries of the archive, every byte of its framing checked, in the
+/// order of the format.
 fn entries(bytes: &[u8]) -> Result<Vec<(String, &[u8])>, Break> {
-    read(bytes, &entry_names()).map_err(|f| match f {
+    let found = read(bytes).map_err(|f| match f {
         ZipFault::Framing { at, what } => Break::whole(
             Subject::Archive,
             format!("byte {at} is not what the format puts there ({what}): not an archive of this format, or altered"),
@@ -50,7 +62,51 @@ fn entries(bytes: &[u8]) -> Result<Vec<(String, &[u8])>, Break> {
             Subject::Part(name),
             "its content does not match its CRC-32 in the zip (altered or damaged)".to_string(),
         ),
-    })
+    })?;
+    let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
+    if names != entry_names(false) && names != entry_names(true) {
+        return Err(Break::whole(
+            Subject::Archive,
+            format!(
+                "its entries are {}, the format's {} (with {KEY_HISTORY} before the manifest when the till has a key history)",
+                names.join(", "),
+                entry_names(false).join(", ")
+            ),
+        ));
+    }
+    Ok(found)
+}
+
+/// The till's keys of the archive's key history, checked with the server
+/// key the manifest names; the manifest's till key must be one of them.
+fn history_keys(m: &Manifest, content: &[u8], till_key: &VerifyingKey) -> Result<TillKeys, Break> {
+    let bad = |why: String| Break::whole(Subject::Part(KEY_HISTORY.into()), why);
+    let server = m
+        .server_key
+        .as_ref()
+        .ok_or_else(|| {
+            Break::field(
+                Subject::Manifest,
+                "server_key",
+                "a key history needs the server key that signs it",
+            )
+        })
+        .and_then(|k| key_of(k, "server_key"))?;
+    let file: KeyHistoryFile =
+        serde_json::from_slice(content).map_err(|e| bad(format!("not a key history: {e}")))?;
+    if file.server_public_key != m.server_key.as_ref().map_or("", |k| k.public_key.as_str()) {
+        return Err(bad("it names another server key than the manifest".into()));
+    }
+    let history = KeyHistory::verify(&file.records, &server, Some(&m.till))
+        .map_err(|e| bad(e.to_string()))?;
+    if history.find_key(till_key).is_none() {
+        return Err(Break::field(
+            Subject::Manifest,
+            "till_key",
+            "the till key is not in the till's key history",
+        ));
+    }
+    Ok(TillKeys::of_history(&history))
 }
 
 fn key_of(info: &KeyInfo, field: &str) -> Result<VerifyingKey, Break> {
@@ -127,7 +183,30 @@ fn manifest(raw: &[u8], sig_raw: &[u8]) -> Result<(Manifest, VerifyingKey, Verif
 /// Open the archive `bytes`: manifest, signature, parts and their tables.
 pub fn open(bytes: &[u8]) -> Result<Opened, Break> {
     let entries = entries(bytes)?;
-    let (m, signer, till_key) = manifest(entries[PARTS.len()].1, entries[PARTS.len() + 1].1)?;
+    let n = entries.len();
+    let (m, signer, till_key) = manifest(entries[n - 2].1, entries[n - 1].1)?;
+    let keys = match (&m.key_history, n == PARTS.len() + 3) {
+        (Some(part), true) => {
+            let content = entries[PARTS.len()].1;
+            let sha = hex::encode(Sha256::digest(content));
+            if sha != part.sha256 || part.name != KEY_HISTORY {
+                return Err(Break::field(
+                    Subject::Part(KEY_HISTORY.into()),
+                    "sha256",
+                    format!("its SHA-256 is {sha}, the manifest says {}", part.sha256),
+                ));
+            }
+            history_keys(&m, content, &till_key)?
+        }
+        (None, false) => TillKeys::one(till_key),
+        _ => {
+            return Err(Break::field(
+                Subject::Manifest,
+                "key_history",
+                "the manifest and the zip disagree on the key history",
+            ));
+        }
+    };
     let names: Vec<&str> = m.parts.iter().map(|p| p.name.as_str()).collect();
     if names != PARTS {
         return Err(Break::field(
@@ -198,6 +277,7 @@ pub fn open(bytes: &[u8]) -> Result<Opened, Break> {
         },
     };
     Ok(Opened {
+        keys,
         manifest: m,
         signer,
         till_key,

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use tillsync_core::fiscal::record::{CLOSING_CHAIN, EVENT_CHAIN, Record};
 use tillsync_core::fiscal::verify::report::{Break, Subject};
-use tillsync_core::ticket::{CANONICAL_VERSION, Payment, Ticket, TicketLine, VatTotal};
+use tillsync_core::ticket::{Payment, Ticket, TicketLine, VatTotal};
 
 /// Tickets, one row each.
 pub const TICKETS: &str = "tickets.csv";
@@ -32,7 +32,10 @@ pub fn columns(part: &str) -> &'static [&'static str] {
             "number",
             "encoding",
             "time",
+            "cashier",
+            "discount_cents",
             "total_cents",
+            "change_cents",
             "customer",
             "corrects",
             "prev_hash",
@@ -44,9 +47,11 @@ pub fn columns(part: &str) -> &'static [&'static str] {
             "line_no",
             "item",
             "label",
-            "quantity",
+            "quantity_milli",
             "unit_price_cents",
             "vat_rate_bp",
+            "discount_cents",
+            "voided",
             "total_excl_cents",
             "total_incl_cents",
         ],
@@ -54,6 +59,7 @@ pub fn columns(part: &str) -> &'static [&'static str] {
         VAT => &[
             "number",
             "rate_bp",
+            "discount_cents",
             "base_cents",
             "vat_cents",
             "total_cents",
@@ -89,9 +95,12 @@ pub fn write_tickets<W: Write>(part: &str, tickets: &[Ticket], out: W) -> csv::R
                 let corrects = t.corrects.map(|c| c.to_string()).unwrap_or_default();
                 w.write_record([
                     n.as_str(),
-                    &CANONICAL_VERSION.to_string(),
+                    &t.version.to_string(),
                     &t.time,
+                    t.cashier.as_deref().unwrap_or(""),
+                    &t.discount_cents.to_string(),
                     &t.total_cents.to_string(),
+                    &t.change_cents.to_string(),
                     t.customer.as_deref().unwrap_or(""),
                     &corrects,
                     &t.prev_hash,
@@ -107,9 +116,11 @@ pub fn write_tickets<W: Write>(part: &str, tickets: &[Ticket], out: W) -> csv::R
                         &(i + 1).to_string(),
                         &l.item,
                         &l.label,
-                        &l.quantity.to_string(),
+                        &l.quantity_milli.to_string(),
                         &l.unit_price_cents.to_string(),
                         &l.vat_rate_bp.to_string(),
+                        &l.discount_cents.to_string(),
+                        if l.voided { "1" } else { "0" },
                         &l.total_excl_cents.to_string(),
                         &l.total_incl_cents.to_string(),
                     ])?;
@@ -132,6 +143,7 @@ pub fn write_tickets<W: Write>(part: &str, tickets: &[Ticket], out: W) -> csv::R
                     w.write_record([
                         n.as_str(),
                         &v.rate_bp.to_string(),
+                        &v.discount_cents.to_string(),
                         &v.base_cents.to_string(),
                         &v.vat_cents.to_string(),
                         &v.total_cents.to_string(),
@@ -300,26 +312,34 @@ pub fn read_tickets(till: &str, bytes: &[u8]) -> Result<(Vec<Ticket>, u64), Brea
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         r.width()?;
-        let encoding = r.int(1)?;
-        if encoding != i64::from(CANONICAL_VERSION) {
-            return Err(r.bad(
-                1,
-                &format!("ticket encoding {encoding} is not known to this verifier"),
-            ));
-        }
+        let version = match r.int(1)? {
+            1 => 1,
+            2 => 2,
+            v => {
+                return Err(r.bad(
+                    1,
+                    &format!("ticket encoding {v} is not known to this verifier"),
+                ));
+            }
+        };
         out.push(Ticket {
+            version,
             till: till.to_string(),
             number: r.num(0)?,
             time: r.text(2)?,
+            training: false,
+            cashier: r.opt_text(3)?,
             lines: Vec::new(),
+            discount_cents: r.int(4)?,
             vat_totals: Vec::new(),
-            total_cents: r.int(3)?,
+            total_cents: r.int(5)?,
             payments: Vec::new(),
-            customer: r.opt_text(4)?,
-            corrects: r.opt_num(5)?,
-            prev_hash: r.text(6)?,
-            hash: r.text(7)?,
-            signature: r.text(8)?,
+            change_cents: r.int(6)?,
+            customer: r.opt_text(7)?,
+            corrects: r.opt_num(8)?,
+            prev_hash: r.text(9)?,
+            hash: r.text(10)?,
+            signature: r.text(11)?,
         });
     }
     let n = rows.row;
@@ -357,14 +377,21 @@ pub fn read_details(
                         &format!("line {} of ticket {n} expected", t.lines.len() + 1),
                     ));
                 }
+                let voided = match r.int(8)? {
+                    0 => false,
+                    1 => true,
+                    v => return Err(r.bad(8, &format!("{v} is not 0 or 1"))),
+                };
                 t.lines.push(TicketLine {
                     item: r.text(2)?,
                     label: r.text(3)?,
-                    quantity: r.int(4)?,
+                    quantity_milli: r.int(4)?,
                     unit_price_cents: r.int(5)?,
                     vat_rate_bp: r.int(6)?,
-                    total_excl_cents: r.int(7)?,
-                    total_incl_cents: r.int(8)?,
+                    discount_cents: r.int(7)?,
+                    voided,
+                    total_excl_cents: r.int(9)?,
+                    total_incl_cents: r.int(10)?,
                 });
             }
             PAYMENTS => {
@@ -382,9 +409,10 @@ pub fn read_details(
             _ => {
                 t.vat_totals.push(VatTotal {
                     rate_bp: r.int(1)?,
-                    base_cents: r.int(2)?,
-                    vat_cents: r.int(3)?,
-                    total_cents: r.int(4)?,
+                    discount_cents: r.int(2)?,
+                    base_cents: r.int(3)?,
+                    vat_cents: r.int(4)?,
+                    total_cents: r.int(5)?,
                 });
             }
         }

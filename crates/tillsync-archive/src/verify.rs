@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use serde::Serialize;
-use tillsync_core::fiscal::verify::keys::{ExpectedKey, TillKeys};
+use tillsync_core::fiscal::verify::keys::ExpectedKey;
 use tillsync_core::fiscal::verify::report::{Break, Subject, Summary};
 use tillsync_core::fiscal::verify::verify;
 
@@ -29,9 +29,16 @@ pub fn verify_archive(
     expected: Option<&ExpectedKey>,
 ) -> Result<ArchiveVerified, Break> {
     let opened = open(bytes)?;
+    let server = opened.manifest.server_key.as_ref().and_then(|k| {
+        let mut b = [0u8; 32];
+        hex::decode_to_slice(&k.public_key, &mut b).ok()?;
+        ed25519_dalek::VerifyingKey::from_bytes(&b).ok()
+    });
     if let Some(e) = expected
         && !e.matches(&opened.signer)
         && !e.matches(&opened.till_key)
+        && !opened.keys.all().any(|k| e.matches(k))
+        && !server.is_some_and(|k| e.matches(&k))
     {
         return Err(Break::whole(
             Subject::Key,
@@ -43,7 +50,7 @@ pub fn verify_archive(
             ),
         ));
     }
-    let summary = verify(&opened.ledger, &TillKeys::one(opened.till_key))?;
+    let summary = verify(&opened.ledger, &opened.keys)?;
     Ok(ArchiveVerified {
         summary,
         manifest: opened.manifest,

@@ -14,11 +14,12 @@ use tillsync_core::fsio::{sync_parent, tmp_path};
 
 use crate::error::ArchiveError;
 use crate::manifest::{
-    ChainRange, FORMAT, KeyInfo, MANIFEST, Manifest, ManifestSignature, Part, Role, SIGNATURE,
-    VERSION, manifest_digest,
+    ChainRange, FORMAT, KEY_HISTORY, KeyInfo, MANIFEST, Manifest, ManifestSignature, Part, Role,
+    SIGNATURE, VERSION, manifest_digest,
 };
 use crate::tables::{CLOSINGS, EVENTS, PARTS, write_records, write_tickets};
 use crate::zipfile::ZipOut;
+use tillsync_wire::keys::KeyHistoryFile;
 
 /// What the manifest says besides the ledger.
 #[derive(Debug, Clone)]
@@ -35,6 +36,8 @@ pub struct ArchiveMeta<'a> {
     pub software: &'a str,
     /// The till's public key.
     pub till_key: &'a VerifyingKey,
+    /// The till's key history and the server key that signs it, when it has one.
+    pub key_history: Option<(&'a KeyHistoryFile, &'a VerifyingKey)>,
 }
 
 /// An archive written.
@@ -114,6 +117,21 @@ fn write_zip(
             sha256: sha,
         });
     }
+    let history = match meta.key_history {
+        Some((file, server)) => {
+            let mut bytes = serde_json::to_vec_pretty(file).expect("a key history serialises");
+            bytes.push(b'\n');
+            zip.entry(KEY_HISTORY, |w| w.write_all(&bytes))
+                .map_err(zip_err)?;
+            let part = Part {
+                name: KEY_HISTORY.to_string(),
+                rows: file.records.len() as u64,
+                sha256: hex::encode(Sha256::digest(&bytes)),
+            };
+            Some((part, KeyInfo::of(server)))
+        }
+        None => None,
+    };
     let a = &ledger.anchors;
     let manifest = Manifest {
         format: FORMAT.to_string(),
@@ -133,6 +151,8 @@ fn write_zip(
         day_before: a.day_before.clone(),
         till_key: KeyInfo::of(meta.till_key),
         signer: KeyInfo::of(&signer.verifying_key()),
+        server_key: history.as_ref().map(|(_, k)| k.clone()),
+        key_history: history.map(|(p, _)| p),
     };
     let mut bytes = serde_json::to_vec_pretty(&manifest).expect("a manifest serialises");
     bytes.push(b'\n');

@@ -18,6 +18,7 @@
 //!   rate; its arguments, records, report and run.
 //! - [`ticket_chain`]: a till's chain of signed tickets and the demo items it
 //!   prices them from (`bench up`, `bench fleet`).
+//! - [`enrol`]: a bench till's own key enrolled as `till init` would (`bench up`).
 //! - [`scratch`]: the temp folder of a run and a fresh PostgreSQL database.
 //! - [`procfs`]: readings of `/proc` (CPU time, memory, threads, load, limits).
 //! - [`measure`]: milliseconds, medians, ratios, percentiles, rates.
@@ -28,6 +29,7 @@
 
 pub mod command;
 pub mod down;
+pub mod enrol;
 pub mod fiscal;
 pub mod fleet;
 pub mod measure;

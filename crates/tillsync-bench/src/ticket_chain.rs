@@ -4,13 +4,12 @@
 
 use anyhow::{Context, Result, bail};
 use ed25519_dalek::SigningKey;
-use tillsync_core::Secret;
-use tillsync_core::config::till::TillAuth;
-use tillsync_core::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, Ticket};
+use tillsync_core::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, SaleItem, Ticket};
 use tillsync_server::DataDir;
 use tillsync_wire::api::{OutboxBatch, OutboxItem, OutboxKind};
 
 // The deterministic generator of `bench down`, to pick items and quantities.
+use crate::enrol::unhex;
 use crate::rng::SplitMix64 as Rng;
 
 /// A till's chain of signed tickets, sealed one after the other: the
@@ -36,14 +35,12 @@ impl TicketChain {
         }
     }
 
-    /// The till key of a deployment package (hex).
+    /// A till key written as 64 hex digits.
     pub(crate) fn key_from_hex(signing_key_hex: &str) -> Result<SigningKey> {
-        TillAuth {
-            token: Secret::new(""),
-            signing_key: Secret::new(signing_key_hex),
-        }
-        .signing_key()
-        .context("the till key of the deployment package")
+        let bytes: [u8; 32] = unhex(signing_key_hex)
+            .and_then(|b| b.try_into().ok())
+            .context("a till key is 64 hexadecimal digits")?;
+        Ok(SigningKey::from_bytes(&bytes))
     }
 
     /// Seal the next ticket of `lines` lines priced from `items`, sold at `time`.
@@ -54,13 +51,16 @@ impl TicketChain {
         time: &str,
     ) -> Result<Ticket> {
         let number = self.number + 1;
-        let sale_lines: Vec<(PricedItem, i64)> = (0..lines)
+        let sale_lines: Vec<SaleItem> = (0..lines)
             .map(|_| {
                 let item = items[self.rng.below(items.len() as u64) as usize].clone();
-                (item, 1 + self.rng.below(3) as i64)
+                SaleItem::units(item, 1 + self.rng.below(3) as i64)
             })
             .collect();
-        let total: i64 = sale_lines.iter().map(|(i, q)| i.price_cents * q).sum();
+        let total: i64 = sale_lines
+            .iter()
+            .map(|l| l.item.price_cents * l.quantity_milli / 1000)
+            .sum();
         let sale = Sale {
             lines: sale_lines,
             payments: vec![Payment {
@@ -72,8 +72,7 @@ impl TicketChain {
                 .into(),
                 amount_cents: total,
             }],
-            customer: None,
-            corrects: None,
+            ..Sale::default()
         };
         let ticket = sale
             .seal(&self.id, number, time, &self.prev, &self.key)

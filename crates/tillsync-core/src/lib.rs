@@ -17,12 +17,24 @@
 //!   - `config/till`: [`TillConfig`], the till's configuration file `till.toml`.
 //! - [`plan`]: which packages a till downloads, and why a full load.
 //! - [`keys`]: the server's Ed25519 signing key file and public keys as hex.
+//! - [`key_history`]: the till's key history (records signed by the server, their
+//!   canonical encoding, the check of a history, the key valid at a time), key ids,
+//!   the proof of possession of a till's key.
 //! - [`ticket`]: tickets as fiscal records: totals, canonical hash chain, signature.
+//!   - `ticket/types`: [`ticket::Ticket`], its JSON, the helpers closings use.
+//!   - `ticket/quantity`: quantities in thousandths, read and written.
+//!   - `ticket/amounts`: the rounding rules (weights, VAT, the ticket discount spread).
+//!   - `ticket/error`: [`ticket::TicketError`] and [`ticket::ChainError`].
+//!   - `ticket/seal`: [`ticket::Sale`]: checks, totals, sealing.
+//!   - `ticket/encoding`: the canonical encodings (versions 1 and 2), digest, verification.
+//!   - `ticket/content`: the server's content check of a version-2 ticket.
 //! - [`fiscal`]: the fiscal records besides tickets (NF525).
 //!   - `fiscal/local`: the folder's time zone, local dates and times.
 //!   - `fiscal/record`: chained, signed records (event log, closings).
 //!   - `fiscal/event`: the kinds of the event log (JET).
 //!   - `fiscal/closing`: what a closing holds and how it adds up.
+//!   - `fiscal/receipt`: the signed payload of a receipt's QR code, and its check.
+//!   - `fiscal/base32`: base32 (RFC 4648), the encoding of that code's hash and signature.
 //!   - `fiscal/filing`: the server's rule for filing a record, free of I/O.
 //!   - `fiscal/error`: [`fiscal::error::FiscalError`].
 //!   - `fiscal/ledger`: a till's tickets, events and closings in memory with
@@ -41,6 +53,7 @@
 //!   - `customers/fields`: the checks of the fields a till gives (column, code, values,
 //!     name) and their messages.
 //!   - `customers/codes`: the shape of the codes made from the template customer's code.
+//! - [`pin`]: cashier PINs: their shape, their argon2id hash, the check of a typed PIN.
 //! - [`secret`]: secret strings, masked in `Debug`; [`secret::constant_time_eq`].
 //! - [`fsio`]: files replaced atomically and privately (mode 0600), folders fsynced.
 //! - [`lang`]: the language of the web pages (French or English).
@@ -52,8 +65,10 @@ pub mod fiscal;
 pub mod fsio;
 pub mod ftp_address;
 pub mod ident;
+pub mod key_history;
 pub mod keys;
 pub mod lang;
+pub mod pin;
 pub mod plan;
 pub mod secret;
 pub mod sync_table;

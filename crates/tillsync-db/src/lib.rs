@@ -11,7 +11,8 @@
 //! - [`introspect`]: a table's layout read from SQLite.
 //! - [`digest`]: row count and content hash of a table, to compare till and server.
 //! - [`tables`]: the names of the business tables tillsync knows (tickets, customers).
-//! - [`ticket_rows`]: a ticket's lines, payments and VAT totals as SQLite rows (till and server).
+//! - [`ticket_rows`]: a ticket's lines, payments and VAT totals as SQLite rows (till and server),
+//!   and which tables hold which chain (fiscal, training).
 //! - [`demo`]: realistic demo business data (items, customers, stores and tills, VAT rates).
 
 pub mod clock;

@@ -112,11 +112,20 @@ pub fn run(args: DemoArgs, out: &Out) -> Result<ExitCode> {
             let t = Instant::now();
             let pkg_file = dir.join(format!("{till}.deploy.json"));
             deploy::write(&deploy::build(&data, till)?, &pkg_file)?;
-            install::init(&dir.join(till), &pkg_file)?;
+            let done = install::init(&dir.join(till), &pkg_file)?;
+            if let Some(reason) = &done.pending {
+                bail!("till {till} did not enrol at install: {reason}");
+            }
             pull(&dir.join(till), PullOptions::default(), &mut |m| {
                 pb.set_message(m.to_string())
             })?;
-            step(&format!("till {till}: install and full load"), t);
+            step(
+                &format!(
+                    "till {till}: install (key {} made on the till, enrolled) and full load",
+                    done.key_id
+                ),
+                t,
+            );
         }
         let first = compare(&data, &dir)?;
         if !first.iter().all(|l| l.tills.iter().all(|t| t.matches)) {

@@ -136,6 +136,13 @@ pub(crate) fn serve(
         for c in &serving.cashier_urls {
             println!("  cashier {}  {}", c.till, c.url);
         }
+        let pins: Vec<String> = tillsync_db::demo::stores::CASHIERS
+            .iter()
+            .map(|(_, name, store, pin)| {
+                format!("{name} ({}) {pin}", store.unwrap_or("every store"))
+            })
+            .collect();
+        println!("  cashier PINs  {}   (the demo's)", pins.join(", "));
     });
     use std::io::Write as _;
     std::io::stdout().flush()?;

@@ -41,10 +41,7 @@ pub(crate) fn up_path(
     let sale = |till: &str, n: usize| -> Result<()> {
         for i in 0..n {
             let lines = (0..(1 + i % 5))
-                .map(|l| SaleLine {
-                    item: items[(i * 7 + l * 3) % items.len()].clone(),
-                    quantity: 1 + (l as i64 % 3),
-                })
+                .map(|l| SaleLine::units(&items[(i * 7 + l * 3) % items.len()], 1 + (l as i64 % 3)))
                 .collect();
             let method = if i % 2 == 0 { "card" } else { "cash" };
             sell(
@@ -55,8 +52,7 @@ pub(crate) fn up_path(
                         method: method.into(),
                         amount_cents: None,
                     }],
-                    customer: None,
-                    corrects: None,
+                    ..SaleRequest::default()
                 },
             )?;
         }

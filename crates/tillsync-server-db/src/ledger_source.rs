@@ -2,9 +2,11 @@
 //! verifier ([`tillsync_core::fiscal::ledger::LedgerSource`] over any
 //! backend), and the till's keys the server knows.
 
+use ed25519_dalek::VerifyingKey;
 use tillsync_core::fiscal::ledger::LedgerSource;
 use tillsync_core::fiscal::record::{CLOSING_CHAIN, EVENT_CHAIN, Record};
 use tillsync_core::fiscal::verify::keys::TillKeys;
+use tillsync_core::key_history::KeyHistory;
 use tillsync_core::keys::parse_verifying_key;
 use tillsync_core::ticket::Ticket;
 use tillsync_db::StoreError;
@@ -37,8 +39,23 @@ impl LedgerSource for ServerSource<'_> {
     }
 }
 
-/// The keys the server holds for `till` (each key the till signed with).
-pub fn server_till_keys(db: &dyn ServerStore, till: &str) -> Result<TillKeys, StoreError> {
+/// The keys the server holds for `till`: its key history, checked with the
+/// server's key `server` (each key valid from its record's time), or, for a
+/// till installed by a package that carried its key, the keys issued.
+pub fn server_till_keys(
+    db: &dyn ServerStore,
+    till: &str,
+    server: &VerifyingKey,
+) -> Result<TillKeys, StoreError> {
+    let records = db.key_history(till)?;
+    if !records.is_empty() {
+        let history = KeyHistory::verify(&records, server, Some(till)).map_err(|e| {
+            StoreError::Inconsistent(format!(
+                "the key history of till {till} does not check out: {e}"
+            ))
+        })?;
+        return Ok(TillKeys::of_history(&history));
+    }
     let mut keys = Vec::new();
     // Oldest first: the newest key is tried first by time.
     for k in db.till_ticket_keys(till)?.into_iter().rev() {

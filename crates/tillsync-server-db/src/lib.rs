@@ -5,9 +5,12 @@
 //! # Layout
 //! - [`store`]: [`ServerStore`], every database need of the web service, the export and the
 //!   commands, as one trait per concern ([`SyncTableStore`], [`ExportStore`], [`TillStore`],
-//!   [`UpStore`], [`JournalStore`], [`ErpStore`], [`FiscalStore`]).
+//!   [`KeyStore`], [`UpStore`], [`JournalStore`], [`ErpStore`], [`FiscalStore`]).
 //! - [`export`]: a sync table's export state and the rows an export reads.
 //! - [`tills`]: tills, their credentials check and what they reported.
+//! - [`keys`]: enrolment secrets, and a key change (enrolment, rotation) decided once
+//!   over a backend's `KeySteps`: the key history extended with a signed record.
+//! - [`enrol`]: a key enrolled in one go, for callers that hold it already (benchmark, tests).
 //! - [`tickets`]: the answers to outbox items and the ticket listings.
 //! - [`customers`]: conflicts, who created a customer, the outcome of a till's change
 //!   (and the conflict policy, re-exported from `tillsync_core` for other crates).
@@ -23,8 +26,10 @@
 //!   a backend's `CustomerSteps`).
 
 pub mod customers;
+pub mod enrol;
 pub mod export;
 pub mod journal;
+pub mod keys;
 pub mod ledger;
 pub mod ledger_source;
 pub mod reports;
@@ -34,6 +39,6 @@ pub mod tills;
 pub mod up;
 
 pub use store::{
-    Backend, Bookkeeping, ErpStore, ExportStore, FiscalStore, JournalStore, PollIdentity,
+    Backend, Bookkeeping, ErpStore, ExportStore, FiscalStore, JournalStore, KeyStore, PollIdentity,
     ServerStore, SyncTableStore, TillStore, UpStore,
 };

@@ -10,12 +10,14 @@ use tillsync_wire::api::{
     CustomerCreate, CustomerRecord, OutboxItem, OutboxResponse, TillReport, TillTable,
 };
 use tillsync_wire::index::IndexEntry;
+use tillsync_wire::keys::KeyRecord;
 use tillsync_wire::layout::Layout;
 use tillsync_wire::value::ValueRef;
 
 use crate::customers::{ConflictRecord, CustomerOrigin};
 use crate::export::{Change, TableExport, TableState};
 use crate::journal::JournalEntry;
+use crate::keys::{Enrolment, KeyClaim, KeyOutcome, KeyRefusal, SignFn};
 use crate::reports::OutboxReport;
 use crate::tickets::{TicketCheck, TicketListing, TillTickets};
 use crate::tills::{AuthFailure, ReportedTable, TillOverview, TillRow};
@@ -218,7 +220,15 @@ pub struct PollIdentity {
 /// the server holds a `Box<dyn ServerStore>` chosen by
 /// `tillsync_server::database::open_server_store`.
 pub trait ServerStore:
-    SyncTableStore + ExportStore + TillStore + UpStore + JournalStore + ErpStore + FiscalStore + Send
+    SyncTableStore
+    + ExportStore
+    + TillStore
+    + KeyStore
+    + UpStore
+    + JournalStore
+    + ErpStore
+    + FiscalStore
+    + Send
 {
     /// Which engine this is.
     fn backend(&self) -> Backend;
@@ -299,13 +309,6 @@ pub trait ExportStore {
 pub trait TillStore {
     /// The store a till belongs to, from `STORE_TILL`.
     fn till_store(&self, till_id: &str) -> Result<String, StoreError>;
-    /// Issue (or rotate) a till's credentials.
-    fn issue_credentials(
-        &mut self,
-        till_id: &str,
-        token_sha256: &str,
-        ticket_public_key: &str,
-    ) -> Result<(), StoreError>;
     /// Check a till's token (as its SHA-256).
     fn authenticate(
         &self,
@@ -345,7 +348,8 @@ pub trait TillStore {
     }
     /// Record that a till called.
     fn touch_till(&self, till_id: &str) -> Result<(), StoreError>;
-    /// Revoke a till.
+    /// Revoke a till: its token stops working and its unused enrolment
+    /// secrets are superseded.
     fn revoke_till(&mut self, till_id: &str) -> Result<(), StoreError>;
     /// Public keys (hex) that may have signed this till's tickets, newest first.
     fn till_ticket_keys(&self, till_id: &str) -> Result<Vec<String>, StoreError>;
@@ -370,6 +374,35 @@ pub trait TillStore {
     fn record_till_report(&mut self, till: &str, report: &TillReport) -> Result<(), StoreError>;
     /// Every till's last outbox report, by till.
     fn till_reports(&self) -> Result<Vec<OutboxReport>, StoreError>;
+}
+
+/// The tills' keys: enrolment secrets of deployment packages, key changes
+/// (enrolment, re-enrolment, rotation: [`crate::keys::change_key`] over the
+/// backend's steps) and the key histories.
+pub trait KeyStore {
+    /// Record the enrolment secret (its SHA-256) of a new deployment
+    /// package of `till_id`; the till's unused older secrets are superseded.
+    fn issue_enrolment(
+        &mut self,
+        till_id: &str,
+        secret_sha256: &str,
+        issued_at: &str,
+        expires_at: &str,
+    ) -> Result<(), StoreError>;
+    /// Accept or refuse a key change, in one transaction (nothing written
+    /// on a refusal); `sign` signs the new records with the server's key.
+    fn change_key(
+        &mut self,
+        claim: &KeyClaim<'_>,
+        sign: &SignFn<'_>,
+    ) -> Result<Result<KeyOutcome, KeyRefusal>, StoreError>;
+    /// The till's key history, oldest first.
+    fn key_history(&self, till_id: &str) -> Result<Vec<KeyRecord>, StoreError>;
+    /// The till's enrolment secrets, newest first.
+    fn enrolments(&self, till_id: &str) -> Result<Vec<Enrolment>, StoreError>;
+    /// Ticket keys of the till that have no record yet (version-2
+    /// packages): (public key, when issued), oldest first.
+    fn unrecorded_keys(&self, till_id: &str) -> Result<Vec<(String, String)>, StoreError>;
 }
 
 /// The up path: outbox batches filed in one transaction (or one group
@@ -437,7 +470,7 @@ pub trait JournalStore {
 
 /// Business data as another writer (the ERP, the demo, tests) sees it.
 pub trait ErpStore {
-    /// Create the demo business tables (`ART`, `CLI`, `T012`, `STORE_TILL`).
+    /// Create the demo business tables (`tillsync_db::demo::DEMO_TABLES`).
     fn create_demo_tables(&mut self, items: usize, seed: u64) -> Result<DemoCounts, StoreError>;
     /// Run SQL as another writer of the business tables would (the ERP,
     /// tests, the demo): several statements, no result.

@@ -128,6 +128,11 @@ pub struct TillTickets {
     pub rejected: u64,
     /// Verified tickets whose link to the previous one awaits it.
     pub links_pending: u64,
+    /// Training-mode tickets verified and stored (`TRAINING_TICKET`):
+    /// apart from every count above, in no fiscal total.
+    pub training: u64,
+    /// Training-mode tickets in their own quarantine.
+    pub training_quarantined: u64,
     /// Highest ticket number received.
     pub highest_received: u64,
     /// Highest number N such that 1..=N all arrived.

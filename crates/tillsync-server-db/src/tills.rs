@@ -22,12 +22,18 @@ pub struct TillRow {
     pub till_id: String,
     /// Store.
     pub store: String,
-    /// When its current credentials were issued.
+    /// When its current credentials (its token) were issued: at its
+    /// enrolment.
     pub issued_at: Option<String>,
     /// When it was revoked.
     pub revoked_at: Option<String>,
     /// Last call to the web service.
     pub last_contact: Option<String>,
+    /// The key id of its current key (the newest of its key history).
+    pub key_id: Option<String>,
+    /// Until when the secret of a deployment package not used yet is
+    /// accepted (a till awaiting its enrolment).
+    pub enrolment_expires_at: Option<String>,
 }
 
 /// The version of a table a till reported holding.
@@ -60,4 +66,14 @@ pub struct TillOverview {
     /// Its outbox and error list as it last reported them (null: never
     /// reported, e.g. a till older than the report).
     pub outbox: Option<OutboxReport>,
+}
+
+/// The journal line of a revocation (`packages`: unused deployment
+/// packages superseded with it).
+pub fn revoke_line(packages: u64) -> String {
+    if packages == 0 {
+        "till revoked".to_string()
+    } else {
+        format!("till revoked; {packages} unused deployment package(s) superseded")
+    }
 }

@@ -664,7 +664,7 @@ pub(crate) mod tests {
         assert!(g2 > g1);
         // Credentials, contacts and bookkeeping leave it alone.
         let till = db.tills().unwrap()[0].till_id.clone();
-        db.issue_credentials(&till, "sha", "key").unwrap();
+        tillsync_server_db::enrol::enrol_test_key(&mut db, &till, "sha").unwrap();
         db.write_bookkeeping(&[Bookkeeping {
             till: till.clone(),
             contact: true,
@@ -695,7 +695,7 @@ pub(crate) mod tests {
             Err(AuthFailure::Revoked)
         );
         // Credentials for a till that STORE_TILL does not list.
-        db.issue_credentials("GHOST", "sha", "key").unwrap();
+        tillsync_server_db::enrol::enrol_test_key(&mut db, "GHOST", "sha").unwrap();
         assert!(matches!(
             db.poll_identity("GHOST", "sha"),
             Err(StoreError::UnknownTill(t)) if t == "GHOST"
@@ -704,7 +704,7 @@ pub(crate) mod tests {
         // In one statement, each call answered as alone, in order, a
         // missing store failing only its own call.
         let other = db.tills().unwrap()[1].till_id.clone();
-        db.issue_credentials(&other, "sha2", "key").unwrap();
+        tillsync_server_db::enrol::enrol_test_key(&mut db, &other, "sha2").unwrap();
         let calls: Vec<(String, String)> = [
             (other.as_str(), "sha2"),
             (till.as_str(), "sha"),
@@ -862,7 +862,7 @@ pub(crate) mod tests {
         db.create_demo_tables(50, 7).unwrap();
         let lite = rusqlite::Connection::open_in_memory().unwrap();
         tillsync_db::demo::create_demo_tables(&lite, 50, 7).unwrap();
-        for t in ["ART", "CLI", "T012", "STORE_TILL"] {
+        for t in tillsync_db::demo::DEMO_TABLES {
             let pl = db.layout(t).unwrap();
             let ll = tillsync_db::introspect::layout(&lite, t).unwrap();
             assert_eq!(pl.key, ll.key);

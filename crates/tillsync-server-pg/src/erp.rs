@@ -17,7 +17,7 @@ impl ErpStore for PgServerDb {
         let lite = rusqlite::Connection::open_in_memory()?;
         let counts = tillsync_db::demo::create_demo_tables(&lite, items, seed)?;
         let mut tx = self.cm()?.transaction()?;
-        for table in ["ART", "CLI", "T012", "STORE_TILL"] {
+        for table in tillsync_db::demo::DEMO_TABLES {
             copy_table(&lite, &mut tx, table)?;
         }
         tx.commit()?;

@@ -12,6 +12,7 @@
 //! - [`sync_tables`]: layouts from the catalog, change capture, `SyncTableStore`.
 //! - [`export`]: the export's read view and lock, `ExportStore`.
 //! - [`tills`]: credentials, who is calling, bookkeeping, `TillStore`.
+//! - [`keys`]: enrolment secrets, key histories, the SQL of a key change's steps, `KeyStore`.
 //! - [`journal`]: the sync journal, `JournalStore`.
 //! - [`erp`]: business data as another writer sees it, `ErpStore`.
 //! - [`up`]: the up path's SQL: [`up::store`] (batch steps, `UpStore`), [`up::tickets`],
@@ -27,6 +28,7 @@ pub mod erp;
 pub mod export;
 pub mod introspect;
 pub mod journal;
+pub mod keys;
 pub mod migrations;
 pub mod reads;
 pub mod sync_tables;

@@ -9,11 +9,11 @@ use tillsync_db::StoreError;
 /// The advisory lock key that serialises migrations.
 pub(crate) const MIGRATE_LOCK: i64 = 0x7469_6c6c_6d69_6772;
 
-/// tillsync's own tables on PostgreSQL, step by step: the same steps,
-/// numbered the same, as on SQLite (`tillsync_server_sqlite`'s
 /// The newest step of the server schema (the length of the step list).
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
+/// tillsync's own tables on PostgreSQL, step by step: the same steps,
+/// numbered the same, as on SQLite (`tillsync_server_sqlite`'s
 /// migrations), each in PostgreSQL's SQL.
 pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: sync tables, change log, table versions, published packages, journal.
@@ -79,6 +79,21 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE TRIGGER tillsync_catalog_sync_tables
         AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tillsync_sync_tables
         FOR EACH STATEMENT EXECUTE FUNCTION tillsync_bump_catalog();",
+    // 7: tickets version 2 and training tickets.
+    pg_up::TICKETS_V2_SCHEMA,
+    // 8: enrolment
+    // secrets and key histories (`docs/till-keys.md`); a key belongs to one till.
+    "CREATE TABLE tillsync_enrolments(
+        secret_sha256 TEXT PRIMARY KEY, till_id TEXT NOT NULL, issued_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL, superseded_at TEXT, used_at TEXT, used_key_id TEXT,
+        n BIGSERIAL);
+     CREATE INDEX tillsync_enrolments_by_till ON tillsync_enrolments(till_id, issued_at);
+     CREATE TABLE tillsync_key_history(
+        till_id TEXT NOT NULL, seq BIGINT NOT NULL, version INT NOT NULL,
+        key_id TEXT NOT NULL, public_key TEXT NOT NULL UNIQUE, valid_from TEXT NOT NULL,
+        recorded_at TEXT NOT NULL, previous_key_id TEXT, reason TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        PRIMARY KEY (till_id, seq));",
     // 9: the fiscal records the tills send (events of their event log
     // and closings), as verified.
     "CREATE TABLE tillsync_fiscal_record(
@@ -87,6 +102,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         prev_hash TEXT NOT NULL, hash TEXT NOT NULL, signature TEXT NOT NULL,
         received_at TEXT NOT NULL, PRIMARY KEY (till_id, chain, seq));",
 ];
+
 /// Until 4 Dec 2026 PostgreSQL databases counted their own four steps
 /// (1: steps 1 and 2 of today, 2: steps 3 and 4, 3: step 5, 4: step 6):
 /// the step of today's numbering each old count had reached. A database

@@ -9,8 +9,8 @@ use crate::db::PgServerDb;
 use crate::up as pg_up;
 use tillsync_db::StoreError;
 use tillsync_db::error::pg_message;
-use tillsync_server_db::store::{Bookkeeping, JournalStore, PollIdentity, TillStore};
-use tillsync_server_db::tills::{AuthFailure, ReportedTable, TillOverview, TillRow};
+use tillsync_server_db::store::{Bookkeeping, PollIdentity, TillStore};
+use tillsync_server_db::tills::{AuthFailure, ReportedTable, TillOverview, TillRow, revoke_line};
 
 /// [`TillStore::poll_identities`] in one round trip: for each till id
 /// of `$1`, in order, its credentials, its store and the catalog
@@ -35,7 +35,12 @@ pub(crate) const POLL_IDENTITIES: &str = r#"SELECT t.token_sha256, t.revoked_at,
 pub(crate) fn tills_in(c: &mut impl GenericClient) -> Result<Vec<TillRow>, StoreError> {
     let rows = c
         .query(
-            r#"SELECT s."till_id"::text, s."store"::text, t.issued_at, t.revoked_at, t.last_contact
+            r#"SELECT s."till_id"::text, s."store"::text, t.issued_at, t.revoked_at, t.last_contact,
+                 (SELECT h.key_id FROM tillsync_key_history h WHERE h.till_id = s."till_id"::text
+                  ORDER BY h.seq DESC LIMIT 1),
+                 (SELECT max(e.expires_at) FROM tillsync_enrolments e
+                  WHERE e.till_id = s."till_id"::text AND e.used_at IS NULL
+                    AND e.superseded_at IS NULL)
                FROM "STORE_TILL" s LEFT JOIN tillsync_tills t ON t.till_id = s."till_id"::text
                ORDER BY s."till_id" COLLATE "C""#,
             &[],
@@ -49,6 +54,8 @@ pub(crate) fn tills_in(c: &mut impl GenericClient) -> Result<Vec<TillRow>, Store
             issued_at: r.get(2),
             revoked_at: r.get(3),
             last_contact: r.get(4),
+            key_id: r.get(5),
+            enrolment_expires_at: r.get(6),
         })
         .collect())
 }
@@ -65,33 +72,6 @@ impl TillStore for PgServerDb {
             Err(e) if e.as_db_error().is_some() => Err(StoreError::NoStoreTill(pg_message(&e))),
             Err(e) => Err(e.into()),
         }
-    }
-    fn issue_credentials(
-        &mut self,
-        till_id: &str,
-        token_sha256: &str,
-        ticket_public_key: &str,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.cm()?.transaction()?;
-        let now = tillsync_db::now_rfc3339();
-        tx.execute(
-            "INSERT INTO tillsync_tills(till_id, token_sha256, issued_at) VALUES ($1, $2, $3)
-             ON CONFLICT (till_id) DO UPDATE SET token_sha256 = excluded.token_sha256,
-               issued_at = excluded.issued_at, revoked_at = NULL",
-            &[&till_id, &token_sha256, &now],
-        )?;
-        tx.execute(
-            "INSERT INTO tillsync_till_keys(till_id, public_key, issued_at) VALUES ($1, $2, $3)
-             ON CONFLICT DO NOTHING",
-            &[&till_id, &ticket_public_key, &now],
-        )?;
-        tx.execute(
-            "INSERT INTO tillsync_journal(at, kind, till, result, detail)
-             VALUES ($1, 'credentials', $2, 'ok', 'credentials issued (deployment package generated)')",
-            &[&now, &till_id],
-        )?;
-        tx.commit()?;
-        Ok(())
     }
     fn authenticate(
         &self,
@@ -212,16 +192,29 @@ impl TillStore for PgServerDb {
         Ok(())
     }
     fn revoke_till(&mut self, till_id: &str) -> Result<(), StoreError> {
-        let n = self.cm()?.execute(
+        let mut tx = self.cm()?.transaction()?;
+        let now = tillsync_db::now_rfc3339();
+        let tokens = tx.execute(
             "UPDATE tillsync_tills SET revoked_at = $2 WHERE till_id = $1",
-            &[&till_id, &tillsync_db::now_rfc3339()],
+            &[&till_id, &now],
         )?;
-        if n == 0 {
+        let packages = tx.execute(
+            "UPDATE tillsync_enrolments SET superseded_at = $2
+             WHERE till_id = $1 AND used_at IS NULL AND superseded_at IS NULL",
+            &[&till_id, &now],
+        )?;
+        if tokens == 0 && packages == 0 {
             return Err(StoreError::Inconsistent(format!(
                 "till {till_id} has no credentials (no deployment package was generated for it)"
             )));
         }
-        self.journal("credentials", Some(till_id), "ok", "till revoked")
+        tx.execute(
+            "INSERT INTO tillsync_journal(at, kind, till, result, detail)
+             VALUES ($1, 'credentials', $2, 'ok', $3)",
+            &[&now, &till_id, &revoke_line(packages)],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
     fn till_ticket_keys(&self, till_id: &str) -> Result<Vec<String>, StoreError> {
         Ok(self

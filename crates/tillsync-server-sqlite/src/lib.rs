@@ -7,6 +7,7 @@
 //! - [`db`]: [`ServerDb`]: open and migrate, the connection, the sync journal.
 //! - [`sync_tables`]: the registered sync tables, registration (checks, change capture), removal.
 //! - [`tills`]: stores and tills of `STORE_TILL`, till credentials, ticket keys.
+//! - [`keys`]: enrolment secrets, key histories, the SQL of a key change's steps, `KeyStore`.
 //! - [`export`]: what the export records: table states, published packages, `record_export`.
 //! - [`snapshot`]: the export's consistent read view (full reads, changed keys).
 //! - [`capture`]: change-capture triggers into `tillsync_changes`.
@@ -24,6 +25,7 @@ pub mod capture;
 pub mod customers;
 pub mod db;
 pub mod export;
+pub mod keys;
 pub mod migrations;
 pub mod reports;
 pub mod snapshot;

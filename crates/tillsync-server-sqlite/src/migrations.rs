@@ -1,12 +1,13 @@
 //! The server database's schema on SQLite: the ordered list of migrations
 //! and the SQL text of each (sync tables and the change log, tills, the up
-//! path's tickets, customers, till reports, the catalog generation). A leaf:
-//! it imports nothing of the crate.
+//! path's tickets, customers, till reports, the catalog generation, tickets
+//! version 2 and training tickets, the tills' keys, the fiscal records). A
+//! leaf: it imports nothing of the crate.
 
-/// Schema of tillsync's own server tables, by version. Applied in order, in
 /// The newest step of the server schema (the length of the step list).
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
+/// Schema of tillsync's own server tables, by version. Applied in order, in
 /// one transaction, recorded in `tillsync_meta`.
 pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: sync tables, change log, table versions, published packages, journal.
@@ -64,6 +65,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         BEGIN UPDATE tillsync_catalog_generation SET n = n + 1 WHERE id = 1; END;
      CREATE TRIGGER tillsync_catalog_sync_tables_d AFTER DELETE ON tillsync_sync_tables
         BEGIN UPDATE tillsync_catalog_generation SET n = n + 1 WHERE id = 1; END;",
+    // 7: tickets version 2 and training tickets.
+    TICKETS_V2,
+    // 8: enrolment
+    // secrets and key histories (`docs/till-keys.md`).
+    KEYS,
     // 9: the fiscal records the tills send (events of their event log
     // and closings), as verified.
     "CREATE TABLE tillsync_fiscal_record(
@@ -74,6 +80,23 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE TRIGGER tillsync_fiscal_record_no_update BEFORE UPDATE ON tillsync_fiscal_record
         BEGIN SELECT RAISE(ABORT, 'fiscal records are inalterable'); END;",
 ];
+
+/// Schema of the tills' keys (server migration 8): the SHA-256 of each
+/// deployment package's enrolment secret, and every key accepted for a
+/// till as a record signed by the server (a key belongs to one till).
+const KEYS: &str = "
+CREATE TABLE tillsync_enrolments(
+    secret_sha256 TEXT PRIMARY KEY, till_id TEXT NOT NULL, issued_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL, superseded_at TEXT, used_at TEXT, used_key_id TEXT);
+CREATE INDEX tillsync_enrolments_by_till ON tillsync_enrolments(till_id, issued_at);
+CREATE TABLE tillsync_key_history(
+    till_id TEXT NOT NULL, seq INTEGER NOT NULL, version INTEGER NOT NULL,
+    key_id TEXT NOT NULL, public_key TEXT NOT NULL UNIQUE, valid_from TEXT NOT NULL,
+    recorded_at TEXT NOT NULL, previous_key_id TEXT, reason TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    PRIMARY KEY (till_id, seq));
+";
+
 /// Schema migration of the up path (server migration 3).
 const TICKETS: &str = r#"
 CREATE TABLE "TICKET"(
@@ -140,3 +163,51 @@ const REPORTS: &str = "CREATE TABLE tillsync_till_reports(
     errors INTEGER NOT NULL,
     last_error TEXT,
     reported_at TEXT NOT NULL);";
+
+/// Tickets version 2 (server migration 7): the version-2 fields of the
+/// ticket tables (`quantity_milli` is NULL on rows written before, whose
+/// `quantity` is whole units) and the training chain's own tables (the
+/// same columns), quarantine and pending links. The same step as
+/// PostgreSQL's 7.
+const TICKETS_V2: &str = r#"
+ALTER TABLE "TICKET" ADD COLUMN "version" INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE "TICKET" ADD COLUMN "cashier" TEXT;
+ALTER TABLE "TICKET" ADD COLUMN "discount_cents" INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE "TICKET" ADD COLUMN "change_cents" INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE "TICKET_LINE" ADD COLUMN "quantity_milli" INTEGER;
+ALTER TABLE "TICKET_LINE" ADD COLUMN "discount_cents" INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE "TICKET_LINE" ADD COLUMN "voided" INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE "TICKET_VAT" ADD COLUMN "discount_cents" INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE "TRAINING_TICKET"(
+    "till_id" TEXT NOT NULL, "number" INTEGER NOT NULL, "time" TEXT NOT NULL,
+    "total_cents" INTEGER NOT NULL, "customer" TEXT, "corrects" INTEGER,
+    "prev_hash" TEXT NOT NULL, "hash" TEXT NOT NULL, "signature" TEXT NOT NULL,
+    "received_at" TEXT NOT NULL, "version" INTEGER NOT NULL DEFAULT 1, "cashier" TEXT,
+    "discount_cents" INTEGER NOT NULL DEFAULT 0, "change_cents" INTEGER NOT NULL DEFAULT 0,
+    UNIQUE ("till_id", "number"));
+CREATE TABLE "TRAINING_TICKET_LINE"(
+    "till_id" TEXT NOT NULL, "number" INTEGER NOT NULL, "line_no" INTEGER NOT NULL,
+    "item" TEXT NOT NULL, "label" TEXT NOT NULL, "quantity" INTEGER NOT NULL,
+    "unit_price_cents" INTEGER NOT NULL, "vat_rate_bp" INTEGER NOT NULL,
+    "total_excl_cents" INTEGER NOT NULL, "total_incl_cents" INTEGER NOT NULL,
+    "quantity_milli" INTEGER, "discount_cents" INTEGER NOT NULL DEFAULT 0,
+    "voided" INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY ("till_id", "number", "line_no")) WITHOUT ROWID;
+CREATE TABLE "TRAINING_TICKET_PAYMENT"(
+    "till_id" TEXT NOT NULL, "number" INTEGER NOT NULL, "seq" INTEGER NOT NULL,
+    "method" TEXT NOT NULL, "amount_cents" INTEGER NOT NULL,
+    PRIMARY KEY ("till_id", "number", "seq")) WITHOUT ROWID;
+CREATE TABLE "TRAINING_TICKET_VAT"(
+    "till_id" TEXT NOT NULL, "number" INTEGER NOT NULL, "rate_bp" INTEGER NOT NULL,
+    "base_cents" INTEGER NOT NULL, "vat_cents" INTEGER NOT NULL, "total_cents" INTEGER NOT NULL,
+    "discount_cents" INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY ("till_id", "number", "rate_bp")) WITHOUT ROWID;
+CREATE TABLE tillsync_training_quarantine(
+    id INTEGER PRIMARY KEY, till_id TEXT NOT NULL, number INTEGER, item_key TEXT NOT NULL,
+    hash TEXT, reason TEXT NOT NULL, payload TEXT NOT NULL, received_at TEXT NOT NULL);
+CREATE INDEX tillsync_training_quarantine_by_number
+    ON tillsync_training_quarantine(till_id, number);
+CREATE TABLE tillsync_training_link_pending(
+    till_id TEXT NOT NULL, number INTEGER NOT NULL, prev_hash TEXT NOT NULL,
+    PRIMARY KEY (till_id, number)) WITHOUT ROWID;
+"#;

@@ -67,8 +67,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut db = ServerDb::open(&dir.path().join("server.db")).unwrap();
         tillsync_db::demo::create_demo_tables(db.conn(), 5, 1).unwrap();
-        db.issue_credentials("T001", &"0".repeat(64), &"1".repeat(64))
-            .unwrap();
+        tillsync_server_db::enrol::enrol_test_key(&mut db, "T001", &"0".repeat(64)).unwrap();
         (dir, db)
     }
 

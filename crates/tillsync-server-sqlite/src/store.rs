@@ -89,7 +89,7 @@ struct SqliteBatch<'a>(TicketSql<'a>);
 
 impl BatchTx for SqliteBatch<'_> {
     fn received(&mut self, till: &str, key: &str) -> Result<Option<Received>, StoreError> {
-        server_up::received(self.0.0, till, key)
+        server_up::received(self.0.conn, till, key)
     }
     fn record_received(
         &mut self,
@@ -99,16 +99,16 @@ impl BatchTx for SqliteBatch<'_> {
         fingerprint: &str,
         at: &str,
     ) -> Result<(), StoreError> {
-        server_up::record_received(self.0.0, till, key, outcome, fingerprint, at)
+        server_up::record_received(self.0.conn, till, key, outcome, fingerprint, at)
     }
     fn ticket_steps(&mut self) -> &mut dyn TicketSteps {
         &mut self.0
     }
     fn customer_steps(&mut self) -> Box<dyn CustomerSteps + '_> {
-        Box::new(CustomerSql(self.0.0))
+        Box::new(CustomerSql(self.0.conn))
     }
     fn record_steps(&mut self) -> Box<dyn RecordSteps + '_> {
-        Box::new(RecordSql(self.0.0))
+        Box::new(RecordSql(self.0.conn))
     }
     fn journal(
         &mut self,
@@ -117,7 +117,7 @@ impl BatchTx for SqliteBatch<'_> {
         result: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
-        server_up::journal_in(self.0.0, kind, till, result, detail)
+        server_up::journal_in(self.0.conn, kind, till, result, detail)
     }
 }
 
@@ -229,14 +229,6 @@ impl TillStore for ServerDb {
     fn till_store(&self, till_id: &str) -> Result<String, StoreError> {
         ServerDb::till_store(self, till_id)
     }
-    fn issue_credentials(
-        &mut self,
-        till_id: &str,
-        token_sha256: &str,
-        ticket_public_key: &str,
-    ) -> Result<(), StoreError> {
-        ServerDb::issue_credentials(self, till_id, token_sha256, ticket_public_key)
-    }
     fn catalog_generation(&self) -> Result<Option<i64>, StoreError> {
         Ok(Some(
             self.conn()
@@ -325,7 +317,7 @@ impl UpStore for ServerDb {
             .conn_mut()
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let resp = tillsync_server_db::up::batch::run_batch(
-            &mut SqliteBatch(TicketSql(&tx)),
+            &mut SqliteBatch(TicketSql::new(&tx)),
             till_id,
             items,
         )?;
@@ -349,7 +341,7 @@ impl UpStore for ServerDb {
                         OutboxResponse { results: vec![] }
                     } else {
                         tillsync_server_db::up::batch::run_batch(
-                            &mut SqliteBatch(TicketSql(&tx)),
+                            &mut SqliteBatch(TicketSql::new(&tx)),
                             till,
                             items,
                         )?
@@ -415,7 +407,13 @@ impl FiscalStore for ServerDb {
         after: u64,
         to: u64,
     ) -> Result<Vec<tillsync_core::ticket::Ticket>, StoreError> {
-        tillsync_db::ticket_rows::read_tickets(self.conn(), till, after, to)
+        tillsync_db::ticket_rows::read_tickets(
+            self.conn(),
+            &tillsync_db::ticket_rows::FISCAL_TABLES,
+            till,
+            after,
+            to,
+        )
     }
 }
 

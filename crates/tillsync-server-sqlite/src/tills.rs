@@ -1,14 +1,13 @@
 //! Tills on the server: the stores and tills of `STORE_TILL`, till
-//! credentials (issue, check, revoke, last contact) and the public keys of
-//! their ticket keys.
+//! credentials (check, revoke, last contact) and the public keys of their
+//! ticket keys (issued at enrolment: `keys.rs`).
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use crate::db::ServerDb;
 use tillsync_core::secret::constant_time_eq;
 use tillsync_db::StoreError;
-use tillsync_server_db::tills::AuthFailure;
-use tillsync_server_db::tills::TillRow;
+use tillsync_server_db::tills::{AuthFailure, TillRow, revoke_line};
 
 impl ServerDb {
     /// The store a till belongs to, from `STORE_TILL`.
@@ -36,37 +35,6 @@ impl ServerDb {
             .map_err(|e| StoreError::NoStoreTill(e.to_string()))?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Issue (or rotate) a till's credentials: the SHA-256 of its token and
-    /// the public key of its ticket key. Clears a revocation.
-    pub fn issue_credentials(
-        &mut self,
-        till_id: &str,
-        token_sha256: &str,
-        ticket_public_key: &str,
-    ) -> Result<(), StoreError> {
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let now = tillsync_db::now_rfc3339();
-        tx.execute(
-            "INSERT INTO tillsync_tills(till_id, token_sha256, issued_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT(till_id) DO UPDATE SET token_sha256 = excluded.token_sha256,
-               issued_at = excluded.issued_at, revoked_at = NULL",
-            params![till_id, token_sha256, now],
-        )?;
-        tx.execute(
-            "INSERT OR IGNORE INTO tillsync_till_keys(till_id, public_key, issued_at) VALUES (?1, ?2, ?3)",
-            params![till_id, ticket_public_key, now],
-        )?;
-        tx.execute(
-            "INSERT INTO tillsync_journal(at, kind, till, result, detail)
-             VALUES (?1, 'credentials', ?2, 'ok', 'credentials issued (deployment package generated)')",
-            params![now, till_id],
-        )?;
-        tx.commit()?;
-        Ok(())
     }
 
     /// Check a till's token (given as its SHA-256). Records the contact.
@@ -100,18 +68,33 @@ impl ServerDb {
         Ok(())
     }
 
-    /// Revoke a till: its calls get 403 until a new deployment package is generated.
+    /// Revoke a till: its calls get 403 until it enrols from a new
+    /// deployment package; its unused packages are superseded.
     pub fn revoke_till(&mut self, till_id: &str) -> Result<(), StoreError> {
-        let n = self.conn().execute(
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = tillsync_db::now_rfc3339();
+        let tokens = tx.execute(
             "UPDATE tillsync_tills SET revoked_at = ?2 WHERE till_id = ?1",
-            params![till_id, tillsync_db::now_rfc3339()],
+            params![till_id, now],
         )?;
-        if n == 0 {
+        let packages = tx.execute(
+            "UPDATE tillsync_enrolments SET superseded_at = ?2
+             WHERE till_id = ?1 AND used_at IS NULL AND superseded_at IS NULL",
+            params![till_id, now],
+        )?;
+        if tokens == 0 && packages == 0 {
             return Err(StoreError::Inconsistent(format!(
                 "till {till_id} has no credentials (no deployment package was generated for it)"
             )));
         }
-        self.journal("credentials", Some(till_id), "ok", "till revoked")?;
+        tx.execute(
+            "INSERT INTO tillsync_journal(at, kind, till, result, detail)
+             VALUES (?1, 'credentials', ?2, 'ok', ?3)",
+            params![now, till_id, revoke_line(packages as u64)],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -129,7 +112,11 @@ impl ServerDb {
         let mut stmt = self
             .conn()
             .prepare(
-                "SELECT s.till_id, s.store, t.issued_at, t.revoked_at, t.last_contact
+                "SELECT s.till_id, s.store, t.issued_at, t.revoked_at, t.last_contact,
+                   (SELECT h.key_id FROM tillsync_key_history h WHERE h.till_id = s.till_id
+                    ORDER BY h.seq DESC LIMIT 1),
+                   (SELECT max(e.expires_at) FROM tillsync_enrolments e WHERE e.till_id = s.till_id
+                    AND e.used_at IS NULL AND e.superseded_at IS NULL)
                  FROM STORE_TILL s LEFT JOIN tillsync_tills t ON t.till_id = s.till_id
                  ORDER BY s.till_id",
             )
@@ -141,6 +128,8 @@ impl ServerDb {
                 issued_at: r.get(2)?,
                 revoked_at: r.get(3)?,
                 last_contact: r.get(4)?,
+                key_id: r.get(5)?,
+                enrolment_expires_at: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -13,6 +13,7 @@ use tillsync_core::fiscal::verify::keys::{fingerprint, key_id};
 use tillsync_core::fiscal::verify::report::{Run, Verdict};
 use tillsync_core::fiscal::verify::verify;
 use tillsync_server_db::ledger_source::{ServerSource, server_till_keys};
+use tillsync_wire::keys::{KEY_HISTORY_FORMAT, KeyHistoryFile};
 
 use crate::data::DataDir;
 use crate::error::ServerError;
@@ -54,7 +55,15 @@ pub fn archive(
     let key = data.signing_key()?;
     let db = data.open_store_with(&cfg)?;
     let store = db.till_store(till)?;
-    let till_key = *server_till_keys(db.as_ref(), till)?
+    let server = key.verifying_key();
+    let records = db.key_history(till)?;
+    let history = (!records.is_empty()).then(|| KeyHistoryFile {
+        format: KEY_HISTORY_FORMAT.into(),
+        till: till.to_string(),
+        server_public_key: hex::encode(server.to_bytes()),
+        records,
+    });
+    let till_key = *server_till_keys(db.as_ref(), till, &server)?
         .all()
         .last()
         .expect("a till's key list is never empty");
@@ -72,6 +81,7 @@ pub fn archive(
         created_at: &now,
         software: &software,
         till_key: &till_key,
+        key_history: history.as_ref().map(|h| (h, &server)),
     };
     let written = write_archive(&ledger, &meta, &key, out)?;
     let a = &ledger.anchors;
@@ -96,6 +106,7 @@ pub fn verify_server(
     till: Option<&str>,
 ) -> Result<Vec<(String, Verdict)>, ServerError> {
     let cfg = data.config()?;
+    let server = data.signing_key()?.verifying_key();
     let db = data.open_store_with(&cfg)?;
     let tills = match till {
         Some(t) => vec![t.to_string()],
@@ -103,7 +114,7 @@ pub fn verify_server(
     };
     let mut out = Vec::with_capacity(tills.len());
     for t in tills {
-        let keys = server_till_keys(db.as_ref(), &t)?;
+        let keys = server_till_keys(db.as_ref(), &t, &server)?;
         let ledger = whole_ledger(
             &ServerSource {
                 db: db.as_ref(),

@@ -110,6 +110,20 @@ impl DataDir {
                     ("CLI", SyncType::Incremental, Direction::Up, None),
                     ("T012", SyncType::Full, Direction::Down, None),
                     ("STORE_TILL", SyncType::Full, Direction::Down, None),
+                    // Each till gets its own store's identity (receipts)
+                    // and cashiers (those of no store go to every till).
+                    (
+                        "STORE",
+                        SyncType::Full,
+                        Direction::Down,
+                        Some("code".to_string()),
+                    ),
+                    (
+                        "CASHIER",
+                        SyncType::Full,
+                        Direction::Down,
+                        Some("store".to_string()),
+                    ),
                 ] {
                     db.add_sync_table(&SyncTable {
                         table: table.into(),

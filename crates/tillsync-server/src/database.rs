@@ -65,7 +65,7 @@ mod tests {
             .sum();
         assert_eq!(quarantined, 2, "the resend stored nothing twice");
 
-        db.issue_credentials("T001", "sha", "key").unwrap();
+        tillsync_server_db::enrol::enrol_test_key(&mut *db, "T001", "sha").unwrap();
         db.write_bookkeeping(&[Bookkeeping {
             till: "T001".into(),
             contact: true,

@@ -14,13 +14,16 @@
 //! - [`archive`]: `server archive` (a till's closed period from the server's copy, signed by
 //!   the server) and the verification of the server's copy of a till's records.
 //! - [`check`]: "Test connection" for the database and the FTP server.
-//! - [`deploy`]: deployment packages that install a till.
+//! - [`deploy`]: deployment packages that install a till (with a one-time enrolment secret).
+//! - [`till_keys`]: `POST /api/v1/till/enrol` and `POST /api/v1/till/key`: the tills' keys
+//!   accepted into their key histories, signed by the server.
 //! - [`verify`]: compare a till database with the server (demo, tests, support).
+//! - [`receipts`]: a receipt's QR code checked against the till's keys the server holds.
 //! - [`run`]: `server run`: web service, embedded FTP server and export schedule together.
 //!
 //! The modules import one another without cycles: `http::state` (the
 //! shared state) and the leaves it holds import no handler; the handlers
-//! (`up`, `http`, `admin`) import the state; `http::router` and `run`
+//! (`up`, `till_keys`, `http`, `admin`) import the state; `http::router` and `run`
 //! import the handlers.
 
 pub mod admin;
@@ -32,7 +35,9 @@ pub mod deploy;
 pub mod down;
 mod error;
 pub mod http;
+pub mod receipts;
 pub mod run;
+pub mod till_keys;
 pub mod up;
 pub mod verify;
 

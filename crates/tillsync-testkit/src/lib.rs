@@ -1,6 +1,7 @@
 //! Test support: a whole server (web service and embedded FTP server on
 //! 127.0.0.1:0) over demo data in its own temp folder, tills installed from
-//! real deployment packages, and comparisons of a till with the server.
+//! real deployment packages (enrolled at install while the server runs),
+//! and comparisons of a till with the server.
 //!
 //! # Example
 //! ```no_run
@@ -234,17 +235,32 @@ impl TestServer {
         )
     }
 
-    /// Write the deployment package of `till` and install it in `root/<till>`.
-    pub fn install_till(&self, till: &str) -> PathBuf {
-        let tdir = self.root.path().join(till);
+    /// Write a new deployment package of `till` to `root/<till>.deploy.json`.
+    pub fn write_package(&self, till: &str) -> PathBuf {
         let pkg = self.root.path().join(format!("{till}.deploy.json"));
         deploy::write(
             &deploy::build(&self.data, till).expect("deployment package"),
             &pkg,
         )
         .expect("write deployment package");
-        install::init(&tdir, &pkg).expect("till init");
-        tdir
+        pkg
+    }
+
+    /// Write the deployment package of `till` and install it in
+    /// `root/<till>`; while the server runs, the till enrols at install.
+    pub fn install_till(&self, till: &str) -> PathBuf {
+        self.install_till_at(till, &self.root.path().join(till))
+    }
+
+    /// [`TestServer::install_till`] into `tdir` (a second install of a
+    /// till, e.g. a reinstall from a newer package).
+    pub fn install_till_at(&self, till: &str, tdir: &Path) -> PathBuf {
+        let pkg = self.write_package(till);
+        let done = install::init(tdir, &pkg).expect("till init");
+        if self.running.is_some() {
+            assert_eq!(done.pending, None, "till {till} did not enrol at install");
+        }
+        tdir.to_path_buf()
     }
 
     /// Compare a till with the server, table by table.

@@ -198,6 +198,8 @@ const DEMO_TABLES: &[&str] = &[
     "CLI",
     "T012",
     "STORE_TILL",
+    "STORE",
+    "CASHIER",
     "TICKET",
     "TICKET_LINE",
     "TICKET_PAYMENT",

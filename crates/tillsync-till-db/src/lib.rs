@@ -8,13 +8,16 @@
 //! - [`up`]: the up path: sales and tickets, the outbox, the error list, the state keys.
 //! - [`customers`]: customers and up-direction tables on the till.
 //! - [`fiscal`]: the event log (JET) and the closings: record tables, events, closings,
-//!   the ledger the verifier and archives read (everything, or a closed period), the
-//!   purge rule's inputs.
+//!   duplicates (`fiscal::reprints`), the ledger the verifier and archives read
+//!   (everything, or a closed period), the purge rule's inputs.
+//! - [`store`]: the till's store from the down sync tables: its identity for receipts
+//!   (`STORE`), its cashiers (`CASHIER`), the zone of the till.
 
 pub mod customers;
 pub mod db;
 pub mod fiscal;
 mod schema;
+pub mod store;
 pub mod up;
 
 pub use db::TillDb;

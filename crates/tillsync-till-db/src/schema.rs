@@ -1,6 +1,7 @@
 //! The till database's schema: the ordered list of migrations and the SQL
 //! text of each (table versions and journal, the up path, customers and
-//! up-direction tables). A leaf: it imports nothing of the crate.
+//! up-direction tables, tickets version 2 and training tickets). A leaf: it
+//! imports nothing of the crate.
 
 /// The till's migrations, in order (see [`tillsync_db::sqlite::migrate`]).
 pub(crate) const MIGRATIONS: &[&str] = &[
@@ -17,6 +18,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CUSTOMERS,
     // 4: the event log and the closings; REPLACE refused on fiscal tables.
     FISCAL,
+    // 5: tickets version 2, training tickets, sale keys.
+    TICKETS_V2,
 ];
 
 /// Schema migration of the up path (till migration 2).
@@ -127,4 +130,94 @@ CREATE TRIGGER "tillsync_ticket_payment_no_replace" BEFORE INSERT ON "TICKET_PAY
 CREATE TRIGGER "tillsync_ticket_vat_no_replace" BEFORE INSERT ON "TICKET_VAT"
     WHEN EXISTS (SELECT 1 FROM "TICKET_VAT" WHERE "till_id" = NEW."till_id" AND "number" = NEW."number" AND "rate_bp" = NEW."rate_bp")
     BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+"#;
+
+/// Tickets version 2 (till migration 5): the version-2 fields of the
+/// fiscal tables (`quantity_milli` is NULL on rows written before, whose
+/// `quantity` is whole units), the training-mode tables (the same columns,
+/// their own numbering and chain), and the idempotency keys of sales.
+/// Every new table is inalterable: UPDATE and DELETE are refused, and so is
+/// an INSERT over an existing key (what `INSERT OR REPLACE` would do).
+const TICKETS_V2: &str = r#"
+ALTER TABLE "TICKET" ADD COLUMN "version" INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE "TICKET" ADD COLUMN "cashier" TEXT;
+ALTER TABLE "TICKET" ADD COLUMN "discount_cents" INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE "TICKET" ADD COLUMN "change_cents" INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE "TICKET_LINE" ADD COLUMN "quantity_milli" INTEGER;
+ALTER TABLE "TICKET_LINE" ADD COLUMN "discount_cents" INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE "TICKET_LINE" ADD COLUMN "voided" INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE "TICKET_VAT" ADD COLUMN "discount_cents" INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE "TRAINING_TICKET"(
+    "till_id" TEXT NOT NULL, "number" INTEGER NOT NULL, "time" TEXT NOT NULL,
+    "total_cents" INTEGER NOT NULL, "customer" TEXT, "corrects" INTEGER,
+    "prev_hash" TEXT NOT NULL, "hash" TEXT NOT NULL UNIQUE, "signature" TEXT NOT NULL,
+    "version" INTEGER NOT NULL DEFAULT 1, "cashier" TEXT,
+    "discount_cents" INTEGER NOT NULL DEFAULT 0, "change_cents" INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY ("till_id", "number"));
+CREATE TABLE "TRAINING_TICKET_LINE"(
+    "till_id" TEXT NOT NULL, "number" INTEGER NOT NULL, "line_no" INTEGER NOT NULL,
+    "item" TEXT NOT NULL, "label" TEXT NOT NULL, "quantity" INTEGER NOT NULL,
+    "unit_price_cents" INTEGER NOT NULL, "vat_rate_bp" INTEGER NOT NULL,
+    "total_excl_cents" INTEGER NOT NULL, "total_incl_cents" INTEGER NOT NULL,
+    "quantity_milli" INTEGER, "discount_cents" INTEGER NOT NULL DEFAULT 0,
+    "voided" INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY ("till_id", "number", "line_no"),
+    FOREIGN KEY ("till_id", "number") REFERENCES "TRAINING_TICKET"("till_id", "number"));
+CREATE TABLE "TRAINING_TICKET_PAYMENT"(
+    "till_id" TEXT NOT NULL, "number" INTEGER NOT NULL, "seq" INTEGER NOT NULL,
+    "method" TEXT NOT NULL, "amount_cents" INTEGER NOT NULL,
+    PRIMARY KEY ("till_id", "number", "seq"),
+    FOREIGN KEY ("till_id", "number") REFERENCES "TRAINING_TICKET"("till_id", "number"));
+CREATE TABLE "TRAINING_TICKET_VAT"(
+    "till_id" TEXT NOT NULL, "number" INTEGER NOT NULL, "rate_bp" INTEGER NOT NULL,
+    "base_cents" INTEGER NOT NULL, "vat_cents" INTEGER NOT NULL, "total_cents" INTEGER NOT NULL,
+    "discount_cents" INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY ("till_id", "number", "rate_bp"),
+    FOREIGN KEY ("till_id", "number") REFERENCES "TRAINING_TICKET"("till_id", "number"));
+CREATE INDEX "TRAINING_TICKET_by_corrects" ON "TRAINING_TICKET"("till_id", "corrects");
+CREATE TRIGGER "tillsync_training_ticket_no_update" BEFORE UPDATE ON "TRAINING_TICKET"
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_training_ticket_no_delete" BEFORE DELETE ON "TRAINING_TICKET"
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_training_ticket_no_replace" BEFORE INSERT ON "TRAINING_TICKET"
+    WHEN EXISTS (SELECT 1 FROM "TRAINING_TICKET"
+                 WHERE ("till_id" = NEW."till_id" AND "number" = NEW."number")
+                    OR "hash" = NEW."hash")
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_training_ticket_line_no_update" BEFORE UPDATE ON "TRAINING_TICKET_LINE"
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_training_ticket_line_no_delete" BEFORE DELETE ON "TRAINING_TICKET_LINE"
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_training_ticket_line_no_replace" BEFORE INSERT ON "TRAINING_TICKET_LINE"
+    WHEN EXISTS (SELECT 1 FROM "TRAINING_TICKET_LINE"
+                 WHERE "till_id" = NEW."till_id" AND "number" = NEW."number"
+                   AND "line_no" = NEW."line_no")
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_training_ticket_payment_no_update" BEFORE UPDATE ON "TRAINING_TICKET_PAYMENT"
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_training_ticket_payment_no_delete" BEFORE DELETE ON "TRAINING_TICKET_PAYMENT"
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_training_ticket_payment_no_replace" BEFORE INSERT ON "TRAINING_TICKET_PAYMENT"
+    WHEN EXISTS (SELECT 1 FROM "TRAINING_TICKET_PAYMENT"
+                 WHERE "till_id" = NEW."till_id" AND "number" = NEW."number" AND "seq" = NEW."seq")
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_training_ticket_vat_no_update" BEFORE UPDATE ON "TRAINING_TICKET_VAT"
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_training_ticket_vat_no_delete" BEFORE DELETE ON "TRAINING_TICKET_VAT"
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TRIGGER "tillsync_training_ticket_vat_no_replace" BEFORE INSERT ON "TRAINING_TICKET_VAT"
+    WHEN EXISTS (SELECT 1 FROM "TRAINING_TICKET_VAT"
+                 WHERE "till_id" = NEW."till_id" AND "number" = NEW."number"
+                   AND "rate_bp" = NEW."rate_bp")
+    BEGIN SELECT RAISE(ABORT, 'tickets are inalterable'); END;
+CREATE TABLE "tillsync_sale_keys"(
+    "key" TEXT PRIMARY KEY, "training" INTEGER NOT NULL, "number" INTEGER NOT NULL,
+    "fingerprint" TEXT NOT NULL, "at" TEXT NOT NULL);
+CREATE TRIGGER "tillsync_sale_keys_no_update" BEFORE UPDATE ON "tillsync_sale_keys"
+    BEGIN SELECT RAISE(ABORT, 'sale keys are inalterable'); END;
+CREATE TRIGGER "tillsync_sale_keys_no_delete" BEFORE DELETE ON "tillsync_sale_keys"
+    BEGIN SELECT RAISE(ABORT, 'sale keys are inalterable'); END;
+CREATE TRIGGER "tillsync_sale_keys_no_replace" BEFORE INSERT ON "tillsync_sale_keys"
+    WHEN EXISTS (SELECT 1 FROM "tillsync_sale_keys" WHERE "key" = NEW."key")
+    BEGIN SELECT RAISE(ABORT, 'sale keys are inalterable'); END;
 "#;

@@ -2,7 +2,8 @@
 //! their own threads, so that tickets never wait behind a large data load:
 //! - push: the outbox every `sync_interval_ms` (after an error, wait
 //!   `retry_interval_ms`); when there is nothing to send it pings the web
-//!   service (`ping_timeout_ms`) to keep the connection state fresh;
+//!   service (`ping_timeout_ms`) to keep the connection state fresh; a till
+//!   not enrolled yet enrols first, every `retry_interval_ms` until it does;
 //! - pull: the packages on their own schedule ([`AgentOptions::pull_interval`]).
 //!
 //! - the cashier page ([`crate::cashier`]) when [`AgentOptions::cashier`] is
@@ -26,6 +27,7 @@ use tillsync_till_db::up::STATE_LAST_CONTACT;
 use crate::cashier::serve::{self, CashierOptions};
 use crate::client::Client;
 use crate::down::pull::{PullOptions, pull};
+use crate::enrol::ensure_enrolled;
 use crate::error::TillError;
 use crate::files::DB_FILE;
 use crate::fiscal::jet::Fiscal;
@@ -114,7 +116,7 @@ pub fn run_with(
         Some(c) => Some(serve::start(dir, &cfg, c, link.clone())?),
         None => None,
     };
-    let fiscal = Fiscal::new(&cfg)?;
+    let fiscal = Fiscal::for_till(&cfg, &db)?;
     fiscal.started(&mut db)?;
     let cashier_url = page.as_ref().map(|p| p.url());
     started(&Started {
@@ -135,6 +137,7 @@ pub fn run_with(
             s.spawn(|| pull_loop(dir, &cfg, opts, stop, &summary));
         }
         let ctx = PushCtx {
+            dir,
             cfg: &cfg,
             client: &client,
             pinger: &pinger,
@@ -198,6 +201,7 @@ fn lock(m: &Mutex<AgentSummary>) -> std::sync::MutexGuard<'_, AgentSummary> {
 
 /// What the push loop works with.
 struct PushCtx<'a> {
+    dir: &'a Path,
     cfg: &'a TillConfig,
     client: &'a Client,
     pinger: &'a Client,
@@ -264,8 +268,9 @@ fn push_loop(
     link: &Link,
 ) {
     let PushCtx {
+        dir,
         cfg,
-        client,
+        client: first_client,
         pinger,
         fiscal,
     } = *ctx;
@@ -273,7 +278,33 @@ fn push_loop(
     let mut online: Option<bool> = None;
     let mut last_close_check: Option<Instant> = None;
     let mut last_missing_check: Option<Instant> = None;
+    // The configuration as enrolment changes it, and the client with the
+    // token the enrolment gave.
+    let mut cfg_now = cfg.clone();
+    let mut enrolled: Option<Client> = None;
     while !stop.load(Ordering::Relaxed) {
+        // A till not enrolled yet enrols first (every retry interval until
+        // it succeeds); its tickets wait in the outbox meanwhile, its
+        // closings are written all the same.
+        if !cfg_now.auth.is_enrolled() {
+            match enrolled_client(dir, &mut cfg_now, db) {
+                Ok(c) => enrolled = Some(c),
+                Err(e) => {
+                    let msg = e.to_string();
+                    lock(summary).push_errors += 1;
+                    if quiet.should_say(&msg) {
+                        tracing::warn!(reason = %msg, "not enrolled yet; selling goes on offline, the outbox waits");
+                    }
+                    fiscal_turn(fiscal, db, &mut online, false, &mut last_close_check);
+                    link.set(false);
+                    if !wait(stop, cfg.sync.retry_interval()) {
+                        break;
+                    }
+                    continue;
+                }
+            }
+        }
+        let client = enrolled.as_ref().unwrap_or(first_client);
         let result = push_with(client, db, opts.push);
         // After tickets went through, or every few minutes while online: the
         // tickets the server never received are queued again.
@@ -339,6 +370,13 @@ fn push_loop(
             break;
         }
     }
+}
+
+/// Enrol the till, then a client with its new credentials.
+fn enrolled_client(dir: &Path, cfg: &mut TillConfig, db: &TillDb) -> Result<Client, TillError> {
+    let r = ensure_enrolled(dir, cfg, db)?;
+    tracing::info!(key_id = %r.key_id, records = r.records, "till enrolled: its tickets go up now");
+    Client::new(cfg)
 }
 
 fn note_push(db: &TillDb, r: &PushReport, summary: &Mutex<AgentSummary>) {

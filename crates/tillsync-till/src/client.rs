@@ -1,4 +1,5 @@
-//! The web service client of a till: ping, "which packages are available", outbox push.
+//! The web service client of a till: ping, "which packages are available",
+//! outbox push, customers, and the key calls (enrolment, rotation).
 
 use std::time::Duration;
 
@@ -7,13 +8,17 @@ use tillsync_wire::api::{
     ApiError, AvailableRequest, AvailableResponse, OutboxBatch, OutboxResponse, Ping,
 };
 
+use tillsync_wire::keys::{EnrolRequest, EnrolResponse, KeyHistoryResponse, KeyRotation};
+
 use crate::error::TillError;
 
 /// A blocking client for one till.
 pub struct Client {
     http: reqwest::blocking::Client,
     base: url::Url,
-    authorization: String,
+    /// `Bearer TILL:TOKEN`; `None` while the till is not enrolled.
+    authorization: Option<String>,
+    till: String,
 }
 
 impl Client {
@@ -44,8 +49,20 @@ impl Client {
         Ok(Client {
             http,
             base: cfg.server.webservice_url.clone(),
-            authorization: format!("Bearer {}:{}", cfg.till.id, cfg.auth.token.expose()),
+            authorization: cfg
+                .auth
+                .token
+                .as_ref()
+                .map(|t| format!("Bearer {}:{}", cfg.till.id, t.expose())),
+            till: cfg.till.id.clone(),
         })
+    }
+
+    /// The `Authorization` header, or [`TillError::NotEnrolled`].
+    fn authorization(&self) -> Result<&str, TillError> {
+        self.authorization
+            .as_deref()
+            .ok_or_else(|| TillError::NotEnrolled(self.till.clone()))
     }
 
     fn url(&self, path: &str) -> url::Url {
@@ -57,13 +74,24 @@ impl Client {
         req: reqwest::blocking::RequestBuilder,
         url: &url::Url,
     ) -> Result<T, TillError> {
-        let resp = req
-            .header(reqwest::header::AUTHORIZATION, &self.authorization)
-            .send()
-            .map_err(|e| TillError::Unreachable {
-                url: url.to_string(),
-                reason: describe(&e),
-            })?;
+        self.send_as(
+            req.header(reqwest::header::AUTHORIZATION, self.authorization()?),
+            url,
+        )
+    }
+
+    /// Send `req` as it is (credentials added or not by the caller); a 4xx
+    /// is [`TillError::Refused`], or [`TillError::KeyRefused`] for a key
+    /// call's refusal (`enrolment-*`, `key-in-use`).
+    fn send_as<T: serde::de::DeserializeOwned>(
+        &self,
+        req: reqwest::blocking::RequestBuilder,
+        url: &url::Url,
+    ) -> Result<T, TillError> {
+        let resp = req.send().map_err(|e| TillError::Unreachable {
+            url: url.to_string(),
+            reason: describe(&e),
+        })?;
         let status = resp.status();
         if status.is_success() {
             return resp.json().map_err(|e| TillError::Unreachable {
@@ -72,23 +100,43 @@ impl Client {
             });
         }
         let text = resp.text().unwrap_or_default();
-        let message = serde_json::from_str::<ApiError>(&text)
+        let api = serde_json::from_str::<ApiError>(&text).ok();
+        let code = api.as_ref().map(|e| e.error.clone()).unwrap_or_default();
+        let message = api
             .map(|e| e.message)
-            .unwrap_or_else(|_| text.chars().take(200).collect());
+            .unwrap_or_else(|| text.chars().take(200).collect());
         if status.is_server_error() {
             Err(TillError::Unreachable {
                 url: url.to_string(),
                 reason: format!("HTTP {status}: {message}"),
             })
+        } else if code.starts_with("enrolment-") || code == "key-in-use" {
+            Err(TillError::KeyRefused { code, message })
         } else {
             Err(TillError::Refused(format!("HTTP {status}: {message}")))
         }
     }
 
-    /// `GET /api/v1/ping`.
+    /// `GET /api/v1/ping` (with the till's credentials when it has them).
     pub fn ping(&self) -> Result<Ping, TillError> {
         let url = self.url("api/v1/ping");
-        self.send(self.http.get(url.clone()), &url)
+        let mut req = self.http.get(url.clone());
+        if let Some(a) = &self.authorization {
+            req = req.header(reqwest::header::AUTHORIZATION, a);
+        }
+        self.send_as(req, &url)
+    }
+
+    /// `POST /api/v1/till/enrol` (no credentials: the secret stands for them).
+    pub fn enrol(&self, req: &EnrolRequest) -> Result<EnrolResponse, TillError> {
+        let url = self.url("api/v1/till/enrol");
+        self.send_as(self.http.post(url.clone()).json(req), &url)
+    }
+
+    /// `POST /api/v1/till/key`.
+    pub fn rotate_key(&self, req: &KeyRotation) -> Result<KeyHistoryResponse, TillError> {
+        let url = self.url("api/v1/till/key");
+        self.send(self.http.post(url.clone()).json(req), &url)
     }
 
     /// `GET /api/v1/tickets/missing`: this till's ticket numbers the server
@@ -119,7 +167,7 @@ impl Client {
             .http
             .post(url.clone())
             .json(batch)
-            .header(reqwest::header::AUTHORIZATION, &self.authorization)
+            .header(reqwest::header::AUTHORIZATION, self.authorization()?)
             .send()
             .map_err(|e| unreachable(describe(&e)))?;
         let status = resp.status();

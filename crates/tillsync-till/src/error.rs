@@ -47,6 +47,25 @@ pub enum TillError {
         /// Its message.
         message: String,
     },
+    /// The till has no token yet: it must enrol first (`till sync` and the
+    /// synchroniser retry the enrolment).
+    #[error(
+        "till {0} is not enrolled yet: its key is not registered on the server, so it cannot send anything; `tillsync till sync` enrols it once the server is reachable"
+    )]
+    NotEnrolled(String),
+    /// The server refused the till's key (enrolment or rotation): the
+    /// reason says what to do (usually: a new deployment package).
+    #[error("the server refused the till's key ({code}): {message}")]
+    KeyRefused {
+        /// The error code (`enrolment-used`, `enrolment-expired`,
+        /// `enrolment-superseded`, `enrolment-unknown`, `key-in-use`).
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+    /// A key history that does not verify with the server's public key.
+    #[error("the key history the server sent does not verify: {0}")]
+    KeyHistory(#[from] tillsync_core::key_history::KeyHistoryError),
     /// The web service could not be reached.
     #[error("the web service at {url} is unreachable: {reason}")]
     Unreachable {
@@ -63,6 +82,12 @@ pub enum TillError {
         /// Why.
         reason: String,
     },
+    /// A receipt cannot be made or printed.
+    #[error("receipt: {0}")]
+    Receipt(String),
+    /// The cashier page's login.
+    #[error("cashier login: {0}")]
+    Login(String),
     /// A file or folder.
     #[error("{what} {path}: {source}")]
     Io {

@@ -1,5 +1,6 @@
 //! `till status`: is the server reachable now (a live ping within
-//! `ping_timeout_ms`) and when it last answered, the table versions, the
+//! `ping_timeout_ms`) and when it last answered, the till's enrolment
+//! (its key id, or why it is not enrolled yet), the table versions, the
 //! tickets, the outbox (pending items, age of the oldest), the error list with
 //! reasons, the last successful push and pull, the recent journal, and the
 //! newest day closing with the tickets sold since.
@@ -15,6 +16,7 @@ use tillsync_till_db::fiscal::closings::FiscalState;
 use tillsync_till_db::up::{OutboxStats, STATE_LAST_CONTACT, STATE_LAST_PUSH};
 
 use crate::client::Client;
+use crate::enrol::{EnrolmentStatus, enrolment_status};
 use crate::error::TillError;
 use crate::files::DB_FILE;
 
@@ -90,6 +92,8 @@ pub struct TillStatus {
     pub online: Option<bool>,
     /// Connection details.
     pub connection: Connection,
+    /// The till's key and its enrolment.
+    pub enrolment: EnrolmentStatus,
     /// Table versions held.
     pub tables: Vec<TableVersion>,
     /// Tickets.
@@ -163,6 +167,7 @@ pub fn status(dir: &Path, opts: StatusOptions) -> Result<TillStatus, TillError> 
         store: cfg.till.store.clone(),
         folder: cfg.folder.name.clone(),
         online: connection.online,
+        enrolment: enrolment_status(dir, &cfg, &db)?,
         connection,
         tables: db.table_versions()?,
         tickets: Tickets {

@@ -12,7 +12,8 @@ use tillsync_till_db::TillDb;
 use tillsync_wire::api::OutboxBatch;
 
 use crate::files::DB_FILE;
-use crate::up::sell::{Register, SaleLine, SalePayment, SaleRequest};
+use crate::up::request::{SaleLine, SalePayment, SaleRequest};
+use crate::up::sell::Register;
 
 /// A fake web service on 127.0.0.1:0 that answers every request with
 /// `answer(path, body)` → (status, JSON body); it records the requests.
@@ -98,8 +99,12 @@ pub(crate) fn till(url: &str) -> (tempfile::TempDir, TillConfig, Register) {
         "S01",
         &pubkey,
         TillAuth {
-            token: Secret::new("tok"),
-            signing_key: Secret::new("22".repeat(32)),
+            token: Some(Secret::new("tok")),
+            ..TillAuth::new_install(
+                &ed25519_dalek::SigningKey::from_bytes(&[0x22; 32]),
+                "2026-12-04T09:00:00Z",
+                &"ab".repeat(32),
+            )
         },
     )
     .unwrap();
@@ -120,15 +125,11 @@ pub(crate) fn till(url: &str) -> (tempfile::TempDir, TillConfig, Register) {
 
 pub(crate) fn sale() -> SaleRequest {
     SaleRequest {
-        lines: vec![SaleLine {
-            item: "A".into(),
-            quantity: 1,
-        }],
+        lines: vec![SaleLine::units("A", 1)],
         payments: vec![SalePayment {
             method: "cash".into(),
             amount_cents: None,
         }],
-        customer: None,
-        corrects: None,
+        ..SaleRequest::default()
     }
 }

@@ -1,14 +1,17 @@
 //! The deployment package: one file that installs a till (its identity, where
-//! to reach the server and the package store, and the server's public key).
+//! to reach the server and the package store, the server's public key, and
+//! the one-time secret with which the till enrols the key it makes).
 
 use serde::{Deserialize, Serialize};
 
 /// Value of the `format` field.
 pub const DEPLOY_FORMAT: &str = "tillsync-deployment";
-/// Version of the deployment package format.
-pub const DEPLOY_VERSION: u32 = 2;
+/// Version of the deployment package format. Version 3 carries a one-time
+/// enrolment secret instead of version 2's bearer token and ticket key.
+pub const DEPLOY_VERSION: u32 = 3;
 
-/// A deployment package (JSON). It holds a secret: written with mode 0600.
+/// A deployment package (JSON). It holds secrets (the FTP password, the
+/// enrolment secret): written with mode 0600.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeploymentPackage {
@@ -32,12 +35,12 @@ pub struct DeploymentPackage {
     pub ftp_password: String,
     /// The server's Ed25519 public key (hex), to verify packages.
     pub server_public_key: String,
-    /// The till's bearer token on the web service (secret; the server keeps
-    /// only its SHA-256). Generating a package again rotates it.
-    pub till_token: String,
-    /// The till's Ed25519 secret key (hex) that signs its tickets (secret;
-    /// the server keeps only the public key).
-    pub till_signing_key: String,
+    /// The one-time enrolment secret (64 hex digits; secret: the server
+    /// keeps only its SHA-256). `till init` sends it once with the public
+    /// key the till made; the server then refuses it.
+    pub enrolment_secret: String,
+    /// Until when the server accepts the secret (RFC 3339 UTC).
+    pub enrolment_expires_at: String,
     /// PEM of the CA (or self-signed certificate) the till trusts for the
     /// web service over HTTPS; absent for plain HTTP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,6 +53,10 @@ pub struct DeploymentPackage {
     pub ping_timeout_ms: u64,
     /// Wait after an error.
     pub retry_interval_ms: u64,
+    /// The payment methods the till accepts (`folder.payment_methods`);
+    /// absent: the default list (cash, card, cheque, voucher).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payment_methods: Vec<String>,
     /// When it was generated (RFC 3339).
     pub created_at: String,
     /// `folder.timezone` (absent from older packages: `Europe/Paris`).
@@ -78,8 +85,8 @@ impl std::fmt::Debug for DeploymentPackage {
             .field("ftp_address", &self.ftp_address)
             .field("ftp_user", &self.ftp_user)
             .field("ftp_password", &"********")
-            .field("till_token", &"********")
-            .field("till_signing_key", &"********")
+            .field("enrolment_secret", &"********")
+            .field("enrolment_expires_at", &self.enrolment_expires_at)
             .finish_non_exhaustive()
     }
 }
@@ -89,7 +96,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn debug_hides_the_password() {
+    fn debug_hides_the_password_and_the_enrolment_secret() {
         let p = DeploymentPackage {
             format: DEPLOY_FORMAT.into(),
             version: DEPLOY_VERSION,
@@ -101,20 +108,21 @@ mod tests {
             ftp_user: "till".into(),
             ftp_password: "s3cr3t-pw".into(),
             server_public_key: "00".into(),
-            till_token: "tok-secret".into(),
-            till_signing_key: "key-secret".into(),
+            enrolment_secret: "3nr0l-v4lue".into(),
+            enrolment_expires_at: "later".into(),
             server_ca_pem: None,
             sync_interval_ms: 1,
             ws_timeout_ms: 1,
             ping_timeout_ms: 1,
             retry_interval_ms: 1,
+            payment_methods: vec![],
             created_at: "now".into(),
             timezone: default_timezone(),
             day_close_time: default_day_close_time(),
         };
         let shown = format!("{p:?}");
         assert!(
-            !shown.contains("s3cr3t") && !shown.contains("secret"),
+            !shown.contains("s3cr3t") && !shown.contains("3nr0l"),
             "{shown}"
         );
     }

@@ -8,6 +8,7 @@
 //! - [`package`]: the package file: encode, sign, verify, decode.
 //! - [`index`]: the signed list of published packages.
 //! - [`deploy`]: the deployment package that installs a till.
+//! - [`keys`]: the till's key-history records and the enrolment and key rotation bodies.
 //! - [`api`]: request and response bodies of the web service (`/api/v1`).
 //!
 //! # Example
@@ -37,6 +38,7 @@
 pub mod api;
 pub mod deploy;
 pub mod index;
+pub mod keys;
 pub mod layout;
 pub mod package;
 pub mod value;

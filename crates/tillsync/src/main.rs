@@ -7,10 +7,20 @@
 //! - `cmd::server`: `server …` (init, export, check, package, tills, tickets,
 //!   admin-password, run).
 //! - `cmd::server_config`: `server config …` and `server tables …`.
-//! - `cmd::till`: `till …` (init, sync, status, sell, run, customer).
-//! - `cmd::archive`: `till archive`, `server archive` and `verify` (archives and the
-//!   standalone verifier).
-//! - `cmd::common`: the server commands' `--data` argument and errors with
+//! - `cmd::till`: `till …` (sync, status, sell, run, customer, close,
+//!   resend, events, receipt, reprint, and the rest).
+//! - `cmd::till_sell`: `till sell`'s arguments (weights, discounts, voids,
+//!   payments, cashier, training mode, idempotency key) and its output.
+//! - `cmd::till_keys`: `till init`, `till enrol`, `till rotate-key` (the
+//!   till's own key) and the enrolment lines of `till status`.
+//! - `cmd::status`: `till status`.
+//! - `cmd::fiscal`: `till close`, `till events`, `server closings`,
+//!   `server tickets --missing`.
+//! - `cmd::receipt`: `till receipt` and `till reprint` (text or ESC/POS).
+//! - `cmd::verify`: `verify receipt` (a receipt's QR code checked offline).
+//! - `cmd::archive`: `till archive`, `server archive` and `verify` of an archive, a till
+//!   database or the server's copy (the standalone verifier).
+//! - `cmd::common`: the server's and the till's `--data` arguments and errors with
 //!   every cause said once.
 //! - `demo` and `bench …` are parsed and run by the `tillsync-demo` and
 //!   `tillsync-bench` crates; results, spinners and logs go through
@@ -49,9 +59,10 @@ enum Command {
     Till(till::TillCmd),
     /// Run the whole down path on demo data and print a summary.
     Demo(tillsync_demo::DemoArgs),
-    /// Check a fiscal archive, a till database or the server's copy: every
-    /// hash, signature, chain link, closing and grand total; prints "intact"
-    /// with the counts and the key fingerprint, or the first break (exit 1).
+    /// Check fiscal proofs offline: an archive, a till database or the
+    /// server's copy (every hash, signature, chain link, closing and grand
+    /// total: "intact" with the counts and the key fingerprint, or the first
+    /// break, exit 1), or a receipt's QR code (`verify receipt`).
     Verify(cmd::archive::VerifyArgs),
     /// Benchmarks.
     #[command(subcommand)]

@@ -549,16 +549,12 @@ fn sync_tables_are_added_edited_and_removed_and_bad_ones_refused() {
 
 fn sale() -> SaleRequest {
     SaleRequest {
-        lines: vec![SaleLine {
-            item: "ART0000001".into(),
-            quantity: 1,
-        }],
+        lines: vec![SaleLine::units("ART0000001", 1)],
         payments: vec![SalePayment {
             method: "card".into(),
             amount_cents: None,
         }],
-        customer: None,
-        corrects: None,
+        ..SaleRequest::default()
     }
 }
 
@@ -577,9 +573,33 @@ fn the_till_supervisor_shows_contact_tickets_and_revokes() {
         &["till", "sync", "--data", till.to_str().unwrap(), "--json"],
     )
     .ok();
+    // T002: a package generated, not used yet.
+    server.write_package("T002");
+    let key_id = tillsync_core::key_history::key_id(
+        &tillsync_core::TillConfig::load(&till)
+            .unwrap()
+            .auth
+            .signing_key()
+            .unwrap()
+            .verifying_key(),
+    );
     let mut b = Browser::new(&server);
     let csrf = b.login();
     let p = b.get("/admin/tills");
+    p.has(&format!(
+        "<td class=\"state\">active<br><span class=\"key-id\" title=\"identifiant de la clé de signature actuelle de la caisse\">clé {key_id}</span>"
+    ))
+    .has("<td class=\"state\">en attente d'enrôlement, package valable jusqu'au ");
+    // The expiry in local time (the folder's time zone), in French.
+    let until = server
+        .query(
+            "SELECT expires_at FROM tillsync_enrolments WHERE till_id = 'T002' AND used_at IS NULL",
+        )
+        .unwrap();
+    p.has(&format!(
+        "package valable jusqu'au {}</td>",
+        tillsync_core::fiscal::local::LocalZone::paris().show(&until, tillsync_core::Lang::Fr)
+    ));
     p.has("id=\"tills\"")
         .has("<tr data-till=\"T001\" data-online=\"yes\">")
         .has("<tr data-till=\"T002\" data-online=\"no\">")

@@ -25,17 +25,34 @@ fn closed_day(n: usize) -> (TestServer, PathBuf, String) {
     pull(&till).expect("first pull");
     let mut reg = Register::open(&till).expect("register");
     for i in 0..n {
+        // Version-2 sales: weights, a line and a ticket discount, a voided
+        // line, cash with change.
+        let mut lines = vec![SaleLine {
+            item: "ART0000001".into(),
+            quantity_milli: 1000 + 485 * (i % 3) as i64,
+            discount_cents: if i % 4 == 1 { 5 } else { 0 },
+            voided: false,
+        }];
+        if i % 5 == 2 {
+            lines.push(SaleLine {
+                voided: true,
+                ..SaleLine::units("ART0000001", 1)
+            });
+        }
         reg.sell(&SaleRequest {
-            lines: vec![SaleLine {
-                item: "ART0000001".into(),
-                quantity: 1 + (i % 3) as i64,
+            lines,
+            discount_cents: if i % 6 == 5 { 10 } else { 0 },
+            payments: vec![match i % 2 {
+                0 => SalePayment {
+                    method: "card".into(),
+                    amount_cents: None,
+                },
+                _ => SalePayment {
+                    method: "cash".into(),
+                    amount_cents: Some(100_000),
+                },
             }],
-            payments: vec![SalePayment {
-                method: if i % 2 == 0 { "card" } else { "cash" }.into(),
-                amount_cents: None,
-            }],
-            customer: None,
-            corrects: None,
+            ..SaleRequest::default()
         })
         .expect("sale");
     }
@@ -115,6 +132,11 @@ fn an_archive_of_a_closed_day_verifies_alone_and_the_archiving_is_logged() {
     // The key fingerprint it prints is the till's; given, it is compared.
     let j = tillsync(&till, &["verify", s(&zip), "--json"]).ok().json();
     assert_eq!(j["intact"], true, "{j}");
+    // The till is enrolled: the archive carries its key history, signed by
+    // the server key.
+    assert_eq!(j["manifest"]["key_history"]["rows"], 1, "{j}");
+    let server_fp = j["manifest"]["server_key"]["fingerprint"].as_str().unwrap();
+    tillsync(&till, &["verify", s(&zip), "--fingerprint", server_fp]).ok();
     let fp = j["manifest"]["till_key"]["fingerprint"]
         .as_str()
         .unwrap()
@@ -226,19 +248,26 @@ fn a_ticket_deleted_with_the_triggers_dropped_is_a_gap_in_the_numbers() {
 #[test]
 fn replace_on_ticket_8_is_refused_and_with_the_triggers_dropped_the_verifier_names_it() {
     let (_server, till, _) = closed_day(10);
-    let replace = "INSERT OR REPLACE INTO TICKET SELECT till_id,number,time,1,customer,corrects,prev_hash,hash,signature FROM TICKET WHERE number=8";
-    // On the till as installed: refused, nothing changed.
+    // The issue's statement, its columns named (tickets have version-2
+    // columns since), refused on the till as installed, nothing changed.
+    let replace = "INSERT OR REPLACE INTO TICKET(till_id,number,time,total_cents,customer,corrects,prev_hash,hash,signature) SELECT till_id,number,time,1,customer,corrects,prev_hash,hash,signature FROM TICKET WHERE number=8";
     let c = Connection::open(db_path(&till)).unwrap();
     let e = c.execute_batch(replace).unwrap_err().to_string();
     assert!(e.contains("tickets are inalterable"), "{e}");
     drop(c);
     verify_db(&till).ok();
-    // With the triggers dropped by hand, the verifier names ticket 8's total.
+    // With the triggers dropped by hand, the verifier names ticket 8's total
+    // (every other column kept as it was).
+    let keep = "INSERT OR REPLACE INTO TICKET SELECT till_id,number,time,1,customer,corrects,prev_hash,hash,signature,version,cashier,discount_cents,change_cents FROM TICKET WHERE number=8";
     sql(
         &till,
-        &format!(r#"DROP TRIGGER "tillsync_ticket_no_replace"; {replace}"#),
+        &format!(r#"DROP TRIGGER "tillsync_ticket_no_replace"; {keep}"#),
     );
     broken(verify_db(&till), "first break: ticket 8, field total_cents");
+    // The issue's statement itself (the version-2 columns back to their
+    // defaults): ticket 8 too.
+    sql(&till, replace);
+    broken(verify_db(&till), "first break: ticket 8");
 }
 
 #[test]
@@ -300,6 +329,12 @@ fn one_byte_of_an_archive_changed_is_named_and_exits_non_zero() {
     let bytes = std::fs::read(&zip).unwrap();
     // A digit of a ticket's total inside tickets.csv, then a byte of the
     // manifest's signature, then one of the zip's framing.
+    let last = |needle: &[u8]| {
+        bytes
+            .windows(needle.len())
+            .rposition(|w| w == needle)
+            .unwrap()
+    };
     let at = |needle: &[u8]| {
         bytes
             .windows(needle.len())
@@ -307,8 +342,11 @@ fn one_byte_of_an_archive_changed_is_named_and_exits_non_zero() {
             .unwrap()
     };
     for (pos, needle) in [
-        (at(b"\n1,1,") + 4, "archive part tickets.csv"),
-        (at(b"\"signature\": \"") + 20, "archive part signature.json"),
+        (at(b"\n1,2,20") + 4, "archive part tickets.csv"),
+        (
+            last(b"\"signature\": \"") + 20,
+            "archive part signature.json",
+        ),
         (10, "archive: byte 10"),
     ] {
         let mut bad = bytes.clone();
@@ -398,7 +436,7 @@ fn the_independent_python_checker_agrees_on_an_archive_and_on_an_altered_copy() 
     let (_server, till, day) = closed_day(4);
     let zip = archive(&till, &day[..7], "month.zip");
     let bytes = std::fs::read(&zip).unwrap();
-    let at = bytes.windows(5).position(|w| w == b"\n1,1,").unwrap() + 4;
+    let at = bytes.windows(7).position(|w| w == b"\n1,2,20").unwrap() + 4;
     let mut bad = bytes.clone();
     bad[at] ^= 0x01;
     let altered = till.join("altered.zip");

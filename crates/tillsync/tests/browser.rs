@@ -46,6 +46,22 @@ fn log_in(b: &Browser, server: &TestServer) {
     b.wait_for("table#tills", WAIT).unwrap();
 }
 
+/// Log in on the cashier page as the demo's cashier CAI01 (PIN 1234): the
+/// page opens on the login when the till has cashiers.
+fn cashier_log_in(b: &Browser) {
+    b.wait_for("form#login", WAIT).unwrap();
+    b.find("form#login select[name=cashier]")
+        .unwrap()
+        .select_by_value("CAI01")
+        .unwrap();
+    b.find("form#login input[name=pin]")
+        .unwrap()
+        .type_text("1234")
+        .unwrap();
+    b.find("button#login-submit").unwrap().click().unwrap();
+    b.wait_for("form#search", WAIT).unwrap();
+}
+
 /// The harness itself: headless Chromium opens a document the web service
 /// serves, reads it, and saves a screenshot.
 #[test]
@@ -584,6 +600,7 @@ fn cashier_sale_shows_under_its_till_on_the_server() {
 
     let agent = TillAgent::start(&till);
     b.goto(&agent.url).unwrap();
+    cashier_log_in(&b);
     b.wait_for("#connection[data-online=\"yes\"]", WAIT)
         .unwrap();
     b.find("form#search input[name=q]")
@@ -646,6 +663,115 @@ fn cashier_sale_shows_under_its_till_on_the_server() {
     drop(agent);
 }
 
+/// The cashier page in Chromium: the PIN login (a wrong PIN refused), a
+/// sale whose 80 mm receipt shows the store's identity, the cashier and the
+/// QR code, and prints only when asked (the print button calls
+/// `window.print`, nothing before); an invoice on request; a duplicate from
+/// the recent tickets, marked with its number; the logout.
+#[test]
+fn cashier_logs_in_by_pin_and_prints_receipts_only_on_request() {
+    let server = admin_server();
+    let Some(b) = browser::for_test("browser::cashier_receipts", server.root.path()) else {
+        return;
+    };
+    server.export();
+    let till = server.install_till("T001");
+    tillsync_testkit::pull(&till).expect("first load");
+    let agent = TillAgent::start(&till);
+    b.goto(&agent.url).unwrap();
+    b.wait_for("form#login", WAIT).unwrap();
+    b.find("form#login select[name=cashier]")
+        .unwrap()
+        .select_by_value("CAI02")
+        .unwrap();
+    b.find("form#login input[name=pin]")
+        .unwrap()
+        .type_text("1111")
+        .unwrap();
+    b.find("button#login-submit").unwrap().click().unwrap();
+    b.wait_for_text(".error", "Code erroné", WAIT).unwrap();
+    cashier_log_in(&b);
+    assert_eq!(
+        b.find("#cashier-name").unwrap().text().unwrap().trim(),
+        "Marie Martin"
+    );
+    let code: String = rusqlite::Connection::open(till.join(tillsync_till::DB_FILE))
+        .unwrap()
+        .query_row(
+            "SELECT code FROM ART WHERE code LIKE 'ART%' ORDER BY code LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    b.find("form#search input[name=q]")
+        .unwrap()
+        .type_text(&code)
+        .unwrap();
+    b.find("button#search-submit").unwrap().click().unwrap();
+    b.wait_for(
+        &format!("table#items tr[data-code=\"{code}\"] button.add"),
+        WAIT,
+    )
+    .unwrap()
+    .click()
+    .unwrap();
+    b.wait_for("table#ticket tr.line", WAIT).unwrap();
+    b.find("button#pay-submit").unwrap().click().unwrap();
+    let receipt = b.wait_for("#receipt.receipt-80mm", WAIT).unwrap();
+    let text = receipt.text().unwrap();
+    for needle in [
+        "Lyon Part-Dieu",
+        "SIRET 904 128 733 00014",
+        "FR43904128733",
+        "TICKET DE CAISSE",
+        "Marie Martin",
+        "TOTAL TTC",
+    ] {
+        assert!(text.contains(needle), "lacks {needle:?}: {text}");
+    }
+    let qr = b.find("#receipt .qr").unwrap();
+    assert!(
+        qr.attribute("data-payload")
+            .unwrap()
+            .unwrap()
+            .starts_with("TSR1*T001*")
+    );
+    assert!(b.try_find("#receipt .qr svg").unwrap().is_some());
+    // Nothing printed by itself; the button prints.
+    b.execute(
+        "window.__printed = 0; window.print = function () { window.__printed += 1; };",
+        vec![],
+    )
+    .unwrap();
+    assert_eq!(b.execute("return window.__printed;", vec![]).unwrap(), 0);
+    b.find("button#print-receipt").unwrap().click().unwrap();
+    assert_eq!(b.execute("return window.__printed;", vec![]).unwrap(), 1);
+    // An invoice on request.
+    b.find("a#invoice").unwrap().click().unwrap();
+    b.wait_for("#receipt[data-invoice=\"yes\"]", WAIT).unwrap();
+    assert!(
+        b.find(".doc-title")
+            .unwrap()
+            .text()
+            .unwrap()
+            .contains("FACTURE n° T001-1")
+    );
+    // A duplicate of the past ticket.
+    b.find("a#tickets-link").unwrap().click().unwrap();
+    b.find("table#tickets tr[data-ticket=\"1\"] button.reprint")
+        .unwrap()
+        .click()
+        .unwrap();
+    b.wait_for("#receipt[data-duplicate=\"1\"]", WAIT).unwrap();
+    assert_eq!(
+        b.find(".mark.duplicate").unwrap().text().unwrap().trim(),
+        "DUPLICATA n° 1"
+    );
+    b.find("button#logout-submit").unwrap().click().unwrap();
+    b.wait_for("form#login", WAIT).unwrap();
+    drop(agent);
+}
+
 /// A PNG of every admin page and of the cashier pages, over a server with
 /// two tills (T001 running, with a sale; T002 loaded once, not running). Saved under
 /// `$TILLSYNC_SCREENSHOTS` (relative to the workspace root; the README's
@@ -682,9 +808,12 @@ fn screenshots_of_every_page() {
     }
     let agent = TillAgent::start(&t1);
 
-    // The cashier: a search, a ticket of two lines, paid; then a ticket
-    // being built for the sale page's picture.
+    // The cashier: the login, a search, a ticket of two lines, paid; then
+    // a ticket being built for the sale page's picture.
     b.goto(&agent.url).unwrap();
+    b.wait_for("form#login", WAIT).unwrap();
+    shot("cashier-login");
+    cashier_log_in(&b);
     b.wait_for("#connection[data-online=\"yes\"]", WAIT)
         .unwrap();
     let codes: Vec<String> = {
@@ -732,6 +861,15 @@ fn screenshots_of_every_page() {
     b.goto(&format!("{}customers", agent.url)).unwrap();
     b.wait_for("form#customer-create", WAIT).unwrap();
     shot("cashier-customers");
+    b.goto(&format!("{}tickets", agent.url)).unwrap();
+    b.wait_for("table#tickets", WAIT).unwrap();
+    shot("cashier-tickets");
+    b.find("table#tickets tr[data-ticket=\"1\"] button.reprint")
+        .unwrap()
+        .click()
+        .unwrap();
+    b.wait_for("#receipt[data-duplicate=\"1\"]", WAIT).unwrap();
+    shot("cashier-duplicate");
 
     // The admin pages.
     b.goto(&url(&server, "/admin/login")).unwrap();

@@ -3,7 +3,8 @@
 //! through HTTP gets its number and signature and reaches the server; the
 //! connection indicator follows the server going away and back; a customer
 //! creation is refused offline and works online; a non-loopback address is
-//! refused without --allow-remote.
+//! refused without --allow-remote; cashiers log in by PIN (three wrong PINs
+//! lock the login), print duplicates, and the event log says so.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -117,13 +118,28 @@ struct Page {
 }
 
 impl Browser {
+    /// A browser logged in as the demo's cashier CAI01 (PIN 1234).
     fn open(base: &str) -> Self {
+        let b = Self::anonymous(base);
+        let a = b.post("/login", &[("cashier", "CAI01"), ("pin", "1234")]);
+        assert_eq!(
+            (a.status, a.location.as_deref()),
+            (303, Some("/")),
+            "{}",
+            a.body
+        );
+        b
+    }
+
+    /// A browser with a session, not logged in (its first page is the login).
+    fn anonymous(base: &str) -> Self {
         let http = Client::builder()
             .redirect(Policy::none())
             .timeout(Duration::from_secs(20))
             .build()
             .unwrap();
-        let r = http.get(base).send().expect("GET /");
+        let login = format!("{}/login", base.trim_end_matches('/'));
+        let r = http.get(&login).send().expect("GET /login");
         assert_eq!(r.status(), 200);
         let cookie = r
             .headers()
@@ -332,6 +348,131 @@ fn a_sale_through_the_cashier_page_reaches_the_server() {
         serde_json::from_str(&rest).unwrap_or_else(|e| panic!("summary ({e}): {rest}"));
     assert!(summary["delivered"].as_u64().unwrap() >= 2, "{summary}");
     assert!(summary["cashier_url"].is_string(), "{summary}");
+}
+
+/// The cashiers' PIN login through `till run`: every page waits for it,
+/// a wrong PIN is refused and three lock the login, the right one lets the
+/// cashier in (named on the page and on the receipt of the sale), a
+/// duplicate is printed from a past ticket; logins, logouts and the
+/// duplicate are in the till's event log, and the day closing counts it.
+#[test]
+fn cashiers_log_in_by_pin_and_the_event_log_says_so() {
+    let server = TestServer::start(50);
+    server.export();
+    let till = server.install_till("T001");
+    pull(&till).expect("first load");
+    let agent = Agent::start(&till);
+
+    let b = Browser::anonymous(&agent.url);
+    let a = b.get("/");
+    assert_eq!((a.status, a.location.as_deref()), (303, Some("/login")));
+    let login = b.get("/login");
+    for name in ["Marie Martin", "Julien Bernard", "Responsable réseau"] {
+        assert!(login.body.contains(name), "{name}: {}", login.body);
+    }
+    assert!(!login.body.contains("Sophie Petit"), "a cashier of S02");
+    assert!(!login.body.contains("$argon2"), "no hash on the page");
+    let a = b.post("/login", &[("cashier", "CAI01"), ("pin", "0000")]);
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert!(a.body.contains("Code erroné"), "{}", a.body);
+    b.post("/login", &[("cashier", "CAI02"), ("pin", "0000")]);
+    let a = b.post("/login", &[("cashier", "CAI01"), ("pin", "9999")]);
+    assert!(a.body.contains("connexion verrouillée"), "{}", a.body);
+    // Locked: even the right PIN is refused until the lock ends.
+    let a = b.post("/login", &[("cashier", "CAI01"), ("pin", "1234")]);
+    assert!(a.body.contains("connexion verrouillée"), "{}", a.body);
+    assert_eq!(b.get("/").status, 303);
+    let rest = agent.stop();
+    assert!(rest.contains("cashier_url"), "{rest}");
+
+    // A new agent (a new count): the right PIN lets the cashier in.
+    let agent = Agent::start(&till);
+    let b = Browser::open(&agent.url);
+    let page = b.get("/");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains(r#"<strong id="cashier-name">Marie Martin</strong>"#),
+        "{}",
+        page.body
+    );
+    let code: String = rusqlite::Connection::open(till.join("till.db"))
+        .unwrap()
+        .query_row("SELECT code FROM ART ORDER BY code LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    b.post("/ticket/add", &[("code", &code)]);
+    let a = b.post("/pay", &[("method", "cash"), ("amount", "50")]);
+    assert_eq!(a.location.as_deref(), Some("/receipt/1"), "{}", a.body);
+    let r = b.get("/receipt/1");
+    assert!(
+        r.body
+            .contains(r#"<span class="cashier">Marie Martin</span>"#),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains(r#"id="print-receipt""#), "{}", r.body);
+    assert!(r.body.contains("SIRET 904 128 733 00014"), "{}", r.body);
+    // A past ticket from the recent tickets: a duplicate.
+    let list = b.get("/tickets");
+    assert!(
+        list.body.contains(r#"<tr data-ticket="1">"#),
+        "{}",
+        list.body
+    );
+    let a = b.post("/receipt/1/reprint", &[]);
+    assert_eq!(
+        a.location.as_deref(),
+        Some("/receipt/1/duplicate/1"),
+        "{}",
+        a.body
+    );
+    let d = b.get("/receipt/1/duplicate/1");
+    assert!(d.body.contains("DUPLICATA n° 1"), "{}", d.body);
+    let a = b.post("/logout", &[]);
+    assert_eq!(a.location.as_deref(), Some("/login"));
+    assert_eq!(b.get("/").status, 303);
+    agent.stop();
+
+    let events = tillsync(&till, &["--json", "till", "events", "--data", s(&till)])
+        .ok()
+        .json();
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .filter(|k| k.starts_with("cashier_") || *k == "reprint")
+        .collect();
+    assert_eq!(
+        kinds,
+        ["cashier_login", "reprint", "cashier_logout"],
+        "{events}"
+    );
+    let login = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "cashier_login")
+        .unwrap();
+    assert_eq!(login["body"]["cashier"], "CAI01", "{login}");
+    assert_eq!(login["label"], "connexion d'un caissier", "{login}");
+    let close = tillsync(
+        &till,
+        &[
+            "--json",
+            "till",
+            "close",
+            "--data",
+            s(&till),
+            "--period",
+            "day",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(close["closing"]["reprints"], 1, "{close}");
 }
 
 #[test]

@@ -104,6 +104,7 @@ fn demo_sync_tables() -> Vec<(String, String, String, Option<String>)> {
     };
     vec![
         t("ART", "incremental", None),
+        t("CASHIER", "full", Some("store")),
         t("CLI", "incremental", Some("store")),
         // Customers also travel up (till edits).
         (
@@ -112,6 +113,7 @@ fn demo_sync_tables() -> Vec<(String, String, String, Option<String>)> {
             "incremental".to_string(),
             None,
         ),
+        t("STORE", "full", Some("code")),
         t("STORE_TILL", "full", None),
         t("T012", "full", None),
     ]
@@ -780,6 +782,8 @@ fn check_db_reports_engine_and_sync_tables() {
         "CLI (down, incremental, filter store)",
         "T012 (down, full)",
         "STORE_TILL (down, full)",
+        "STORE (down, full, filter code)",
+        "CASHIER (down, full, filter store)",
     ] {
         assert!(out.contains(t), "lacks {t}: {out}");
     }
@@ -796,7 +800,7 @@ fn check_db_reports_engine_and_sync_tables() {
     );
     assert_eq!(
         json["sync_tables"].as_array().map(Vec::len),
-        Some(5),
+        Some(7),
         "{json}"
     );
 
@@ -992,7 +996,7 @@ fn export_and_till_sync_json() {
     let o = outcomes(&first);
     assert_eq!(
         o.iter().map(|t| t.0.as_str()).collect::<Vec<_>>(),
-        ["ART", "CLI", "STORE_TILL", "T012"],
+        ["ART", "CASHIER", "CLI", "STORE", "STORE_TILL", "T012"],
         "{first}"
     );
     assert!(o.iter().all(|t| t.1 == "full" && t.2 >= 1), "{first}");
@@ -1011,7 +1015,7 @@ fn export_and_till_sync_json() {
     let sync = till_sync(&tdir);
     assert_eq!(sync["plan_source"], "web service", "{sync}");
     let applied = sync["applied"].as_array().unwrap();
-    assert_eq!(applied.len(), 4, "{sync}");
+    assert_eq!(applied.len(), 6, "{sync}");
     assert!(applied.iter().all(|a| a["kind"] == "full"), "{sync}");
     assert!(
         sync["tables"]
@@ -1169,7 +1173,7 @@ fn server_run_serves_exports_on_schedule_and_stops_on_sigterm() {
     install_till(tmp.path(), &dir, "T002", &tdir);
     let sync = till_sync(&tdir);
     assert_eq!(sync["plan_source"], "web service", "{sync}");
-    assert_eq!(sync["applied"].as_array().map(Vec::len), Some(4), "{sync}");
+    assert_eq!(sync["applied"].as_array().map(Vec::len), Some(6), "{sync}");
     assert_till_matches_dir(&dir, &tdir, "S01");
 
     // An ERP change reaches the till through the next scheduled export.
@@ -1422,8 +1426,8 @@ fn vsftpd_put_mode_export_and_till_sync() {
         .collect();
     assert_eq!(
         published.len(),
-        4 + 1,
-        "ART, CLI×2 stores, T012, STORE_TILL: {report}"
+        4 + 1 + 2 + 2,
+        "ART, CLI×2 stores, T012, STORE_TILL, STORE×2 stores, CASHIER×2 stores: {report}"
     );
     published.push("tillsync-index.v1".into());
     published.sort();

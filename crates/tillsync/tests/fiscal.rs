@@ -34,16 +34,12 @@ fn sell(till: &Path, n: usize) {
     let mut reg = Register::open(till).expect("register");
     for _ in 0..n {
         reg.sell(&SaleRequest {
-            lines: vec![SaleLine {
-                item: "ART0000001".into(),
-                quantity: 2,
-            }],
+            lines: vec![SaleLine::units("ART0000001", 2)],
             payments: vec![SalePayment {
                 method: "card".into(),
                 amount_cents: None,
             }],
-            customer: None,
-            corrects: None,
+            ..SaleRequest::default()
         })
         .expect("sale");
     }

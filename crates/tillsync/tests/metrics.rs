@@ -108,16 +108,12 @@ fn metrics_count_requests_and_follow_till_lag() {
     tillsync_till::up::sell::sell(
         &till,
         &SaleRequest {
-            lines: vec![SaleLine {
-                item: "ART0000001".into(),
-                quantity: 2,
-            }],
+            lines: vec![SaleLine::units("ART0000001", 2)],
             payments: vec![SalePayment {
                 method: "card".into(),
                 amount_cents: None,
             }],
-            customer: None,
-            corrects: None,
+            ..SaleRequest::default()
         },
     )
     .expect("sell");

@@ -54,10 +54,7 @@ pub(crate) fn sell(tdir: &Path, n: usize) {
     let mut reg = Register::open(tdir).expect("register");
     for i in 0..n {
         let lines = (0..1 + i % 3)
-            .map(|j| SaleLine {
-                item: items[(i + j) % items.len()].clone(),
-                quantity: 1 + (i % 2) as i64,
-            })
+            .map(|j| SaleLine::units(&items[(i + j) % items.len()], 1 + (i % 2) as i64))
             .collect();
         reg.sell(&SaleRequest {
             lines,
@@ -65,8 +62,7 @@ pub(crate) fn sell(tdir: &Path, n: usize) {
                 method: "card".into(),
                 amount_cents: None,
             }],
-            customer: None,
-            corrects: None,
+            ..SaleRequest::default()
         })
         .expect("sale");
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use tillsync_core::TillConfig;
-use tillsync_core::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, Ticket};
+use tillsync_core::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, SaleItem, Ticket};
 use tillsync_testkit::TestServer;
 use tillsync_till::TillError;
 use tillsync_till::client::Client;
@@ -53,21 +53,23 @@ impl Seller {
             vat_rate_bp: vat,
         };
         let lines = vec![
-            (item("ART0000001", 199, 550), 2),
-            (item("ART0000002", 1250, 2000), 1),
-            (item("ART0000003", 99, 550), 3),
-            (item("ART0000004", 450, 2000), 1),
-            (item("ART0000005", 75, 1000), 4),
+            SaleItem::units(item("ART0000001", 199, 550), 2),
+            SaleItem::units(item("ART0000002", 1250, 2000), 1),
+            SaleItem::units(item("ART0000003", 99, 550), 3),
+            SaleItem::units(item("ART0000004", 450, 2000), 1),
+            SaleItem::units(item("ART0000005", 75, 1000), 4),
         ];
-        let total: i64 = lines.iter().map(|(i, q)| i.price_cents * q).sum();
+        let total: i64 = lines
+            .iter()
+            .map(|l| l.item.price_cents * l.quantity_milli / 1000)
+            .sum();
         let t = Sale {
             lines,
             payments: vec![Payment {
                 method: "card".into(),
                 amount_cents: total,
             }],
-            customer: None,
-            corrects: None,
+            ..Sale::default()
         }
         .seal(
             &self.cfg.till.id,
@@ -98,7 +100,7 @@ impl Seller {
         format!(
             "Bearer {}:{}",
             self.cfg.till.id,
-            self.cfg.auth.token.expose()
+            self.cfg.auth.token.as_ref().expect("enrolled").expose()
         )
     }
 }
@@ -508,18 +510,26 @@ fn a_revoked_till_is_refused_and_a_rotated_key_still_verifies() {
     let mut t1 = Seller::install(&server, "T001");
     let first = t1.sell_n(2);
     assert_eq!(statuses(&t1.push(&first)), vec![ItemStatus::Accepted; 2]);
-    // A new deployment package: new token, new key; tickets signed with the
-    // old key (sold offline before the reinstall) still verify.
-    let pkg = tillsync_server::deploy::build(&server.data, "T001").unwrap();
-    let old_key = t1.key.clone();
-    t1.cfg.auth.token = tillsync_core::Secret::new(pkg.till_token.clone());
+    // Sold offline before the reinstall, with the first key.
     let old_sale = t1.sell();
-    t1.cfg.auth.signing_key = tillsync_core::Secret::new(pkg.till_signing_key.clone());
+    let old_authorization = t1.authorization();
+    // A reinstall from a new deployment package: a new key made and
+    // enrolled, a new token; tickets signed with the old key still verify.
+    let again = server.install_till_at("T001", &server.root.path().join("T001-again"));
+    let old_key = t1.key.clone();
+    t1.cfg = TillConfig::load(&again).unwrap();
     t1.key = t1.cfg.auth.signing_key().unwrap();
     assert_ne!(t1.key.to_bytes(), old_key.to_bytes());
     let new_sale = t1.sell();
     let r = t1.push(&[old_sale, new_sale]);
     assert_eq!(statuses(&r), vec![ItemStatus::Accepted; 2], "{r:?}");
+    // The first install's token stopped working.
+    let answer = post_outbox(
+        server.web_addr,
+        &old_authorization,
+        &serde_json::to_vec(&batch(&[])).unwrap(),
+    );
+    assert_error(&answer, 401, "bad-credentials");
 
     server.store().revoke_till("T001").unwrap();
     let next = t1.sell();

@@ -6,7 +6,8 @@
 //! init`. The fixtures are their dumps (`sqlite3 FILE .dump`; `pg_dump
 //! --inserts --no-owner --no-privileges`, psql's `\restrict` lines removed).
 
-use tillsync_server_db::store::{ExportStore, SyncTableStore, TillStore};
+use tillsync_server_db::store::{ExportStore, KeyStore, SyncTableStore, TillStore};
+use tillsync_wire::keys::KeyReason;
 
 const SQLITE_SERVER: &str = include_str!("fixtures/server-52034af.sqlite.sql");
 const SQLITE_TILL: &str = include_str!("fixtures/till-52034af.sqlite.sql");
@@ -23,7 +24,7 @@ fn restore_sqlite(path: &std::path::Path, dump: &str) {
 /// What the demo server of the fixtures holds, through the store traits.
 fn check_demo_server<S>(db: &mut S)
 where
-    S: SyncTableStore + ExportStore + TillStore + ?Sized,
+    S: SyncTableStore + ExportStore + TillStore + KeyStore + ?Sized,
 {
     let tables: Vec<String> = db
         .sync_tables()
@@ -37,10 +38,22 @@ where
     assert_eq!(db.tills().unwrap().len(), 3);
     // The credentials issued by the old release still check.
     assert_eq!(db.till_ticket_keys("T001").unwrap().len(), 1);
-    // And the migrated database takes new writes.
-    db.issue_credentials("T002", &"ab".repeat(32), &"cd".repeat(32))
-        .unwrap();
+    // And the migrated database takes new writes: an enrolment.
+    tillsync_server_db::enrol::enrol_test_key(db, "T002", &"ab".repeat(32)).unwrap();
     assert_eq!(db.authenticate("T002", &"ab".repeat(32)).unwrap(), Ok(()));
+    // The key the old release put in T001's package is recorded, signed,
+    // before T001's first enrolled key.
+    assert_eq!(db.unrecorded_keys("T001").unwrap().len(), 1);
+    tillsync_server_db::enrol::enrol_test_key(db, "T001", &"ef".repeat(32)).unwrap();
+    let reasons: Vec<KeyReason> = db
+        .key_history("T001")
+        .unwrap()
+        .iter()
+        .map(|r| r.reason)
+        .collect();
+    assert_eq!(reasons, [KeyReason::PackageV2, KeyReason::ReEnrolment]);
+    assert!(db.unrecorded_keys("T001").unwrap().is_empty());
+    assert_eq!(db.till_ticket_keys("T001").unwrap().len(), 2);
 }
 
 #[test]
@@ -78,7 +91,8 @@ fn a_till_database_of_52034af_opens_and_migrates() {
 
 /// The PostgreSQL database of 52034af counted its own four steps
 /// (`schema_version` 4, no `schema_numbering`): it is read at its step
-/// (the common step 6), nothing runs twice, and it then counts as SQLite does.
+/// (the common step 6), nothing runs twice, it then counts as SQLite does and
+/// goes on to the last step.
 #[test]
 fn a_postgresql_server_database_of_52034af_opens_and_migrates() {
     let Some(fresh) = tillsync_server_pg::testdb::TestDb::from_env() else {

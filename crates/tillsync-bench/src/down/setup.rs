@@ -40,7 +40,9 @@ pub(crate) struct Applied {
 
 impl Till {
     pub(crate) fn install(dir: &Path, deploy_pkg: &Path) -> Result<Till> {
-        let cfg = install::init(dir, deploy_pkg)?;
+        // No server runs during the down benchmark: the till is installed
+        // not enrolled, and reads its packages with the package's FTP access.
+        let cfg = install::init(dir, deploy_pkg)?.config;
         let db = TillDb::open(&dir.join(DB_FILE))?;
         Ok(Till { cfg, db })
     }

@@ -9,7 +9,7 @@ use tillsync_core::fiscal::event::EventKind;
 use tillsync_core::fiscal::ledger::{Anchors, DayBefore, Ends, Ledger, PeriodName};
 use tillsync_core::fiscal::record::{CLOSING_CHAIN, Draft, EVENT_CHAIN, Record};
 use tillsync_core::fiscal::verify::parallel::par_chunks;
-use tillsync_core::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, Ticket};
+use tillsync_core::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, SaleItem, Ticket};
 
 /// The till of the bench.
 pub(crate) const TILL: &str = "T001";
@@ -30,7 +30,7 @@ fn templates() -> Vec<Ticket> {
     ];
     (0..16)
         .map(|i| {
-            let lines: Vec<(PricedItem, i64)> = (0..=i % 4)
+            let lines: Vec<SaleItem> = (0..=i % 4)
                 .map(|k| {
                     let (code, label, price, rate) = items[(i + k) % items.len()];
                     let item = PricedItem {
@@ -39,18 +39,27 @@ fn templates() -> Vec<Ticket> {
                         price_cents: price,
                         vat_rate_bp: rate,
                     };
-                    (item, 1 + (k as i64 + i as i64) % 3)
+                    SaleItem::units(item, 1 + (k as i64 + i as i64) % 3)
                 })
                 .collect();
-            let total: i64 = lines.iter().map(|(it, q)| it.price_cents * q).sum();
-            Sale {
+            let sale = Sale {
                 lines,
-                payments: vec![Payment {
-                    method: if i % 3 == 0 { "cash" } else { "card" }.into(),
-                    amount_cents: total,
+                ..Sale::default()
+            };
+            let due = sale.due_cents().expect("a template sale prices");
+            Sale {
+                // Cash rounded up to the euro, the change given back.
+                payments: vec![match i % 3 {
+                    0 => Payment {
+                        method: "cash".into(),
+                        amount_cents: (due + 99) / 100 * 100,
+                    },
+                    _ => Payment {
+                        method: "card".into(),
+                        amount_cents: due,
+                    },
                 }],
-                customer: None,
-                corrects: None,
+                ..sale
             }
             .seal(TILL, 1, "2026-01-01T07:00:00Z", GENESIS_HASH, &key())
             .expect("a template sale seals")

@@ -139,6 +139,7 @@ pub(crate) fn run(args: FiscalArgs, out: &Out) -> Result<ExitCode> {
         created_at: "2027-01-01T00:00:00Z",
         software: concat!("tillsync ", env!("CARGO_PKG_VERSION")),
         till_key: &vk,
+        key_history: None,
     };
     let t = Instant::now();
     let written = write_archive(&ledger, &meta, &k, &path)?;

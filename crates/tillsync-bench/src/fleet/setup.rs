@@ -1,6 +1,6 @@
 //! The data folder of `bench fleet`: demo data, the fleet's tills in
-//! `STORE_TILL` with credentials, one export, and what an up-to-date till
-//! asks the server.
+//! `STORE_TILL`, each with its own key enrolled, one export, and what an
+//! up-to-date till asks the server.
 
 use std::path::Path;
 
@@ -12,6 +12,7 @@ use tillsync_server::down::export::{ExportOptions, export};
 use tillsync_server_db::store::Backend;
 use tillsync_wire::api::{AvailableRequest, TillTable};
 
+use crate::enrol::hex;
 use crate::fleet::args::FleetArgs;
 use crate::rng::SplitMix64 as Rng;
 
@@ -79,18 +80,25 @@ pub(crate) fn setup(
         rows.join(", ")
     ))
     .context("adding the fleet's tills to STORE_TILL")?;
-    // The store has no bulk method: one `issue_credentials` transaction per
-    // till, without waiting for the disk (setup only, not measured; this
-    // connection is closed afterwards).
+    // The store has no bulk method: per till an enrolment (its key
+    // recorded and signed, its token issued: two transactions), without
+    // waiting for the disk (setup only, not measured; this connection is
+    // closed afterwards).
     db.execute_batch(match db.backend() {
         Backend::Sqlite => "PRAGMA synchronous = OFF",
         Backend::Postgres => "SET synchronous_commit = off",
     })?;
+    let server = data.signing_key()?;
+    let now = tillsync_db::now_rfc3339();
     for c in &creds {
-        db.issue_credentials(
+        tillsync_server_db::enrol::enrol_key(
+            db.as_mut(),
             &c.id,
+            &tillsync_wire::sha256_hex(format!("fleet {} {}", c.id, c.token).as_bytes()),
             &tillsync_wire::sha256_hex(c.token.as_bytes()),
             &hex(&c.key.verifying_key().to_bytes()),
+            &now,
+            &|r| tillsync_core::key_history::sign_record(r, &server),
         )?;
     }
     drop(db);
@@ -129,8 +137,4 @@ pub(crate) fn setup(
             report: Some(tillsync_wire::api::TillReport::default()),
         },
     ))
-}
-
-pub(crate) fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }

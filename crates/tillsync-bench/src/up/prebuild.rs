@@ -9,6 +9,7 @@ use ed25519_dalek::SigningKey;
 use tillsync_core::ticket::{GENESIS_HASH, PricedItem, Ticket};
 use tillsync_wire::api::OutboxBatch;
 
+use crate::enrol::unhex;
 use crate::ticket_chain::TicketChain;
 
 /// One till's tickets, ready to send.
@@ -103,21 +104,8 @@ pub(crate) fn verify_cost(sample: &[Ticket], key: &SigningKey, batch: usize) -> 
     Ok((single, batched))
 }
 
-/// The bytes of a hex string (`None` if it is not hex).
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use tillsync_core::Secret;
-    use tillsync_core::config::till::TillAuth;
 
     use super::*;
 
@@ -146,13 +134,7 @@ mod tests {
         assert!(single > 0.0 && batched > 0.0);
         assert_eq!(unhex("0aFf"), Some(vec![10, 255]));
         assert_eq!(unhex("0a0"), None);
-        let vk = TillAuth {
-            token: Secret::new(""),
-            signing_key: Secret::new(hex_key),
-        }
-        .signing_key()
-        .unwrap()
-        .verifying_key();
+        let vk = TicketChain::key_from_hex(&hex_key).unwrap().verifying_key();
         let bodies = p.bodies;
         let mut prev = GENESIS_HASH.to_string();
         let mut number = 0;

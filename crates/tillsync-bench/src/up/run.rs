@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use tillsync_output::Out;
+use tillsync_server::DataDir;
 use tillsync_server::run::{RunOptions, start};
-use tillsync_server::{DataDir, deploy};
 
+use crate::enrol::{enrol_till, hex};
 use crate::measure::{ms, per_s, percentile, ratio};
 use crate::procfs::threads_cpu;
 use crate::scratch::{FreshPg, bench_dir};
@@ -89,9 +90,17 @@ pub(crate) fn run(args: UpArgs, out: &Out) -> Result<ExitCode> {
             .context("adding the bench's tills to STORE_TILL")?;
     }
     let mut creds = Vec::with_capacity(ids.len());
+    let mut rng = crate::rng::SplitMix64(0x0E_E701);
     for id in &ids {
-        let p = deploy::build(&data, id)?;
-        creds.push((id.clone(), p.till_token, p.till_signing_key));
+        // Each till as `till init` makes it: its own key, enrolled with the
+        // one-time secret of its package.
+        let mut seed = [0u8; 32];
+        for chunk in seed.chunks_mut(8) {
+            chunk.copy_from_slice(&rng.next().to_le_bytes());
+        }
+        let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+        let token = enrol_till(&data, id, &key)?;
+        creds.push((id.clone(), token, hex(&key.to_bytes())));
     }
     let items = priced_items(&data)?;
     let db_label = {

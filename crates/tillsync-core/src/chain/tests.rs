@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use ed25519_dalek::SigningKey;
 
 use super::*;
-use crate::ticket::{Payment, PricedItem, Sale};
+use crate::ticket::{Payment, PricedItem, Sale, SaleItem};
 
 /// What a server holds: verified tickets, quarantined copies, pending
 /// links, by number; and which reads the rule asked for.
@@ -45,7 +45,7 @@ impl ChainView for Held {
 fn chain(n: u64) -> Vec<Ticket> {
     let key = SigningKey::from_bytes(&[7u8; 32]);
     let sale = Sale {
-        lines: vec![(
+        lines: vec![SaleItem::units(
             PricedItem {
                 code: "A".into(),
                 label: "Article A".into(),
@@ -58,8 +58,7 @@ fn chain(n: u64) -> Vec<Ticket> {
             method: "card".into(),
             amount_cents: 500,
         }],
-        customer: None,
-        corrects: None,
+        ..Sale::default()
     };
     let mut prev = GENESIS_HASH.to_string();
     (1..=n)

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use crate::config::error::ConfigError;
 use crate::config::server::{DbUrl, ServerConfig, redact_db_url};
 use crate::config::validate::{
-    parse_bool, parse_ftp_address, parse_http_url, parse_ms, parse_opt_path, parse_socket,
-    validate_code, validate_folder_name, validate_password, validate_path, validate_text,
+    parse_bool, parse_ftp_address, parse_http_url, parse_ms, parse_opt_path, parse_payment_methods,
+    parse_socket, validate_code, validate_folder_name, validate_password, validate_path,
+    validate_text,
 };
 use crate::secret::{MASK, Secret};
 
@@ -22,6 +23,11 @@ pub const KEYS: &[(&str, &str, bool)] = &[
     (
         "folder.admin",
         "user account that administers the POS folder",
+        false,
+    ),
+    (
+        "folder.payment_methods",
+        "payment methods the tills accept, comma-separated (default cash,card,cheque,voucher); a till gets them with its deployment package",
         false,
     ),
     (
@@ -142,6 +148,7 @@ impl ServerConfig {
         Ok(match key {
             "folder.name" => self.folder.name.clone(),
             "folder.admin" => self.folder.admin.clone(),
+            "folder.payment_methods" => self.folder.payment_methods.join(","),
             "folder.timezone" => self.folder.timezone.clone(),
             "server.listen" => self.server.listen.to_string(),
             "server.tls_cert" => opt_path(&self.server.tls_cert),
@@ -179,6 +186,9 @@ impl ServerConfig {
             "folder.admin" => {
                 validate_text(key, value)?;
                 next.folder.admin = value.to_string();
+            }
+            "folder.payment_methods" => {
+                next.folder.payment_methods = parse_payment_methods(key, value)?;
             }
             "folder.timezone" => {
                 crate::fiscal::local::LocalZone::new(value.trim())
@@ -334,6 +344,17 @@ mod tests {
             ("db.url", "sqlite://", "missing"),
             ("folder.name", "", "empty"),
             ("folder.admin", " bob", "spaces"),
+            ("folder.payment_methods", "", "at least one"),
+            (
+                "folder.payment_methods",
+                "cash,Bitcoin",
+                "\"Bitcoin\": 1 to 32 lower-case",
+            ),
+            (
+                "folder.payment_methods",
+                "cash, card,cash",
+                "\"cash\" is named twice",
+            ),
             ("ftp.user", "", "empty"),
         ] {
             let e = c.set(key, value).unwrap_err().to_string();
@@ -342,6 +363,22 @@ mod tests {
             assert!(e.contains(needle), "{key}={value}: {e}");
             assert_eq!(c, before, "{key} changed the config");
         }
+    }
+
+    #[test]
+    fn payment_methods_default_and_are_set_as_a_list() {
+        let mut c = cfg();
+        assert_eq!(
+            c.get("folder.payment_methods").unwrap(),
+            "cash,card,cheque,voucher"
+        );
+        c.set("folder.payment_methods", "cash, card ,ticket-resto")
+            .unwrap();
+        assert_eq!(c.folder.payment_methods, ["cash", "card", "ticket-resto"]);
+        assert_eq!(
+            c.get("folder.payment_methods").unwrap(),
+            "cash,card,ticket-resto"
+        );
     }
 
     #[test]

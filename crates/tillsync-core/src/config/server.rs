@@ -20,12 +20,13 @@ use crate::config::text_serde::{ftp_address_serde, http_url_serde, socket_serde}
 use crate::config::timings::SyncTimings;
 use crate::config::validate::{
     check_http_url, positive, validate_code, validate_folder_name, validate_password,
-    validate_path, validate_text,
+    validate_path, validate_payment_methods, validate_text,
 };
 use crate::fsio;
 use crate::ftp_address::FtpAddress;
 use crate::lang::Lang;
 use crate::secret::{MASK, Secret};
+use crate::ticket::types::default_payment_methods;
 
 /// File name of the POS folder configuration inside a server data folder.
 pub const FILE_NAME: &str = "tillsync.toml";
@@ -165,6 +166,11 @@ pub struct FolderSection {
     pub name: String,
     /// `folder.admin`: the administrator's user name.
     pub admin: String,
+    /// `folder.payment_methods`: the payment methods a till accepts
+    /// (default cash, card, cheque, voucher); carried to the tills by their
+    /// deployment package.
+    #[serde(default = "default_payment_methods")]
+    pub payment_methods: Vec<String>,
     /// `folder.timezone`: the IANA time zone that names business days and
     /// every time shown to a person (default `Europe/Paris`).
     #[serde(default = "default_timezone")]
@@ -375,6 +381,7 @@ impl ServerConfig {
             folder: FolderSection {
                 name: folder_name.to_string(),
                 admin: "admin".to_string(),
+                payment_methods: default_payment_methods(),
                 timezone: default_timezone(),
             },
             server: ServerSection::default(),
@@ -425,6 +432,7 @@ impl ServerConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         validate_folder_name("folder.name", &self.folder.name)?;
         validate_text("folder.admin", &self.folder.admin)?;
+        validate_payment_methods("folder.payment_methods", &self.folder.payment_methods)?;
         crate::fiscal::local::LocalZone::new(&self.folder.timezone).map_err(|e| {
             ConfigError::invalid("folder.timezone", &self.folder.timezone, e.to_string())
         })?;

@@ -1,5 +1,5 @@
-//! The till's own configuration file: `TDIR/till.toml` (identity, server,
-//! FTP access, synchroniser timings).
+//! The till's own configuration file: `TDIR/till.toml` (identity, folder
+//! and its payment methods, server, FTP access, synchroniser timings).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -13,13 +13,15 @@ use crate::config::server::ServerConfig;
 use crate::config::text_serde::{ftp_address_serde, http_url_serde};
 use crate::config::timings::SyncTimings;
 use crate::config::validate::{
-    check_http_url, validate_code, validate_folder_name, validate_password, validate_text,
+    check_http_url, validate_code, validate_folder_name, validate_password,
+    validate_payment_methods, validate_text,
 };
 use crate::fsio;
 use crate::ftp_address::FtpAddress;
 use crate::keys;
 use crate::lang::Lang;
 use crate::secret::Secret;
+use crate::ticket::types::default_payment_methods;
 
 /// File name of the till configuration inside a till data folder.
 pub const FILE_NAME: &str = "till.toml";
@@ -33,8 +35,9 @@ pub struct TillIdentity {
     /// `till.store`: the store code, e.g. `S01`.
     pub store: String,
     /// `till.listen`: where `till run` serves the cashier page (default
-    /// `127.0.0.1:8090`; port 0 picks a free port). The page has no login:
-    /// `till run` refuses a non-loopback address unless told otherwise.
+    /// `127.0.0.1:8090`; port 0 picks a free port). Its PIN login is no
+    /// network barrier: `till run` refuses a non-loopback address unless
+    /// told otherwise.
     #[serde(default = "default_listen")]
     pub listen: String,
     /// `till.language`: the cashier page's language, `fr` (default) or `en`.
@@ -81,6 +84,11 @@ pub fn parse_listen(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
 pub struct TillFolder {
     /// `folder.name`, e.g. `DEMO`.
     pub name: String,
+    /// `folder.payment_methods`: the payment methods this till accepts, as
+    /// the server's `folder.payment_methods` (from the deployment package;
+    /// default cash, card, cheque, voucher).
+    #[serde(default = "default_payment_methods")]
+    pub payment_methods: Vec<String>,
     /// `folder.timezone`: the IANA time zone of the till's business days and
     /// of every time it shows (default `Europe/Paris`).
     #[serde(default = "crate::config::server::default_timezone")]
@@ -128,30 +136,104 @@ pub struct TillFtp {
     pub password: Secret,
 }
 
-/// `[auth]`: the till's own secrets, from its deployment package.
+/// `[auth]`: the till's own secrets: the key it made at install, and its
+/// bearer token once enrolled (before that, the enrolment secret of its
+/// deployment package). See `docs/till-keys.md`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TillAuth {
-    /// `auth.token`: the bearer token of this till on the web service (secret).
-    pub token: Secret,
+    /// `auth.token`: the bearer token of this till on the web service
+    /// (secret), from its enrolment; absent while the till is not enrolled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<Secret>,
     /// `auth.signing_key`: the till's Ed25519 key that signs its tickets,
-    /// 64 hex characters (secret).
+    /// 64 hex characters (secret), made on the till.
     pub signing_key: Secret,
+    /// `auth.key_created_at`: when the till made `signing_key` (RFC 3339;
+    /// absent for a key of a version-2 deployment package).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_created_at: Option<String>,
+    /// `auth.enrolment_secret`: the one-time secret of the deployment
+    /// package (secret), kept until the enrolment succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrolment_secret: Option<Secret>,
+    /// `auth.next_signing_key`: a key being rotated to (secret), until the
+    /// server registered it (`till rotate-key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_signing_key: Option<Secret>,
+    /// `auth.next_key_created_at`: when `next_signing_key` was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_key_created_at: Option<String>,
+}
+
+/// Parse a 64-hex-character Ed25519 secret key, naming `key` in the error.
+fn parse_signing_key(key: &str, secret: &Secret) -> Result<ed25519_dalek::SigningKey, ConfigError> {
+    let bad = |reason: &str| ConfigError::InvalidSecret {
+        key: key.to_string(),
+        reason: reason.to_string(),
+    };
+    let bytes =
+        hex::decode(secret.expose().trim()).map_err(|_| bad("expected 64 hex characters"))?;
+    let arr: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| bad("expected 64 hex characters"))?;
+    Ok(ed25519_dalek::SigningKey::from_bytes(&arr))
 }
 
 impl TillAuth {
+    /// The credentials of a till just installed: its new key, made at
+    /// `created_at`, and the enrolment secret of its package.
+    pub fn new_install(key: &ed25519_dalek::SigningKey, created_at: &str, secret: &str) -> Self {
+        TillAuth {
+            token: None,
+            signing_key: Secret::new(hex::encode(key.to_bytes())),
+            key_created_at: Some(created_at.to_string()),
+            enrolment_secret: Some(Secret::new(secret)),
+            next_signing_key: None,
+            next_key_created_at: None,
+        }
+    }
+
     /// The ticket signing key.
     pub fn signing_key(&self) -> Result<ed25519_dalek::SigningKey, ConfigError> {
-        let bad = |reason: &str| ConfigError::InvalidSecret {
-            key: "auth.signing_key".to_string(),
-            reason: reason.to_string(),
-        };
-        let bytes = hex::decode(self.signing_key.expose().trim())
-            .map_err(|_| bad("expected 64 hex characters"))?;
-        let arr: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| bad("expected 64 hex characters"))?;
-        Ok(ed25519_dalek::SigningKey::from_bytes(&arr))
+        parse_signing_key("auth.signing_key", &self.signing_key)
+    }
+
+    /// The key being rotated to, if any.
+    pub fn next_signing_key(&self) -> Result<Option<ed25519_dalek::SigningKey>, ConfigError> {
+        self.next_signing_key
+            .as_ref()
+            .map(|k| parse_signing_key("auth.next_signing_key", k))
+            .transpose()
+    }
+
+    /// Whether the till has its bearer token (it enrolled, or was installed
+    /// from a version-2 package).
+    pub fn is_enrolled(&self) -> bool {
+        self.token.is_some()
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        match (&self.token, &self.enrolment_secret) {
+            (Some(t), _) => validate_password("auth.token", t)?,
+            (None, Some(s)) => {
+                if s.expose().len() != 64 || !s.expose().bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(ConfigError::InvalidSecret {
+                        key: "auth.enrolment_secret".to_string(),
+                        reason: "expected 64 hex characters".to_string(),
+                    });
+                }
+            }
+            (None, None) => {
+                return Err(ConfigError::InvalidSecret {
+                    key: "auth.token".to_string(),
+                    reason: "the till has neither a token nor an enrolment secret: install it again from a new deployment package".to_string(),
+                });
+            }
+        }
+        self.signing_key()?;
+        self.next_signing_key()?;
+        Ok(())
     }
 }
 
@@ -191,6 +273,7 @@ impl TillConfig {
             till: TillIdentity::new(till_id, store),
             folder: TillFolder {
                 name: server.folder.name.clone(),
+                payment_methods: server.folder.payment_methods.clone(),
                 timezone: server.folder.timezone.clone(),
                 day_close_time: server.till.day_close_time.clone(),
             },
@@ -258,6 +341,7 @@ impl TillConfig {
         validate_code("till.store", &self.till.store)?;
         self.till.listen_addr()?;
         validate_folder_name("folder.name", &self.folder.name)?;
+        validate_payment_methods("folder.payment_methods", &self.folder.payment_methods)?;
         self.folder.zone().map_err(|e| {
             ConfigError::invalid("folder.timezone", &self.folder.timezone, e.to_string())
         })?;
@@ -273,8 +357,7 @@ impl TillConfig {
         self.verifying_key()?;
         validate_text("ftp.user", &self.ftp.user)?;
         validate_password("ftp.password", &self.ftp.password)?;
-        validate_password("auth.token", &self.auth.token)?;
-        self.auth.signing_key()?;
+        self.auth.validate()?;
         self.sync.validate()
     }
 
@@ -303,8 +386,12 @@ mod tests {
 
     fn test_auth() -> TillAuth {
         TillAuth {
-            token: Secret::new("t0ken-secret-value"),
-            signing_key: Secret::new("11".repeat(32)),
+            token: Some(Secret::new("t0ken-secret-value")),
+            ..TillAuth::new_install(
+                &ed25519_dalek::SigningKey::from_bytes(&[0x11; 32]),
+                "2026-12-04T09:00:00Z",
+                &"ab".repeat(32),
+            )
         }
     }
 
@@ -326,6 +413,10 @@ mod tests {
         let s = server();
         let t = TillConfig::from_server(&s, "T002", "S01", &pubkey(), test_auth()).unwrap();
         assert_eq!(t.folder.name, "DEMO");
+        assert_eq!(
+            t.folder.payment_methods,
+            ["cash", "card", "cheque", "voucher"]
+        );
         assert_eq!(t.ftp.address, s.ftp.address);
         assert_eq!(t.ftp.password, s.ftp.password);
         assert_eq!(t.server.webservice_url, s.till.webservice_url);
@@ -448,12 +539,89 @@ mod tests {
     }
 
     #[test]
+    fn payment_methods_default_when_absent_and_are_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = till();
+        t.folder.payment_methods = vec!["cash".into(), "card".into()];
+        let text = t.to_toml().unwrap();
+        assert!(text.contains("payment_methods = ["), "{text}");
+        // A till.toml written before the key existed: the default list.
+        let old: String = text
+            .lines()
+            .filter(|l| !l.starts_with("payment_methods"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(TillConfig::path(dir.path()), &old).unwrap();
+        let back = TillConfig::load(dir.path()).unwrap();
+        assert_eq!(
+            back.folder.payment_methods,
+            ["cash", "card", "cheque", "voucher"]
+        );
+        std::fs::write(
+            TillConfig::path(dir.path()),
+            text.replace("\"card\"", "\"Card!\""),
+        )
+        .unwrap();
+        let e = TillConfig::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("folder.payment_methods") && e.contains("Card!"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn debug_never_shows_the_password() {
         let mut t = till();
         t.ftp.password = Secret::new("TillPassw0rdXYZ");
         let d = format!("{t:?} {t:#?}");
         assert!(!d.contains("TillPassw0rdXYZ"), "{d}");
         assert!(d.contains(MASK));
+    }
+
+    #[test]
+    fn auth_before_and_after_enrolment() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = till();
+        // Installed, not enrolled yet: the secret, no token.
+        t.auth.token = None;
+        assert!(!t.auth.is_enrolled());
+        t.save(dir.path()).unwrap();
+        let text = std::fs::read_to_string(TillConfig::path(dir.path())).unwrap();
+        assert!(
+            text.contains("enrolment_secret") && !text.contains("token"),
+            "{text}"
+        );
+        assert_eq!(TillConfig::load(dir.path()).unwrap(), t);
+        // A till.toml of a version-2 package: token and key only.
+        let old =
+            "[auth]\ntoken = \"tok\"\nsigning_key = \"".to_string() + &"11".repeat(32) + "\"\n";
+        let body = text[..text.find("[auth]").unwrap()].to_string() + &old;
+        std::fs::write(TillConfig::path(dir.path()), &body).unwrap();
+        let back = TillConfig::load(dir.path()).unwrap();
+        assert!(back.auth.is_enrolled() && back.auth.key_created_at.is_none());
+        // Neither, or a malformed secret or next key: refused by name.
+        for (auth, needle) in [
+            (
+                "[auth]\nsigning_key = \"".to_string() + &"11".repeat(32) + "\"\n",
+                "neither a token nor an enrolment secret",
+            ),
+            (
+                "[auth]\nenrolment_secret = \"abc\"\nsigning_key = \"".to_string()
+                    + &"11".repeat(32)
+                    + "\"\n",
+                "auth.enrolment_secret",
+            ),
+            (
+                old.clone() + "next_signing_key = \"zz\"\n",
+                "auth.next_signing_key",
+            ),
+        ] {
+            let body = text[..text.find("[auth]").unwrap()].to_string() + &auth;
+            std::fs::write(TillConfig::path(dir.path()), &body).unwrap();
+            let e = TillConfig::load(dir.path()).unwrap_err().to_string();
+            assert!(e.contains(needle), "{auth}: {e}");
+            assert!(!e.contains(&"11".repeat(32)), "{e}");
+        }
     }
 
     #[test]

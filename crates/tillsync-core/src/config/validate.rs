@@ -1,6 +1,7 @@
 //! The value checks and parsers shared by `tillsync.toml` and `till.toml`,
 //! each refusal naming the key and the value: names, codes, passwords,
-//! paths, milliseconds, booleans, socket, FTP and http(s) addresses.
+//! paths, milliseconds, booleans, socket, FTP and http(s) addresses,
+//! payment methods.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -206,4 +207,55 @@ pub(crate) fn parse_opt_path(key: &str, value: &str) -> Result<Option<PathBuf>, 
     let p = PathBuf::from(v);
     validate_path(key, &p)?;
     Ok(Some(p))
+}
+
+/// `folder.payment_methods`: at least one method, each 1 to 32 lower-case
+/// ASCII letters, digits, `-` or `_`, none twice.
+pub(crate) fn validate_payment_methods(key: &str, methods: &[String]) -> Result<(), ConfigError> {
+    let shown = methods.join(",");
+    if methods.is_empty() {
+        return Err(ConfigError::invalid(
+            key,
+            &shown,
+            "name at least one payment method, e.g. cash,card,cheque,voucher",
+        ));
+    }
+    for (i, m) in methods.iter().enumerate() {
+        let ok = !m.is_empty()
+            && m.len() <= 32
+            && m.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !ok {
+            return Err(ConfigError::invalid(
+                key,
+                &shown,
+                format!(
+                    "payment method {m:?}: 1 to 32 lower-case letters, digits, '-' or '_' are allowed"
+                ),
+            ));
+        }
+        if methods[..i].contains(m) {
+            return Err(ConfigError::invalid(
+                key,
+                &shown,
+                format!("payment method {m:?} is named twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A comma-separated list of payment methods (`cash, card`), checked.
+pub(crate) fn parse_payment_methods(key: &str, value: &str) -> Result<Vec<String>, ConfigError> {
+    let methods: Vec<String> = value
+        .split(',')
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty())
+        .collect();
+    match validate_payment_methods(key, &methods) {
+        Ok(()) => Ok(methods),
+        // Name the value as typed.
+        Err(ConfigError::Invalid { reason, .. }) => Err(ConfigError::invalid(key, value, reason)),
+        Err(e) => Err(e),
+    }
 }

@@ -121,7 +121,7 @@ pub struct Totals {
     pub corrections: u64,
     /// Duplicates.
     pub reprints: u64,
-    vat: BTreeMap<i64, (i64, i64, i64)>,
+    vat: BTreeMap<i64, (i64, i64, i64, i64)>,
     payments: BTreeMap<String, i64>,
     /// Grand total.
     pub total_cents: i64,
@@ -134,17 +134,25 @@ fn add(a: i64, b: i64) -> Result<i64, FiscalError> {
 }
 
 impl Totals {
-    /// Add one ticket.
+    /// Add one ticket (a training ticket adds nothing: it is in no fiscal
+    /// total). Payments count what the till kept per method: cash net of
+    /// the change given (`Ticket::net_payments`).
     pub fn add_ticket(&mut self, t: &Ticket) -> Result<(), FiscalError> {
+        if t.is_training() {
+            return Ok(());
+        }
         self.tickets += 1;
-        if t.corrects.is_some() {
+        if t.is_correction() {
             self.corrections += 1;
         }
         for v in &t.vat_totals {
             self.add_vat(v)?;
         }
-        for p in &t.payments {
-            self.add_payment(p)?;
+        for (method, amount_cents) in t.net_payments() {
+            self.add_payment(&Payment {
+                method,
+                amount_cents,
+            })?;
         }
         self.total_cents = add(self.total_cents, t.total_cents)?;
         self.total_abs_cents = add(self.total_abs_cents, t.total_cents.abs())?;
@@ -174,6 +182,7 @@ impl Totals {
             add(e.0, v.base_cents)?,
             add(e.1, v.vat_cents)?,
             add(e.2, v.total_cents)?,
+            add(e.3, v.discount_cents)?,
         );
         Ok(())
     }
@@ -189,8 +198,9 @@ impl Totals {
     pub fn vat_totals(&self) -> Vec<VatTotal> {
         self.vat
             .iter()
-            .map(|(rate, (base, vat, total))| VatTotal {
+            .map(|(rate, (base, vat, total, discount))| VatTotal {
                 rate_bp: *rate,
+                discount_cents: *discount,
                 base_cents: *base,
                 vat_cents: *vat,
                 total_cents: *total,
@@ -315,7 +325,7 @@ impl ClosingBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ticket::{GENESIS_HASH, PricedItem, Sale};
+    use crate::ticket::{GENESIS_HASH, PricedItem, Sale, SaleItem};
     use ed25519_dalek::SigningKey;
 
     fn ticket(number: u64, qty: i64, corrects: Option<u64>) -> Ticket {
@@ -326,13 +336,13 @@ mod tests {
             vat_rate_bp: 2000,
         };
         Sale {
-            lines: vec![(item, qty)],
+            lines: vec![SaleItem::units(item, qty)],
             payments: vec![Payment {
                 method: if qty > 0 { "card" } else { "cash" }.into(),
                 amount_cents: 250 * qty,
             }],
-            customer: None,
             corrects,
+            ..Sale::default()
         }
         .seal(
             "T001",

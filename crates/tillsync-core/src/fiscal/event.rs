@@ -1,7 +1,7 @@
 //! The kinds of the event log (JET): what a till records of its own life
 //! (start and stop, offline periods, its clock going back, closings,
 //! duplicates, archives, software versions, failed signature checks,
-//! training mode), each a [`crate::fiscal::record::Record`] of the event chain.
+//! training mode, cashiers logging in and out), each a [`crate::fiscal::record::Record`] of the event chain.
 
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +39,10 @@ pub enum EventKind {
     Training,
     /// Tickets were sent again because the server named them missing.
     Resend,
+    /// A cashier logged in on the cashier page (PIN checked).
+    CashierLogin,
+    /// A cashier logged out (or the session ended).
+    CashierLogout,
 }
 
 /// Every kind, in the order of the docs.
@@ -57,6 +61,8 @@ pub const EVENT_KINDS: &[EventKind] = &[
     EventKind::SignatureFailure,
     EventKind::Training,
     EventKind::Resend,
+    EventKind::CashierLogin,
+    EventKind::CashierLogout,
 ];
 
 impl EventKind {
@@ -77,6 +83,8 @@ impl EventKind {
             EventKind::SignatureFailure => "signature_failure",
             EventKind::Training => "training",
             EventKind::Resend => "resend",
+            EventKind::CashierLogin => "cashier_login",
+            EventKind::CashierLogout => "cashier_logout",
         }
     }
 
@@ -109,6 +117,8 @@ impl EventKind {
             ),
             EventKind::Training => ("ticket en mode école", "training-mode ticket"),
             EventKind::Resend => ("renvoi de tickets manquants", "missing tickets sent again"),
+            EventKind::CashierLogin => ("connexion d'un caissier", "cashier logged in"),
+            EventKind::CashierLogout => ("déconnexion d'un caissier", "cashier logged out"),
         };
         lang.pick(fr, en)
     }

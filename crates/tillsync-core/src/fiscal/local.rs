@@ -123,6 +123,13 @@ impl LocalZone {
         let fmt = lang.pick("%d/%m/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S");
         z.strftime(fmt).to_string()
     }
+
+    /// The instant `t` as local time with its offset, compact:
+    /// `20261204T041221+0100` (what a receipt's QR code carries).
+    pub fn stamp_at(&self, t: Timestamp) -> String {
+        let z = t.to_zoned_datetime(self.tz.clone());
+        z.strftime("%Y%m%dT%H%M%S%z").to_string()
+    }
 }
 
 #[cfg(test)]
@@ -165,6 +172,10 @@ mod tests {
             paris.show("2026-07-04T03:12:21Z", Lang::En),
             "2026-07-04 05:12:21"
         );
+        let t = parse_utc("2026-07-04T03:12:21Z").unwrap();
+        assert_eq!(paris.stamp_at(t), "20260704T051221+0200");
+        assert_eq!(reunion.stamp_at(t), "20260704T071221+0400");
+        assert_eq!(mq.stamp_at(t), "20260703T231221-0400");
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! The four demo tables (`ART`, `CLI`, `T012`, `STORE_TILL`): their SQL,
-//! and [`create_demo_tables`], which creates and fills them in one
-//! transaction.
+//! The demo tables (`ART`, `CLI`, `T012`, `STORE_TILL`, `STORE`,
+//! `CASHIER`): their SQL, and [`create_demo_tables`], which creates and
+//! fills them in one transaction.
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -9,6 +9,10 @@ use rusqlite::{Connection, params};
 use crate::demo::customers::insert_customers;
 use crate::demo::items::insert_items;
 use crate::demo::reference::{TILLS, VAT_RATES};
+use crate::demo::stores::{SCHEMA as STORE_SCHEMA, insert_stores};
+
+/// The demo tables, in the order they are created.
+pub const DEMO_TABLES: &[&str] = &["ART", "CLI", "T012", "STORE_TILL", "STORE", "CASHIER"];
 
 /// How many rows [`create_demo_tables`] wrote in each table.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -21,6 +25,10 @@ pub struct DemoCounts {
     pub vat_rates: usize,
     /// Rows in `STORE_TILL`.
     pub tills: usize,
+    /// Rows in `STORE` (store identities for receipts).
+    pub stores: usize,
+    /// Rows in `CASHIER`.
+    pub cashiers: usize,
 }
 
 const SCHEMA: &str = "
@@ -54,10 +62,10 @@ CREATE TABLE STORE_TILL (
 );
 ";
 
-/// Creates `ART`, `CLI`, `T012` and `STORE_TILL` and fills them, all in one
+/// Creates the [`DEMO_TABLES`] and fills them, all in one
 /// transaction: `items` items, [`CUSTOMER_COUNT`](crate::demo::customers::CUSTOMER_COUNT) customers (the template
-/// customer [`TEMPLATE_CUSTOMER`](crate::demo::customers::TEMPLATE_CUSTOMER) included), the French VAT rates and three
-/// tills in two stores.
+/// customer [`TEMPLATE_CUSTOMER`](crate::demo::customers::TEMPLATE_CUSTOMER) included), the French VAT rates, three
+/// tills in two stores, the two stores' identities and four cashiers.
 ///
 /// The same `seed` gives the same rows; customers do not depend on `items`.
 /// Fails (and writes nothing) if one of the tables already exists or a
@@ -69,6 +77,7 @@ pub fn create_demo_tables(
 ) -> rusqlite::Result<DemoCounts> {
     let tx = conn.unchecked_transaction()?;
     tx.execute_batch(SCHEMA)?;
+    tx.execute_batch(STORE_SCHEMA)?;
 
     let mut counts = DemoCounts::default();
     {
@@ -86,6 +95,7 @@ pub fn create_demo_tables(
             counts.tills += 1;
         }
     }
+    (counts.stores, counts.cashiers) = insert_stores(&tx, seed)?;
     counts.items = insert_items(&tx, items, &mut StdRng::seed_from_u64(seed))?;
     counts.customers = insert_customers(
         &tx,
@@ -105,7 +115,7 @@ mod tests {
 
     fn dump(conn: &Connection) -> Vec<String> {
         let mut rows = Vec::new();
-        for table in ["ART", "CLI", "T012", "STORE_TILL"] {
+        for table in DEMO_TABLES {
             let mut stmt = conn
                 .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1"))
                 .unwrap();
@@ -135,13 +145,35 @@ mod tests {
                 items: 2000,
                 customers: CUSTOMER_COUNT,
                 vat_rates: 4,
-                tills: 3
+                tills: 3,
+                stores: 2,
+                cashiers: 4,
             }
         );
         assert_eq!(count(&conn, "SELECT count(*) FROM ART"), 2000);
         assert_eq!(count(&conn, "SELECT count(*) FROM CLI"), 200);
         assert_eq!(count(&conn, "SELECT count(*) FROM T012"), 4);
         assert_eq!(count(&conn, "SELECT count(*) FROM STORE_TILL"), 3);
+        // Every store of a till has its identity; PINs are hashed, never in clear.
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(DISTINCT store) FROM STORE_TILL WHERE store NOT IN (SELECT code FROM STORE)"
+            ),
+            0
+        );
+        let hash: String = conn
+            .query_row(
+                "SELECT pin_hash FROM CASHIER WHERE code = 'CAI01'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(
+            hash.starts_with("$argon2id$") && !hash.contains("1234"),
+            "{hash}"
+        );
+        assert!(tillsync_core::pin::verify("CAI01", "1234", &hash).unwrap());
 
         let first: String = conn
             .query_row("SELECT code FROM ART ORDER BY code LIMIT 1", [], |r| {

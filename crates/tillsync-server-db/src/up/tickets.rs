@@ -1,17 +1,63 @@
 //! Filing a ticket, written once for every backend: the number checked,
 //! the till's lock taken, [`tillsync_core::chain::decide`] asked over what
-//! the database holds, then the rows written (the ticket and its details,
+//! the database holds of the ticket's chain (fiscal, or training apart:
+//! [`ChainTables`]), then the rows written (the ticket and its details,
 //! a pending link, or the quarantine). Each backend gives only the SQL of
 //! the steps ([`TicketSteps`]), in its `up/tickets.rs`.
 
 use tillsync_core::chain::{ChainView, Decision, decide, number_in_range};
 use tillsync_core::ticket::Ticket;
 use tillsync_db::StoreError;
+use tillsync_db::ticket_rows::{FISCAL_TABLES, TRAINING_TABLES, TicketTables};
 
 use crate::tickets::{Outcome, TicketCheck};
 
-/// The SQL steps of filing a ticket, inside the caller's transaction.
+/// The server tables of one chain of tickets: its tickets and their rows,
+/// its quarantine, its pending links. Training tickets are numbered and
+/// chained apart from the fiscal ones, in tables of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainTables {
+    /// The tickets and their lines, payments and VAT totals.
+    pub rows: &'static TicketTables,
+    /// Tickets that failed a check.
+    pub quarantine: &'static str,
+    /// Verified tickets whose link backwards awaits the ticket before.
+    pub pending: &'static str,
+}
+
+/// The fiscal chain: `TICKET`…, `tillsync_ticket_quarantine`,
+/// `tillsync_ticket_link_pending`.
+pub const FISCAL_CHAIN: ChainTables = ChainTables {
+    rows: &FISCAL_TABLES,
+    quarantine: "tillsync_ticket_quarantine",
+    pending: "tillsync_ticket_link_pending",
+};
+
+/// The training chain: `TRAINING_TICKET`…, `tillsync_training_quarantine`,
+/// `tillsync_training_link_pending`.
+pub const TRAINING_CHAIN: ChainTables = ChainTables {
+    rows: &TRAINING_TABLES,
+    quarantine: "tillsync_training_quarantine",
+    pending: "tillsync_training_link_pending",
+};
+
+impl ChainTables {
+    /// The training chain's tables when `training`, else the fiscal ones.
+    pub fn of(training: bool) -> &'static ChainTables {
+        if training {
+            &TRAINING_CHAIN
+        } else {
+            &FISCAL_CHAIN
+        }
+    }
+}
+
+/// The SQL steps of filing a ticket, inside the caller's transaction,
+/// over the tables of the chain last chosen with [`TicketSteps::use_chain`]
+/// (the fiscal one until then).
 pub trait TicketSteps {
+    /// The chain the next steps read and write.
+    fn use_chain(&mut self, chain: &'static ChainTables);
     /// Serialise the filing of `till`'s tickets with other server
     /// processes until the transaction ends (nothing to do on SQLite,
     /// whose write transactions are already one at a time).
@@ -114,6 +160,7 @@ pub fn quarantine_unreadable(
     reason: &str,
     at: &str,
 ) -> Result<Outcome, StoreError> {
+    steps.use_chain(&FISCAL_CHAIN);
     steps.lock_till(till)?;
     if let Some(earlier) = steps.unreadable_reason(till, key, payload)? {
         return Ok(Outcome::quarantined(earlier));
@@ -123,9 +170,11 @@ pub fn quarantine_unreadable(
 }
 
 /// File one ticket of `till`: in `TICKET` and its detail tables, or in
-/// quarantine. `payload` is the ticket as received (kept in quarantine);
-/// `check` is the result of the hash and signature check. The caller has
-/// checked that `ticket.till == till`.
+/// quarantine (a training ticket in its own chain's tables). `payload` is
+/// the ticket as received (kept in quarantine); `check` is the result of
+/// the hash, signature and content checks. The caller has checked that
+/// `ticket.till == till`. Something unreadable as a ticket (its number out
+/// of range) goes to the fiscal quarantine.
 pub fn store_ticket(
     steps: &mut dyn TicketSteps,
     till: &str,
@@ -139,6 +188,7 @@ pub fn store_ticket(
         Ok(n) => n,
         Err(reason) => return quarantine_unreadable(steps, till, key, payload, &reason, at),
     };
+    steps.use_chain(ChainTables::of(ticket.training));
     steps.lock_till(till)?;
     let decision = decide(till, n, ticket, check, &mut View { steps, till })?;
     match decision {

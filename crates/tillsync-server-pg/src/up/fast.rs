@@ -18,6 +18,7 @@ use tillsync_core::ticket::Ticket;
 use tillsync_wire::api::{ItemResult, ItemStatus, OutboxResponse};
 
 use tillsync_db::StoreError;
+use tillsync_db::ticket_rows::FISCAL_TABLES;
 use tillsync_server_db::store::{Batch, BatchItem};
 
 /// One ticket of a batch that qualifies.
@@ -30,7 +31,7 @@ struct Row<'a> {
 }
 
 /// The tickets of `items` when they may be filed set-wise as far as the
-/// batch alone tells: every item a ticket whose hash and signature hold,
+/// batch alone tells: every item a fiscal ticket whose checks hold,
 /// numbers in range and consecutive, keys distinct. Whether each names the
 /// one before it is the filing rule's to say ([`accepted_as_read`]).
 fn candidate<'a>(till: &'a str, items: &'a [BatchItem<'a>]) -> Option<Vec<Row<'a>>> {
@@ -46,6 +47,10 @@ fn candidate<'a>(till: &'a str, items: &'a [BatchItem<'a>]) -> Option<Vec<Row<'a
         else {
             return None;
         };
+        // Training tickets are filed in their own chain, item by item.
+        if ticket.training {
+            return None;
+        }
         let number = i64::try_from(ticket.number)
             .ok()
             .filter(|n| (1..i64::MAX - 1).contains(n))?;
@@ -143,8 +148,9 @@ pub const READ: &str = r#"
                           OFFSET 0) p"#;
 
 /// The write of [`file_group`]: the tickets and their details
-/// ([`super::tickets::TicketRows::CTES`]), the idempotency records
-/// (`$32`..`$34`) and a journal line per batch (`$35`..`$37`); returns the
+/// ([`super::tickets::TicketRows::ctes`] of the fiscal tables), the
+/// idempotency records (`$40`..`$42`) and a journal line per batch
+/// (`$43`..`$45`); returns the
 /// number of `TICKET` rows inserted.
 pub static WRITE: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -152,16 +158,16 @@ pub static WRITE: LazyLock<String> = LazyLock::new(|| {
         r AS (
           INSERT INTO tillsync_received(till_id, key, status, reason, at, fingerprint)
           SELECT u.till, u.key, 'accepted', NULL, $10, u.hash
-          FROM UNNEST($32::text[], $33::text[], $34::text[]) AS u(till, key, hash)
+          FROM UNNEST($40::text[], $41::text[], $42::text[]) AS u(till, key, hash)
           ON CONFLICT (till_id, key) DO NOTHING),
         j AS (
           INSERT INTO tillsync_journal(at, kind, till, result, detail)
           SELECT $10, 'push', u.till, u.result, u.detail
-          FROM UNNEST($35::text[], $36::text[], $37::text[]) WITH ORDINALITY
+          FROM UNNEST($43::text[], $44::text[], $45::text[]) WITH ORDINALITY
             AS u(till, result, detail, i)
           ORDER BY u.i)
         SELECT count(*) FROM t"#,
-        super::tickets::TicketRows::CTES
+        super::tickets::TicketRows::ctes(&FISCAL_TABLES)
     )
 });
 

@@ -128,7 +128,7 @@ pub fn ticket_state(
         e.missing.push(gap);
     }
     type Setter = fn(&mut TillTickets, u64);
-    let counts: [(&str, Setter); 4] = [
+    let counts: [(&str, Setter); 6] = [
         (
             r#"SELECT "till_id", COUNT(*) FROM "TICKET" WHERE $1::text IS NULL OR "till_id" = $1 GROUP BY 1"#,
             |e, n| e.verified = n,
@@ -147,6 +147,15 @@ pub fn ticket_state(
             "SELECT till_id, COUNT(*) FROM tillsync_ticket_link_pending
              WHERE $1::text IS NULL OR till_id = $1 GROUP BY 1",
             |e, n| e.links_pending = n,
+        ),
+        (
+            r#"SELECT "till_id", COUNT(*) FROM "TRAINING_TICKET" WHERE $1::text IS NULL OR "till_id" = $1 GROUP BY 1"#,
+            |e, n| e.training = n,
+        ),
+        (
+            "SELECT till_id, COUNT(*) FROM tillsync_training_quarantine
+             WHERE $1::text IS NULL OR till_id = $1 GROUP BY 1",
+            |e, n| e.training_quarantined = n,
         ),
     ];
     for (sql, set) in counts {

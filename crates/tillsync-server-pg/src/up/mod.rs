@@ -45,6 +45,10 @@ use tillsync_db::StoreError;
 /// (idempotent: `CREATE … IF NOT EXISTS`).
 pub const TICKETS_SCHEMA: &str = include_str!("tickets_schema.sql");
 
+/// DDL of tickets version 2 and the training tickets' tables, step 7 of
+/// the server schema (idempotent: `… IF NOT EXISTS`).
+pub const TICKETS_V2_SCHEMA: &str = include_str!("tickets_v2_schema.sql");
+
 /// DDL of the up path's customer tables, step 4 of the server schema
 /// (idempotent).
 pub const CUSTOMERS_SCHEMA: &str = include_str!("customers_schema.sql");
@@ -56,6 +60,7 @@ pub const DEMO_CUSTOMERS: &str = include_str!("demo_customers.sql");
 pub fn create_tables(client: &mut impl GenericClient) -> Result<(), StoreError> {
     client.batch_execute(TICKETS_SCHEMA)?;
     client.batch_execute(CUSTOMERS_SCHEMA)?;
+    client.batch_execute(TICKETS_V2_SCHEMA)?;
     Ok(())
 }
 
@@ -162,8 +167,9 @@ mod tests {
             )
             .unwrap()
             .get(0);
-        // 4 ticket tables, 9 up-path tables, 3 support tables of the tests.
-        assert_eq!(n, 16);
+        // 4 ticket tables, 9 up-path tables, 2 of the training chain (its 4
+        // ticket tables are TRAINING_…), 3 support tables of the tests.
+        assert_eq!(n, 18);
         let dup = c
             .execute(
                 "INSERT INTO tillsync_customer_codes VALUES ('A', 1), ('A', 2)",

@@ -101,19 +101,25 @@ fn read_tickets(
     let mut tickets: Vec<Ticket> = tx
         .query(
             r#"SELECT "number", "time", "total_cents", "customer", "corrects", "prev_hash", "hash",
-                 "signature" FROM "TICKET" WHERE "till_id" = $1 AND "number" > $2 AND "number" <= $3
+                 "signature", "version", "cashier", "discount_cents", "change_cents"
+               FROM "TICKET" WHERE "till_id" = $1 AND "number" > $2 AND "number" <= $3
                ORDER BY "number""#,
             &args,
         )?
         .into_iter()
         .map(|r| Ticket {
+            version: r.get::<_, i64>(8) as u8,
             till: till.to_string(),
             number: r.get::<_, i64>(0) as u64,
             time: r.get(1),
+            training: false,
+            cashier: r.get(9),
             lines: Vec::new(),
+            discount_cents: r.get(10),
             vat_totals: Vec::new(),
             total_cents: r.get(2),
             payments: Vec::new(),
+            change_cents: r.get(11),
             customer: r.get(3),
             corrects: r.get::<_, Option<i64>>(4).map(|n| n as u64),
             prev_hash: r.get(5),
@@ -122,7 +128,8 @@ fn read_tickets(
         })
         .collect();
     let rows = tx.query(
-        r#"SELECT "number", "item", "label", "quantity", "unit_price_cents", "vat_rate_bp",
+        r#"SELECT "number", "item", "label", COALESCE("quantity_milli", "quantity" * 1000),
+             "unit_price_cents", "vat_rate_bp", "discount_cents", "voided",
              "total_excl_cents", "total_incl_cents" FROM "TICKET_LINE"
            WHERE "till_id" = $1 AND "number" > $2 AND "number" <= $3 ORDER BY "number", "line_no""#,
         &args,
@@ -135,18 +142,21 @@ fn read_tickets(
                 TicketLine {
                     item: r.get(1),
                     label: r.get(2),
-                    quantity: r.get(3),
+                    quantity_milli: r.get(3),
                     unit_price_cents: r.get(4),
                     vat_rate_bp: r.get(5),
-                    total_excl_cents: r.get(6),
-                    total_incl_cents: r.get(7),
+                    discount_cents: r.get(6),
+                    voided: r.get(7),
+                    total_excl_cents: r.get(8),
+                    total_incl_cents: r.get(9),
                 },
             ))
         }),
         |t, l| t.lines.push(l),
     )?;
     let rows = tx.query(
-        r#"SELECT "number", "rate_bp", "base_cents", "vat_cents", "total_cents" FROM "TICKET_VAT"
+        r#"SELECT "number", "rate_bp", "discount_cents", "base_cents", "vat_cents", "total_cents"
+           FROM "TICKET_VAT"
            WHERE "till_id" = $1 AND "number" > $2 AND "number" <= $3 ORDER BY "number", "rate_bp""#,
         &args,
     )?;
@@ -157,9 +167,10 @@ fn read_tickets(
                 r.get::<_, i64>(0) as u64,
                 VatTotal {
                     rate_bp: r.get(1),
-                    base_cents: r.get(2),
-                    vat_cents: r.get(3),
-                    total_cents: r.get(4),
+                    discount_cents: r.get(2),
+                    base_cents: r.get(3),
+                    vat_cents: r.get(4),
+                    total_cents: r.get(5),
                 },
             ))
         }),

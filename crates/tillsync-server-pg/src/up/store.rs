@@ -19,7 +19,7 @@ pub(crate) struct PgBatch<'a, 'c>(pg_up::tickets::TicketSql<'a, 'c>);
 
 impl BatchTx for PgBatch<'_, '_> {
     fn received(&mut self, till: &str, key: &str) -> Result<Option<Received>, StoreError> {
-        pg_up::tickets::received(self.0.0, till, key)
+        pg_up::tickets::received(self.0.tx, till, key)
     }
     fn record_received(
         &mut self,
@@ -29,16 +29,16 @@ impl BatchTx for PgBatch<'_, '_> {
         fingerprint: &str,
         at: &str,
     ) -> Result<(), StoreError> {
-        pg_up::tickets::record_received(self.0.0, till, key, outcome, fingerprint, at)
+        pg_up::tickets::record_received(self.0.tx, till, key, outcome, fingerprint, at)
     }
     fn ticket_steps(&mut self) -> &mut dyn TicketSteps {
         &mut self.0
     }
     fn customer_steps(&mut self) -> Box<dyn CustomerSteps + '_> {
-        Box::new(pg_up::customers::CustomerSql(&mut *self.0.0))
+        Box::new(pg_up::customers::CustomerSql(&mut *self.0.tx))
     }
     fn record_steps(&mut self) -> Box<dyn RecordSteps + '_> {
-        Box::new(pg_up::records::RecordSql(&mut *self.0.0))
+        Box::new(pg_up::records::RecordSql(&mut *self.0.tx))
     }
     fn journal(
         &mut self,
@@ -47,7 +47,7 @@ impl BatchTx for PgBatch<'_, '_> {
         result: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
-        pg_up::tickets::journal_in(self.0.0, kind, till, result, detail)
+        pg_up::tickets::journal_in(self.0.tx, kind, till, result, detail)
     }
 }
 
@@ -141,7 +141,7 @@ impl PgServerDb {
                 Some(answer) => answer,
                 None if items.is_empty() => OutboxResponse { results: vec![] },
                 None => tillsync_server_db::up::batch::run_batch(
-                    &mut PgBatch(pg_up::tickets::TicketSql(&mut tx)),
+                    &mut PgBatch(pg_up::tickets::TicketSql::new(&mut tx)),
                     till,
                     items,
                 )?,

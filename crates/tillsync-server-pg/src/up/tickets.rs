@@ -9,8 +9,9 @@ use postgres::Transaction;
 use tillsync_core::ticket::Ticket;
 
 use tillsync_db::StoreError;
+use tillsync_db::ticket_rows::{FISCAL_TABLES, TRAINING_TABLES, TicketTables, whole_quantity};
 use tillsync_server_db::tickets::{Outcome, Received, parse_status, status_word};
-use tillsync_server_db::up::tickets::TicketSteps;
+use tillsync_server_db::up::tickets::{ChainTables, FISCAL_CHAIN, TicketSteps};
 
 /// The item received from `till` under `key`, if any. Takes the till's
 /// lock first ([`super::lock_till`]): a batch that another server process
@@ -79,12 +80,36 @@ pub fn journal_in(
 }
 
 /// The SQL steps of filing a ticket ([`tillsync_server_db::up::tickets`])
-/// on PostgreSQL inside the caller's transaction.
-pub struct TicketSql<'a, 't>(pub &'a mut Transaction<'t>);
+/// on PostgreSQL inside the caller's transaction, over the tables of one
+/// chain (fiscal or training).
+pub struct TicketSql<'a, 't> {
+    /// The transaction.
+    pub tx: &'a mut Transaction<'t>,
+    chain: &'static ChainTables,
+}
+
+impl<'a, 't> TicketSql<'a, 't> {
+    /// The steps inside `tx`, on the fiscal chain until told otherwise.
+    pub fn new(tx: &'a mut Transaction<'t>) -> Self {
+        TicketSql {
+            tx,
+            chain: &FISCAL_CHAIN,
+        }
+    }
+}
+
+/// The statement inserting a ticket and its rows in `tables`, as one
+/// statement ([`TicketRows::ctes`]), counting the `TICKET` rows inserted.
+fn insert_statement(tables: &TicketTables) -> String {
+    format!("WITH {} SELECT count(*) FROM t", TicketRows::ctes(tables))
+}
 
 impl TicketSteps for TicketSql<'_, '_> {
+    fn use_chain(&mut self, chain: &'static ChainTables) {
+        self.chain = chain;
+    }
     fn lock_till(&mut self, till: &str) -> Result<(), StoreError> {
-        super::lock_till(self.0, till)
+        super::lock_till(self.tx, till)
     }
     fn verified(
         &mut self,
@@ -92,9 +117,12 @@ impl TicketSteps for TicketSql<'_, '_> {
         n: i64,
     ) -> Result<(Option<String>, Option<String>), StoreError> {
         let (mut this, mut before) = (None, None);
-        for r in self.0.query(
-            r#"SELECT "number", "hash" FROM "TICKET"
-               WHERE "till_id" = $1 AND "number" BETWEEN $2 AND $3"#,
+        for r in self.tx.query(
+            &format!(
+                r#"SELECT "number", "hash" FROM "{}"
+                   WHERE "till_id" = $1 AND "number" BETWEEN $2 AND $3"#,
+                self.chain.rows.ticket
+            ),
             &[&till, &(n - 1), &n],
         )? {
             let (num, hash): (i64, String) = (r.get(0), r.get(1));
@@ -112,18 +140,24 @@ impl TicketSteps for TicketSql<'_, '_> {
         number: i64,
         hash: &str,
     ) -> Result<(bool, bool), StoreError> {
-        let r = self.0.query_one(
-            "SELECT COUNT(*) > 0, COALESCE(bool_or(hash = $3), false)
-             FROM tillsync_ticket_quarantine WHERE till_id = $1 AND number = $2",
+        let r = self.tx.query_one(
+            &format!(
+                "SELECT COUNT(*) > 0, COALESCE(bool_or(hash = $3), false)
+                 FROM {} WHERE till_id = $1 AND number = $2",
+                self.chain.quarantine
+            ),
             &[&till, &number, &hash],
         )?;
         Ok((r.get(0), r.get(1)))
     }
     fn pending_link(&mut self, till: &str, number: i64) -> Result<Option<String>, StoreError> {
         Ok(self
-            .0
+            .tx
             .query_opt(
-                "SELECT prev_hash FROM tillsync_ticket_link_pending WHERE till_id = $1 AND number = $2",
+                &format!(
+                    "SELECT prev_hash FROM {} WHERE till_id = $1 AND number = $2",
+                    self.chain.pending
+                ),
                 &[&till, &number],
             )?
             .map(|r| r.get(0)))
@@ -135,10 +169,13 @@ impl TicketSteps for TicketSql<'_, '_> {
         hash: &str,
     ) -> Result<Option<String>, StoreError> {
         Ok(self
-            .0
+            .tx
             .query_opt(
-                "SELECT reason FROM tillsync_ticket_quarantine
-                 WHERE till_id = $1 AND number = $2 AND hash = $3 ORDER BY id LIMIT 1",
+                &format!(
+                    "SELECT reason FROM {}
+                     WHERE till_id = $1 AND number = $2 AND hash = $3 ORDER BY id LIMIT 1",
+                    self.chain.quarantine
+                ),
                 &[&till, &number, &hash],
             )?
             .map(|r| r.get(0)))
@@ -150,11 +187,14 @@ impl TicketSteps for TicketSql<'_, '_> {
         payload: &str,
     ) -> Result<Option<String>, StoreError> {
         Ok(self
-            .0
+            .tx
             .query_opt(
-                "SELECT reason FROM tillsync_ticket_quarantine
-                 WHERE till_id = $1 AND item_key = $2 AND number IS NULL AND payload = $3
-                 ORDER BY id LIMIT 1",
+                &format!(
+                    "SELECT reason FROM {}
+                     WHERE till_id = $1 AND item_key = $2 AND number IS NULL AND payload = $3
+                     ORDER BY id LIMIT 1",
+                    self.chain.quarantine
+                ),
                 &[&till, &key, &payload],
             )?
             .map(|r| r.get(0)))
@@ -169,9 +209,12 @@ impl TicketSteps for TicketSql<'_, '_> {
         payload: &str,
         at: &str,
     ) -> Result<(), StoreError> {
-        self.0.execute(
-            "INSERT INTO tillsync_ticket_quarantine(till_id, number, item_key, hash, reason, payload, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        self.tx.execute(
+            &format!(
+                "INSERT INTO {}(till_id, number, item_key, hash, reason, payload, received_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                self.chain.quarantine
+            ),
             &[&till, &number, &key, &hash, &reason, &payload, &at],
         )?;
         Ok(())
@@ -182,14 +225,16 @@ impl TicketSteps for TicketSql<'_, '_> {
         number: i64,
         prev_hash: Option<&str>,
     ) -> Result<(), StoreError> {
+        let table = self.chain.pending;
         match prev_hash {
-            Some(h) => self.0.execute(
-                "DELETE FROM tillsync_ticket_link_pending
-                 WHERE till_id = $1 AND number = $2 AND prev_hash = $3",
+            Some(h) => self.tx.execute(
+                &format!(
+                    "DELETE FROM {table} WHERE till_id = $1 AND number = $2 AND prev_hash = $3"
+                ),
                 &[&till, &number, &h],
             )?,
-            None => self.0.execute(
-                "DELETE FROM tillsync_ticket_link_pending WHERE till_id = $1 AND number = $2",
+            None => self.tx.execute(
+                &format!("DELETE FROM {table} WHERE till_id = $1 AND number = $2"),
                 &[&till, &number],
             )?,
         };
@@ -203,27 +248,35 @@ impl TicketSteps for TicketSql<'_, '_> {
         t: &Ticket,
         at: &str,
     ) -> Result<bool, StoreError> {
-        static INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-            format!("WITH {} SELECT count(*) FROM t", TicketRows::CTES)
-        });
+        static FISCAL: std::sync::LazyLock<String> =
+            std::sync::LazyLock::new(|| insert_statement(&FISCAL_TABLES));
+        static TRAINING: std::sync::LazyLock<String> =
+            std::sync::LazyLock::new(|| insert_statement(&TRAINING_TABLES));
+        let sql = if self.chain.rows == &TRAINING_TABLES {
+            TRAINING.as_str()
+        } else {
+            FISCAL.as_str()
+        };
         let rows = TicketRows::new(&[(till, n, corrects, t)]);
-        let inserted: i64 = self.0.query_one(INSERT.as_str(), &rows.params(&at))?.get(0);
+        let inserted: i64 = self.tx.query_one(sql, &rows.params(&at))?.get(0);
         Ok(inserted == 1)
     }
     fn insert_pending(&mut self, till: &str, n: i64, prev_hash: &str) -> Result<(), StoreError> {
-        self.0.execute(
-            "INSERT INTO tillsync_ticket_link_pending(till_id, number, prev_hash) VALUES ($1, $2, $3)",
+        self.tx.execute(
+            &format!(
+                "INSERT INTO {}(till_id, number, prev_hash) VALUES ($1, $2, $3)",
+                self.chain.pending
+            ),
             &[&till, &n, &prev_hash],
         )?;
         Ok(())
     }
 }
 
-/// Tickets to insert, column by column: `TICKET` rows (till, number, number
-/// corrected, ticket) and their lines, payments and VAT totals
-/// (`TICKET_LINE`, `TICKET_PAYMENT`, `TICKET_VAT`, the rows of
-/// [`crate::server_up`]'s `insert_ticket_details`), bound as arrays to
-/// [`TicketRows::CTES`]: one statement for all of them.
+/// Tickets to insert, column by column: ticket rows (till, number, number
+/// corrected, ticket) and their lines, payments and VAT totals (the rows
+/// of `tillsync_db::ticket_rows::insert_ticket_details` on SQLite), bound
+/// as arrays to [`TicketRows::ctes`]: one statement for all of them.
 pub struct TicketRows<'a> {
     till: Vec<&'a str>,
     number: Vec<i64>,
@@ -234,6 +287,10 @@ pub struct TicketRows<'a> {
     prev: Vec<&'a str>,
     hash: Vec<&'a str>,
     signature: Vec<&'a str>,
+    version: Vec<i64>,
+    cashier: Vec<Option<&'a str>>,
+    discount: Vec<i64>,
+    change: Vec<i64>,
     l_till: Vec<&'a str>,
     l_n: Vec<i64>,
     l_no: Vec<i64>,
@@ -244,6 +301,9 @@ pub struct TicketRows<'a> {
     l_vat: Vec<i64>,
     l_excl: Vec<i64>,
     l_incl: Vec<i64>,
+    l_qty_milli: Vec<i64>,
+    l_discount: Vec<i64>,
+    l_voided: Vec<bool>,
     p_till: Vec<&'a str>,
     p_n: Vec<i64>,
     p_seq: Vec<i64>,
@@ -255,35 +315,47 @@ pub struct TicketRows<'a> {
     v_base: Vec<i64>,
     v_vat: Vec<i64>,
     v_total: Vec<i64>,
+    v_discount: Vec<i64>,
 }
 
 impl<'a> TicketRows<'a> {
-    /// The common table expressions that insert the rows, binding `$1` to
-    /// `$31` ([`TicketRows::params`]); `t` returns one row per `TICKET` row
-    /// inserted (a number already there is skipped, and then its details
-    /// fail on their keys).
-    pub const CTES: &'static str = r#"t AS (
-          INSERT INTO "TICKET"("till_id", "number", "time", "total_cents", "customer",
-            "corrects", "prev_hash", "hash", "signature", "received_at")
+    /// The common table expressions that insert the rows in `tables`,
+    /// binding `$1` to `$39` ([`TicketRows::params`]); `t` returns one row
+    /// per ticket row inserted (a number already there is skipped, and then
+    /// its details fail on their keys).
+    pub fn ctes(tables: &TicketTables) -> String {
+        format!(
+            r#"t AS (
+          INSERT INTO "{t}"("till_id", "number", "time", "total_cents", "customer",
+            "corrects", "prev_hash", "hash", "signature", "version", "cashier",
+            "discount_cents", "change_cents", "received_at")
           SELECT u.*, $10 FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::bigint[],
-            $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[]) AS u
+            $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $11::bigint[],
+            $12::text[], $13::bigint[], $14::bigint[]) AS u
           ON CONFLICT ("till_id", "number") DO NOTHING
           RETURNING 1),
         l AS (
-          INSERT INTO "TICKET_LINE"("till_id", "number", "line_no", "item", "label", "quantity",
-            "unit_price_cents", "vat_rate_bp", "total_excl_cents", "total_incl_cents")
-          SELECT * FROM UNNEST($11::text[], $12::bigint[], $13::bigint[], $14::text[],
-            $15::text[], $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[],
-            $20::bigint[])),
+          INSERT INTO "{l}"("till_id", "number", "line_no", "item", "label", "quantity",
+            "unit_price_cents", "vat_rate_bp", "total_excl_cents", "total_incl_cents",
+            "quantity_milli", "discount_cents", "voided")
+          SELECT * FROM UNNEST($15::text[], $16::bigint[], $17::bigint[], $18::text[],
+            $19::text[], $20::bigint[], $21::bigint[], $22::bigint[], $23::bigint[],
+            $24::bigint[], $25::bigint[], $26::bigint[], $27::boolean[])),
         p AS (
-          INSERT INTO "TICKET_PAYMENT"("till_id", "number", "seq", "method", "amount_cents")
-          SELECT * FROM UNNEST($21::text[], $22::bigint[], $23::bigint[], $24::text[],
-            $25::bigint[])),
+          INSERT INTO "{p}"("till_id", "number", "seq", "method", "amount_cents")
+          SELECT * FROM UNNEST($28::text[], $29::bigint[], $30::bigint[], $31::text[],
+            $32::bigint[])),
         v AS (
-          INSERT INTO "TICKET_VAT"("till_id", "number", "rate_bp", "base_cents", "vat_cents",
-            "total_cents")
-          SELECT * FROM UNNEST($26::text[], $27::bigint[], $28::bigint[], $29::bigint[],
-            $30::bigint[], $31::bigint[]))"#;
+          INSERT INTO "{v}"("till_id", "number", "rate_bp", "base_cents", "vat_cents",
+            "total_cents", "discount_cents")
+          SELECT * FROM UNNEST($33::text[], $34::bigint[], $35::bigint[], $36::bigint[],
+            $37::bigint[], $38::bigint[], $39::bigint[]))"#,
+            t = tables.ticket,
+            l = tables.line,
+            p = tables.payment,
+            v = tables.vat
+        )
+    }
 
     /// The columns of `tickets` (till, number, number corrected, ticket).
     pub fn new(tickets: &[(&'a str, i64, Option<i64>, &'a Ticket)]) -> Self {
@@ -297,6 +369,10 @@ impl<'a> TicketRows<'a> {
             prev: vec![],
             hash: vec![],
             signature: vec![],
+            version: vec![],
+            cashier: vec![],
+            discount: vec![],
+            change: vec![],
             l_till: vec![],
             l_n: vec![],
             l_no: vec![],
@@ -307,6 +383,9 @@ impl<'a> TicketRows<'a> {
             l_vat: vec![],
             l_excl: vec![],
             l_incl: vec![],
+            l_qty_milli: vec![],
+            l_discount: vec![],
+            l_voided: vec![],
             p_till: vec![],
             p_n: vec![],
             p_seq: vec![],
@@ -318,6 +397,7 @@ impl<'a> TicketRows<'a> {
             v_base: vec![],
             v_vat: vec![],
             v_total: vec![],
+            v_discount: vec![],
         };
         for &(till, n, corrects, t) in tickets {
             r.till.push(till);
@@ -329,17 +409,24 @@ impl<'a> TicketRows<'a> {
             r.prev.push(&t.prev_hash);
             r.hash.push(&t.hash);
             r.signature.push(&t.signature);
+            r.version.push(i64::from(t.version));
+            r.cashier.push(t.cashier.as_deref());
+            r.discount.push(t.discount_cents);
+            r.change.push(t.change_cents);
             for (i, x) in t.lines.iter().enumerate() {
                 r.l_till.push(till);
                 r.l_n.push(n);
                 r.l_no.push(i as i64 + 1);
                 r.l_item.push(&x.item);
                 r.l_label.push(&x.label);
-                r.l_qty.push(x.quantity);
+                r.l_qty.push(whole_quantity(x.quantity_milli));
                 r.l_unit.push(x.unit_price_cents);
                 r.l_vat.push(x.vat_rate_bp);
                 r.l_excl.push(x.total_excl_cents);
                 r.l_incl.push(x.total_incl_cents);
+                r.l_qty_milli.push(x.quantity_milli);
+                r.l_discount.push(x.discount_cents);
+                r.l_voided.push(x.voided);
             }
             for (i, p) in t.payments.iter().enumerate() {
                 r.p_till.push(till);
@@ -355,12 +442,13 @@ impl<'a> TicketRows<'a> {
                 r.v_base.push(v.base_cents);
                 r.v_vat.push(v.vat_cents);
                 r.v_total.push(v.total_cents);
+                r.v_discount.push(v.discount_cents);
             }
         }
         r
     }
 
-    /// `$1` to `$31` of [`TicketRows::CTES`], `at` the time received.
+    /// `$1` to `$39` of [`TicketRows::ctes`], `at` the time received.
     pub fn params<'s>(&'s self, at: &'s &'s str) -> Vec<&'s (dyn postgres::types::ToSql + Sync)> {
         vec![
             &self.till,
@@ -373,6 +461,10 @@ impl<'a> TicketRows<'a> {
             &self.hash,
             &self.signature,
             at,
+            &self.version,
+            &self.cashier,
+            &self.discount,
+            &self.change,
             &self.l_till,
             &self.l_n,
             &self.l_no,
@@ -383,6 +475,9 @@ impl<'a> TicketRows<'a> {
             &self.l_vat,
             &self.l_excl,
             &self.l_incl,
+            &self.l_qty_milli,
+            &self.l_discount,
+            &self.l_voided,
             &self.p_till,
             &self.p_n,
             &self.p_seq,
@@ -394,6 +489,7 @@ impl<'a> TicketRows<'a> {
             &self.v_base,
             &self.v_vat,
             &self.v_total,
+            &self.v_discount,
         ]
     }
 }
@@ -418,7 +514,7 @@ pub(crate) mod tests {
         at: &str,
     ) -> Result<Outcome, StoreError> {
         tillsync_server_db::up::tickets::store_ticket(
-            &mut TicketSql(tx),
+            &mut TicketSql::new(tx),
             till,
             key,
             ticket,
@@ -437,7 +533,7 @@ pub(crate) mod tests {
         at: &str,
     ) -> Result<Outcome, StoreError> {
         tillsync_server_db::up::tickets::quarantine_unreadable(
-            &mut TicketSql(tx),
+            &mut TicketSql::new(tx),
             till,
             key,
             payload,
@@ -457,6 +553,11 @@ pub(crate) mod tests {
         (1..=n as u64)
             .map(|i| {
                 let t = Ticket {
+                    version: 2,
+                    training: false,
+                    cashier: None,
+                    discount_cents: 0,
+                    change_cents: 0,
                     till: "T001".into(),
                     number: i,
                     time: "2026-01-01T00:00:00Z".into(),
@@ -464,18 +565,22 @@ pub(crate) mod tests {
                         TicketLine {
                             item: "A".into(),
                             label: "a".into(),
-                            quantity: 2,
+                            quantity_milli: 2000,
                             unit_price_cents: 100,
                             vat_rate_bp: 2000,
+                            discount_cents: 0,
+                            voided: false,
                             total_excl_cents: 167,
                             total_incl_cents: 200,
                         },
                         TicketLine {
                             item: "B".into(),
                             label: "b".into(),
-                            quantity: 1,
+                            quantity_milli: 1000,
                             unit_price_cents: 50,
                             vat_rate_bp: 550,
+                            discount_cents: 0,
+                            voided: false,
                             total_excl_cents: 47,
                             total_incl_cents: 50,
                         },
@@ -483,12 +588,14 @@ pub(crate) mod tests {
                     vat_totals: vec![
                         VatTotal {
                             rate_bp: 550,
+                            discount_cents: 0,
                             base_cents: 47,
                             vat_cents: 3,
                             total_cents: 50,
                         },
                         VatTotal {
                             rate_bp: 2000,
+                            discount_cents: 0,
                             base_cents: 167,
                             vat_cents: 33,
                             total_cents: 200,
@@ -703,6 +810,8 @@ pub(crate) mod tests {
             issued_at: None,
             revoked_at: None,
             last_contact: None,
+            key_id: None,
+            enrolment_expires_at: None,
         };
         let o = till_overview(&mut c, vec![row("T001"), row("T002")]).unwrap();
         assert_eq!(o.len(), 2);
@@ -831,5 +940,115 @@ pub(crate) mod tests {
         // Data errors are not worth a retry.
         let e = StoreError::Postgres(c.execute("SELECT 1 / 0", &[]).unwrap_err());
         assert!(!super::super::is_retryable(&e));
+    }
+
+    /// `t` made a training ticket of the same number (stand-in hashes of
+    /// their own), chained on `prev`.
+    fn training(t: &Ticket, prev: &str) -> Ticket {
+        Ticket {
+            training: true,
+            prev_hash: prev.to_string(),
+            hash: format!("{:064x}", 0x7000 + t.number),
+            ..t.clone()
+        }
+    }
+
+    fn put_training(tx: &mut Transaction<'_>, t: &Ticket) -> Outcome {
+        let payload = serde_json::to_string(t).unwrap();
+        store_ticket(
+            tx,
+            "T001",
+            &format!("training:{}", t.number),
+            t,
+            &payload,
+            Ok(()),
+            "now",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn training_tickets_are_filed_in_their_own_chain_and_counts() {
+        let Some(db) = TestDb::new() else { return };
+        let mut c = db.client();
+        let f = chain(2);
+        let t1 = training(&f[0], GENESIS_HASH);
+        let t2 = training(&f[1], &t1.hash);
+        with_tx(&mut c, |tx| {
+            assert_eq!(put(tx, &f[0]).status, ItemStatus::Accepted);
+            assert_eq!(put_training(tx, &t1).status, ItemStatus::Accepted);
+            assert_eq!(put_training(tx, &t2).status, ItemStatus::Accepted);
+            assert_eq!(put_training(tx, &t2).status, ItemStatus::Duplicate);
+            assert_eq!(put(tx, &f[1]).status, ItemStatus::Accepted);
+            let mut bad = training(&f[1], &f[1].hash);
+            bad.number = 3;
+            bad.hash = "ee".repeat(32);
+            let o = put_training(tx, &bad);
+            assert!(o.reason.unwrap().contains("chain broken"));
+        });
+        let s = &ticket_state(&mut c, None).unwrap()[0];
+        assert_eq!((s.verified, s.quarantined, s.tickets_received), (2, 0, 2));
+        assert_eq!((s.training, s.training_quarantined), (2, 1));
+        assert!(s.missing.is_empty() && s.links_pending == 0, "{s:?}");
+        assert_eq!(ticket_list(&mut c, None).unwrap().len(), 2);
+        assert_eq!(
+            count(&mut c, r#"SELECT COUNT(*) FROM "TRAINING_TICKET_LINE""#),
+            4
+        );
+    }
+
+    #[test]
+    fn version_2_fields_are_stored() {
+        let Some(db) = TestDb::new() else { return };
+        let mut c = db.client();
+        let mut t = chain(1).remove(0);
+        t.cashier = Some("Marie".into());
+        t.change_cents = 50;
+        t.discount_cents = 10;
+        t.lines[0].quantity_milli = 1485;
+        t.lines[0].discount_cents = 7;
+        t.lines[0].voided = true;
+        t.vat_totals[0].discount_cents = 10;
+        with_tx(&mut c, |tx| {
+            assert_eq!(put(tx, &t).status, ItemStatus::Accepted);
+        });
+        let r = c
+            .query_one(
+                r#"SELECT "version", "cashier", "discount_cents", "change_cents" FROM "TICKET""#,
+                &[],
+            )
+            .unwrap();
+        assert_eq!(
+            (
+                r.get::<_, i64>(0),
+                r.get::<_, Option<String>>(1),
+                r.get::<_, i64>(2),
+                r.get::<_, i64>(3)
+            ),
+            (2, Some("Marie".into()), 10, 50)
+        );
+        let r = c
+            .query_one(
+                r#"SELECT "quantity", "quantity_milli", "discount_cents", "voided" FROM "TICKET_LINE"
+                   WHERE "line_no" = 1"#,
+                &[],
+            )
+            .unwrap();
+        assert_eq!(
+            (
+                r.get::<_, i64>(0),
+                r.get::<_, i64>(1),
+                r.get::<_, i64>(2),
+                r.get::<_, bool>(3)
+            ),
+            (1, 1485, 7, true)
+        );
+        assert_eq!(
+            count(
+                &mut c,
+                r#"SELECT "discount_cents" FROM "TICKET_VAT" WHERE "rate_bp" = 550"#
+            ),
+            10
+        );
     }
 }

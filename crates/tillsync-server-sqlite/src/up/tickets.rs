@@ -33,7 +33,7 @@ use tillsync_server_db::tickets::parse_status;
 use tillsync_server_db::tickets::status_word;
 use tillsync_server_db::tills::ReportedTable;
 use tillsync_server_db::tills::TillOverview;
-use tillsync_server_db::up::tickets::TicketSteps;
+use tillsync_server_db::up::tickets::{ChainTables, FISCAL_CHAIN, TicketSteps};
 
 /// The item received from `till` under `key`, if any.
 pub fn received(conn: &Connection, till: &str, key: &str) -> Result<Option<Received>, StoreError> {
@@ -106,10 +106,28 @@ pub fn journal_in(
 }
 
 /// The SQL steps of filing a ticket ([`tillsync_server_db::up::tickets`])
-/// on a SQLite connection inside the caller's transaction.
-pub struct TicketSql<'c>(pub &'c Connection);
+/// on a SQLite connection inside the caller's transaction, over the tables
+/// of one chain (fiscal or training).
+pub struct TicketSql<'c> {
+    /// The connection (in a transaction).
+    pub conn: &'c Connection,
+    chain: &'static ChainTables,
+}
+
+impl<'c> TicketSql<'c> {
+    /// The steps over `conn`, on the fiscal chain until told otherwise.
+    pub fn new(conn: &'c Connection) -> Self {
+        TicketSql {
+            conn,
+            chain: &FISCAL_CHAIN,
+        }
+    }
+}
 
 impl TicketSteps for TicketSql<'_> {
+    fn use_chain(&mut self, chain: &'static ChainTables) {
+        self.chain = chain;
+    }
     fn lock_till(&mut self, _till: &str) -> Result<(), StoreError> {
         // SQLite's write transactions are already one at a time.
         Ok(())
@@ -120,10 +138,11 @@ impl TicketSteps for TicketSql<'_> {
         n: i64,
     ) -> Result<(Option<String>, Option<String>), StoreError> {
         let (mut this, mut before) = (None, None);
-        let mut stmt = self.0.prepare_cached(
-            r#"SELECT "number", "hash" FROM "TICKET"
+        let mut stmt = self.conn.prepare_cached(&format!(
+            r#"SELECT "number", "hash" FROM "{}"
                WHERE "till_id" = ?1 AND "number" BETWEEN ?2 AND ?3"#,
-        )?;
+            self.chain.rows.ticket
+        ))?;
         let mut rows = stmt.query(params![till, n - 1, n])?;
         while let Some(r) = rows.next()? {
             let (num, hash): (i64, String) = (r.get(0)?, r.get(1)?);
@@ -142,19 +161,21 @@ impl TicketSteps for TicketSql<'_> {
         hash: &str,
     ) -> Result<(bool, bool), StoreError> {
         Ok(self
-            .0
-            .prepare_cached(
+            .conn
+            .prepare_cached(&format!(
                 "SELECT COUNT(*) > 0, COALESCE(SUM(hash = ?3), 0) > 0
-                 FROM tillsync_ticket_quarantine WHERE till_id = ?1 AND number = ?2",
-            )?
+                 FROM {} WHERE till_id = ?1 AND number = ?2",
+                self.chain.quarantine
+            ))?
             .query_row(params![till, number, hash], |r| Ok((r.get(0)?, r.get(1)?)))?)
     }
     fn pending_link(&mut self, till: &str, number: i64) -> Result<Option<String>, StoreError> {
         Ok(self
-            .0
-            .prepare_cached(
-                "SELECT prev_hash FROM tillsync_ticket_link_pending WHERE till_id = ?1 AND number = ?2",
-            )?
+            .conn
+            .prepare_cached(&format!(
+                "SELECT prev_hash FROM {} WHERE till_id = ?1 AND number = ?2",
+                self.chain.pending
+            ))?
             .query_row(params![till, number], |r| r.get(0))
             .optional()?)
     }
@@ -165,11 +186,12 @@ impl TicketSteps for TicketSql<'_> {
         hash: &str,
     ) -> Result<Option<String>, StoreError> {
         Ok(self
-            .0
-            .prepare_cached(
-                "SELECT reason FROM tillsync_ticket_quarantine
+            .conn
+            .prepare_cached(&format!(
+                "SELECT reason FROM {}
                  WHERE till_id = ?1 AND number = ?2 AND hash = ?3 ORDER BY id LIMIT 1",
-            )?
+                self.chain.quarantine
+            ))?
             .query_row(params![till, number, hash], |r| r.get(0))
             .optional()?)
     }
@@ -180,12 +202,13 @@ impl TicketSteps for TicketSql<'_> {
         payload: &str,
     ) -> Result<Option<String>, StoreError> {
         Ok(self
-            .0
-            .prepare_cached(
-                "SELECT reason FROM tillsync_ticket_quarantine
+            .conn
+            .prepare_cached(&format!(
+                "SELECT reason FROM {}
                  WHERE till_id = ?1 AND item_key = ?2 AND number IS NULL AND payload = ?3
                  ORDER BY id LIMIT 1",
-            )?
+                self.chain.quarantine
+            ))?
             .query_row(params![till, key, payload], |r| r.get(0))
             .optional()?)
     }
@@ -199,11 +222,13 @@ impl TicketSteps for TicketSql<'_> {
         payload: &str,
         at: &str,
     ) -> Result<(), StoreError> {
-        self.0.prepare_cached(
-            "INSERT INTO tillsync_ticket_quarantine(till_id, number, item_key, hash, reason, payload, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![till, number, key, hash, reason, payload, at])?;
+        self.conn
+            .prepare_cached(&format!(
+                "INSERT INTO {}(till_id, number, item_key, hash, reason, payload, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                self.chain.quarantine
+            ))?
+            .execute(params![till, number, key, hash, reason, payload, at])?;
         Ok(())
     }
     fn drop_pending(
@@ -212,19 +237,19 @@ impl TicketSteps for TicketSql<'_> {
         number: i64,
         prev_hash: Option<&str>,
     ) -> Result<(), StoreError> {
+        let table = self.chain.pending;
         match prev_hash {
             Some(h) => self
-                .0
-                .prepare_cached(
-                    "DELETE FROM tillsync_ticket_link_pending
-                 WHERE till_id = ?1 AND number = ?2 AND prev_hash = ?3",
-                )?
+                .conn
+                .prepare_cached(&format!(
+                    "DELETE FROM {table} WHERE till_id = ?1 AND number = ?2 AND prev_hash = ?3"
+                ))?
                 .execute(params![till, number, h])?,
             None => self
-                .0
-                .prepare_cached(
-                    "DELETE FROM tillsync_ticket_link_pending WHERE till_id = ?1 AND number = ?2",
-                )?
+                .conn
+                .prepare_cached(&format!(
+                    "DELETE FROM {table} WHERE till_id = ?1 AND number = ?2"
+                ))?
                 .execute(params![till, number])?,
         };
         Ok(())
@@ -238,12 +263,14 @@ impl TicketSteps for TicketSql<'_> {
         at: &str,
     ) -> Result<bool, StoreError> {
         // One writer at a time: the number read as absent is still absent.
-        self.0
-            .prepare_cached(
-                r#"INSERT INTO "TICKET"("till_id", "number", "time", "total_cents", "customer",
-                     "corrects", "prev_hash", "hash", "signature", "received_at")
-                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"#,
-            )?
+        self.conn
+            .prepare_cached(&format!(
+                r#"INSERT INTO "{}"("till_id", "number", "time", "total_cents", "customer",
+                     "corrects", "prev_hash", "hash", "signature", "received_at", "version",
+                     "cashier", "discount_cents", "change_cents")
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"#,
+                self.chain.rows.ticket
+            ))?
             .execute(params![
                 till,
                 n,
@@ -254,16 +281,22 @@ impl TicketSteps for TicketSql<'_> {
                 t.prev_hash,
                 t.hash,
                 t.signature,
-                at
+                at,
+                t.version,
+                t.cashier,
+                t.discount_cents,
+                t.change_cents
             ])?;
-        insert_ticket_details(self.0, till, n, t)?;
+        insert_ticket_details(self.conn, self.chain.rows, till, n, t)?;
         Ok(true)
     }
     fn insert_pending(&mut self, till: &str, n: i64, prev_hash: &str) -> Result<(), StoreError> {
-        self.0.prepare_cached(
-            "INSERT INTO tillsync_ticket_link_pending(till_id, number, prev_hash) VALUES (?1, ?2, ?3)",
-        )?
-        .execute(params![till, n, prev_hash])?;
+        self.conn
+            .prepare_cached(&format!(
+                "INSERT INTO {}(till_id, number, prev_hash) VALUES (?1, ?2, ?3)",
+                self.chain.pending
+            ))?
+            .execute(params![till, n, prev_hash])?;
         Ok(())
     }
 }
@@ -387,7 +420,7 @@ impl ServerDb {
             }
         }
         type Setter = fn(&mut TillTickets, u64);
-        let counts: [(&str, Setter); 4] = [
+        let counts: [(&str, Setter); 6] = [
             (
                 r#"SELECT "till_id", COUNT(*) FROM "TICKET" WHERE ?1 IS NULL OR "till_id" = ?1 GROUP BY 1"#,
                 |e, n| e.verified = n,
@@ -406,6 +439,15 @@ impl ServerDb {
                 "SELECT till_id, COUNT(*) FROM tillsync_ticket_link_pending
                  WHERE ?1 IS NULL OR till_id = ?1 GROUP BY 1",
                 |e, n| e.links_pending = n,
+            ),
+            (
+                r#"SELECT "till_id", COUNT(*) FROM "TRAINING_TICKET" WHERE ?1 IS NULL OR "till_id" = ?1 GROUP BY 1"#,
+                |e, n| e.training = n,
+            ),
+            (
+                "SELECT till_id, COUNT(*) FROM tillsync_training_quarantine
+                 WHERE ?1 IS NULL OR till_id = ?1 GROUP BY 1",
+                |e, n| e.training_quarantined = n,
             ),
         ];
         for (sql, set) in counts {
@@ -532,7 +574,7 @@ mod tests {
         at: &str,
     ) -> Result<Outcome, StoreError> {
         tillsync_server_db::up::tickets::store_ticket(
-            &mut TicketSql(conn),
+            &mut TicketSql::new(conn),
             till,
             key,
             ticket,
@@ -558,20 +600,28 @@ mod tests {
         (1..=n as u64)
             .map(|i| {
                 let t = Ticket {
+                    version: 2,
+                    training: false,
+                    cashier: None,
+                    discount_cents: 0,
+                    change_cents: 0,
                     till: "T001".into(),
                     number: i,
                     time: "2026-01-01T00:00:00Z".into(),
                     lines: vec![TicketLine {
                         item: "A".into(),
                         label: "a".into(),
-                        quantity: 2,
+                        quantity_milli: 2000,
                         unit_price_cents: 100,
                         vat_rate_bp: 2000,
+                        discount_cents: 0,
+                        voided: false,
                         total_excl_cents: 167,
                         total_incl_cents: 200,
                     }],
                     vat_totals: vec![VatTotal {
                         rate_bp: 2000,
+                        discount_cents: 0,
                         base_cents: 167,
                         vat_cents: 33,
                         total_cents: 200,
@@ -733,5 +783,111 @@ mod tests {
         let r = db.till_tables().unwrap();
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].version, Some(4));
+    }
+
+    /// `t` made a training ticket of the same number (stand-in hashes of
+    /// their own), chained on `prev`.
+    fn training(t: &Ticket, prev: &str) -> Ticket {
+        Ticket {
+            training: true,
+            prev_hash: prev.to_string(),
+            hash: format!("{:064x}", 0x7000 + t.number),
+            ..t.clone()
+        }
+    }
+
+    fn put_training(tx: &Transaction<'_>, t: &Ticket) -> Outcome {
+        let payload = serde_json::to_string(t).unwrap();
+        store_ticket(
+            tx,
+            "T001",
+            &format!("training:{}", t.number),
+            t,
+            &payload,
+            Ok(()),
+            "now",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn training_tickets_are_filed_in_their_own_chain_and_counts() {
+        let (_d, mut db) = db();
+        let f = chain(2);
+        let t1 = training(&f[0], GENESIS_HASH);
+        let t2 = training(&f[1], &t1.hash);
+        with_tx(&mut db, |tx| {
+            assert_eq!(put(tx, &f[0]).status, ItemStatus::Accepted);
+            assert_eq!(put_training(tx, &t1).status, ItemStatus::Accepted);
+            assert_eq!(put_training(tx, &t2).status, ItemStatus::Accepted);
+            assert_eq!(put_training(tx, &t2).status, ItemStatus::Duplicate);
+            assert_eq!(put(tx, &f[1]).status, ItemStatus::Accepted);
+            // A training ticket chained on a fiscal hash: broken, in the
+            // training quarantine.
+            let mut bad = training(&f[1], &f[1].hash);
+            bad.number = 3;
+            bad.hash = "ee".repeat(32);
+            let o = put_training(tx, &bad);
+            assert!(o.reason.unwrap().contains("chain broken"));
+        });
+        let s = &db.ticket_state(None).unwrap()[0];
+        assert_eq!((s.verified, s.quarantined, s.tickets_received), (2, 0, 2));
+        assert_eq!((s.training, s.training_quarantined), (2, 1));
+        assert!(s.missing.is_empty() && s.links_pending == 0, "{s:?}");
+        // server tickets lists the fiscal tickets only.
+        let list = db.ticket_list(None).unwrap();
+        assert_eq!(list.len(), 2);
+        assert!(
+            list.iter()
+                .all(|l| l.hash.as_deref() != Some(t1.hash.as_str()))
+        );
+        let n: i64 = db
+            .conn()
+            .query_row(r#"SELECT COUNT(*) FROM "TRAINING_TICKET_LINE""#, [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn version_2_fields_are_stored() {
+        let (_d, mut db) = db();
+        let mut t = chain(1).remove(0);
+        t.cashier = Some("Marie".into());
+        t.change_cents = 50;
+        t.discount_cents = 10;
+        t.lines[0].quantity_milli = 1485;
+        t.lines[0].discount_cents = 7;
+        t.lines[0].voided = true;
+        t.vat_totals[0].discount_cents = 10;
+        with_tx(&mut db, |tx| {
+            assert_eq!(put(tx, &t).status, ItemStatus::Accepted);
+        });
+        let head: (i64, Option<String>, i64, i64) = db
+            .conn()
+            .query_row(
+                r#"SELECT "version", "cashier", "discount_cents", "change_cents" FROM "TICKET""#,
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(head, (2, Some("Marie".into()), 10, 50));
+        let line: (i64, i64, i64, bool) = db
+            .conn()
+            .query_row(
+                r#"SELECT "quantity", "quantity_milli", "discount_cents", "voided" FROM "TICKET_LINE""#,
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(line, (1, 1485, 7, true));
+        let vat: i64 = db
+            .conn()
+            .query_row(r#"SELECT "discount_cents" FROM "TICKET_VAT""#, [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(vat, 10);
     }
 }

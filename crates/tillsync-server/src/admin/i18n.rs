@@ -12,6 +12,11 @@ const FIELD_LABELS: &[(&str, &str, &str)] = &[
     ("folder.admin", "Administrateur", "Administrator"),
     ("folder.timezone", "Fuseau horaire", "Time zone"),
     (
+        "folder.payment_methods",
+        "Moyens de paiement",
+        "Payment methods",
+    ),
+    (
         "server.listen",
         "Adresse d'écoute du service web",
         "Web service listen address",
@@ -105,6 +110,10 @@ const HINTS_FR: &[(&str, &str)] = &[
     (
         "folder.admin",
         "compte utilisateur qui administre le dossier TPV",
+    ),
+    (
+        "folder.payment_methods",
+        "moyens de paiement acceptés par les caisses, séparés par des virgules (par défaut cash,card,cheque,voucher) ; une caisse les reçoit avec son package de déploiement",
     ),
     (
         "folder.timezone",
@@ -491,6 +500,7 @@ pub const TABS: &[Tab] = &[
             "till.retry_interval_ms",
             "till.template_customer",
             "till.day_close_time",
+            "folder.payment_methods",
         ],
     ),
 ];

@@ -1,10 +1,12 @@
-//! The till supervisor: per till its state, last contact and whether it is
-//! online, the table versions it holds, its tickets and outbox backlog; a
-//! new deployment package, or revocation.
+//! The till supervisor: per till its state (awaiting enrolment, active with
+//! its key id, revoked), last contact and whether it is online, the table
+//! versions it holds, its tickets and outbox backlog; a new deployment
+//! package, or revocation.
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
+use tillsync_core::fiscal::local::LocalZone;
 use tillsync_core::{Direction, Lang};
 use tillsync_server_db::export::TableState;
 use tillsync_server_db::tills::TillOverview;
@@ -83,6 +85,8 @@ fn tills_view(ctx: &Ctx, d: &TillsData, flash: Option<&str>, error: Option<&str>
     let delay = record_delay_ms(contact_every);
     let old_secs = backlog_old_secs(&ctx.cfg);
     let now = chrono::Utc::now();
+    // Times a person reads: local, in the folder's time zone.
+    let zone = LocalZone::new(&ctx.cfg.folder.timezone).unwrap_or_else(|_| LocalZone::paris());
     let server_version = |table: &str| {
         d.server_tables
             .iter()
@@ -126,11 +130,22 @@ fn tills_view(ctx: &Ctx, d: &TillsData, flash: Option<&str>, error: Option<&str>
                     tr data-till=(t.till_id) data-online=(if online { "yes" } else { "no" }) {
                         td { a href={ "/admin/journal?till=" (t.till_id) } { (t.till_id) } }
                         td { (t.store) }
-                        td { (match (&t.issued_at, &t.revoked_at) {
-                            (None, _) => lang.pick("pas encore de package de déploiement", "no deployment package yet"),
-                            (Some(_), Some(_)) => lang.pick("RÉVOQUÉE", "REVOKED"),
-                            (Some(_), None) => lang.pick("active", "active"),
-                        }) }
+                        td.state { (match (&t.issued_at, &t.revoked_at, &t.enrolment_expires_at) {
+                            (None, _, None) => lang.pick("pas encore de package de déploiement", "no deployment package yet").to_string(),
+                            (None, _, Some(until)) => format!("{} {}", lang.pick(
+                                "en attente d'enrôlement, package valable jusqu'au", "awaiting enrolment, package valid until"),
+                                zone.show(until, lang)),
+                            (Some(_), Some(_), _) => lang.pick("RÉVOQUÉE", "REVOKED").to_string(),
+                            (Some(_), None, _) => lang.pick("active", "active").to_string(),
+                        })
+                            @if let Some(k) = &t.key_id {
+                                br;
+                                span.key-id title=(lang.pick("identifiant de la clé de signature actuelle de la caisse",
+                                    "id of the till's current signing key")) {
+                                    (lang.pick("clé ", "key ")) (k)
+                                }
+                            }
+                        }
                         td { (t.last_contact.as_deref().unwrap_or(lang.pick("jamais", "never"))) }
                         td class=(if online { "online-yes" } else { "online-no" }) {
                             (if online { lang.pick("oui", "yes") } else { lang.pick("non", "no") })
@@ -195,8 +210,8 @@ fn tills_view(ctx: &Ctx, d: &TillsData, flash: Option<&str>, error: Option<&str>
                                 input type="hidden" name="csrf" value=(ctx.csrf);
                                 input type="hidden" name="till" value=(t.till_id);
                                 button type="submit" title=(lang.pick(
-                                    "Génère de nouveaux identifiants : l'ancien package cesse de fonctionner.",
-                                    "Issues new credentials: the previous package stops working.")) {
+                                    "Un nouveau secret d'enrôlement à usage unique (7 jours) : un package plus ancien non utilisé cesse de fonctionner ; la caisse installée continue jusqu'à ce que le nouveau soit utilisé.",
+                                    "A new one-time enrolment secret (7 days): an unused older package stops working; the installed till goes on until the new one is used.")) {
                                     (lang.pick("Package de déploiement", "Deployment package"))
                                 }
                             }
@@ -308,8 +323,8 @@ pub(crate) async fn till_revoke(ctx: Ctx, form: FormData) -> Response {
                 "{} {till} {}",
                 lang.pick("Caisse", "Till"),
                 lang.pick(
-                    "révoquée : ses appels sont refusés jusqu'à la génération d'un nouveau package de déploiement.",
-                    "revoked: its calls are refused until a new deployment package is generated."
+                    "révoquée : ses appels sont refusés jusqu'à son enrôlement avec un nouveau package de déploiement ; ses packages non utilisés cessent de fonctionner.",
+                    "revoked: its calls are refused until it enrols from a new deployment package; its unused packages stop working."
                 )
             );
             tills_response(&ctx, StatusCode::OK, Some(&msg), None).await

@@ -14,6 +14,7 @@ use crate::admin::router::router as admin_router;
 use crate::http::error::HttpError;
 use crate::http::state::AppState;
 use crate::http::{metrics, missing, packages, ping};
+use crate::till_keys::handlers as till_keys;
 use crate::up::{customers, outbox};
 
 /// The router of API v1.
@@ -23,6 +24,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/packages/available", post(packages::available))
         .route("/api/v1/customers", post(customers::create))
+        .route("/api/v1/till/enrol", post(till_keys::enrol))
+        .route("/api/v1/till/key", post(till_keys::rotate))
         .route(
             "/api/v1/outbox",
             post(outbox::outbox).layer(axum::extract::DefaultBodyLimit::max(outbox::MAX_BODY)),

@@ -31,6 +31,9 @@ pub struct AppState {
     pub data: DataDir,
     /// POS folder name.
     pub folder: String,
+    /// `folder.payment_methods` as `server run` started: the methods a
+    /// version-2 ticket may be paid with (its content check).
+    pub payment_methods: Vec<String>,
     /// Which engine holds the server database.
     pub backend: Backend,
     /// The server database (the write connection, SQLite or PostgreSQL;
@@ -131,6 +134,7 @@ impl AppState {
             backend: db.backend(),
             data,
             folder: cfg.folder.name.clone(),
+            payment_methods: cfg.folder.payment_methods.clone(),
             db: Mutex::new(db),
             read_dbs,
             read_permits: tokio::sync::Semaphore::new(readers),
@@ -362,7 +366,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (data, _) = DataDir::init(&dir.path().join("srv"), "T", Some(20)).unwrap();
         let mut db = data.open_store().unwrap();
-        db.issue_credentials("T001", "sha", "key").unwrap();
+        tillsync_server_db::enrol::enrol_test_key(db.as_mut(), "T001", "sha").unwrap();
         let pending = [Bookkeeping {
             till: "T001".to_string(),
             contact: true,

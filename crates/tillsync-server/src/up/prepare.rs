@@ -1,7 +1,9 @@
 //! Step 1 of the up path: an outbox batch parsed and checked without the
-//! database: item keys, payloads, and for each ticket its till, hash and
-//! signature (the signatures verified together, [`crate::up::signatures`]).
-//! Fiscal records (events, closings) are checked the same way.
+//! database: item keys, payloads, and for each ticket its till, hash,
+//! content (version 2: the figures the sale rules give, payment methods of
+//! `folder.payment_methods`) and signature (the signatures verified
+//! together, [`crate::up::signatures`]). Fiscal records (events, closings)
+//! are checked the same way (hash and signature).
 //! A ticket naming another till refuses the whole request (403
 //! `foreign-ticket`, nothing stored): a till posts only its own tickets.
 
@@ -149,5 +151,14 @@ pub(crate) fn prepare(
         });
     }
     verify_signatures(state, till, &mut out, &signed)?;
+    // A version-2 ticket's figures computed again by the sale rules: a
+    // till holds its key, so it could sign a lie.
+    for p in &mut out {
+        if let Prepared::Ticket { ticket, check, .. } = p
+            && check.is_ok()
+        {
+            *check = ticket.check_content(&state.payment_methods);
+        }
+    }
     Ok(out)
 }

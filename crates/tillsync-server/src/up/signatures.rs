@@ -19,13 +19,17 @@ fn key_reader(state: &AppState) -> std::sync::MutexGuard<'_, Box<dyn ServerStore
     }
 }
 
-/// The reason a ticket whose signature does not verify is quarantined.
+/// The reason a ticket whose signature does not verify is quarantined:
+/// core's, and which keys it was checked with.
 pub(crate) fn bad_signature(t: &Ticket) -> String {
-    ChainError::Signature {
+    let e = ChainError::Signature {
         till: t.till.clone(),
         number: t.number,
-    }
-    .to_string()
+    };
+    format!(
+        "{e}: it verifies with no key of till {till}'s key history (a key never enrolled, e.g. of a till installed from a copy of a deployment package; see `tillsync server tills keys --till {till}`)",
+        till = t.till
+    )
 }
 
 /// Verify the signatures of a batch's tickets with the till's keys; a

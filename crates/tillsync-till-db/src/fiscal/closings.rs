@@ -11,7 +11,7 @@ use tillsync_core::fiscal::closing::{ClosingBody, Period, Span, Totals};
 use tillsync_core::fiscal::event::EventKind;
 use tillsync_core::fiscal::local::{LocalZone, parse_utc};
 use tillsync_core::fiscal::record::{CLOSING_CHAIN, Draft, EVENT_CHAIN, Record};
-use tillsync_core::ticket::{Payment, VatTotal};
+use tillsync_core::ticket::{CASH, Payment, VatTotal};
 
 use crate::db::TillDb;
 use crate::fiscal::events::{log_in, note_clock_in};
@@ -43,7 +43,8 @@ fn fiscal(e: tillsync_core::fiscal::error::FiscalError) -> StoreError {
     StoreError::Inconsistent(e.to_string())
 }
 
-/// Counts and totals of the tickets of `till` numbered in `(after, to]`.
+/// Counts and totals of the (fiscal) tickets of `till` numbered in
+/// `(after, to]`; cash net of the change given, as `Totals::add_ticket` adds.
 pub fn ticket_totals(
     conn: &Connection,
     till: &str,
@@ -66,13 +67,15 @@ pub fn ticket_totals(
     t.total_cents = total;
     t.total_abs_cents = abs;
     let mut stmt = conn.prepare_cached(
-        r#"SELECT "rate_bp", SUM("base_cents"), SUM("vat_cents"), SUM("total_cents")
+        r#"SELECT "rate_bp", SUM("base_cents"), SUM("vat_cents"), SUM("total_cents"),
+             SUM("discount_cents")
            FROM "TICKET_VAT" WHERE "till_id" = ?1 AND "number" > ?2 AND "number" <= ?3
            GROUP BY "rate_bp" ORDER BY "rate_bp""#,
     )?;
     for v in stmt.query_map(params![till, a, b], |r| {
         Ok(VatTotal {
             rate_bp: r.get(0)?,
+            discount_cents: r.get(4)?,
             base_cents: r.get(1)?,
             vat_cents: r.get(2)?,
             total_cents: r.get(3)?,
@@ -92,6 +95,20 @@ pub fn ticket_totals(
         })
     })? {
         t.add_payment(&p?).map_err(fiscal)?;
+    }
+    // What was kept in cash: the change given goes back out of it.
+    let change: i64 = conn
+        .prepare_cached(
+            r#"SELECT COALESCE(SUM("change_cents"), 0) FROM "TICKET"
+               WHERE "till_id" = ?1 AND "number" > ?2 AND "number" <= ?3"#,
+        )?
+        .query_row(params![till, a, b], |r| r.get(0))?;
+    if change != 0 {
+        t.add_payment(&Payment {
+            method: CASH.to_string(),
+            amount_cents: -change,
+        })
+        .map_err(fiscal)?;
     }
     Ok(t)
 }
@@ -567,5 +584,75 @@ mod tests {
             assert_eq!(c[0].body.period, Period::Day, "{name}");
             assert_eq!(c[0].body.name, name);
         }
+    }
+
+    #[test]
+    fn closings_count_cash_net_of_change_and_leave_training_out() {
+        use tillsync_core::fiscal::closing::Totals;
+        use tillsync_core::ticket::{PricedItem, Sale, SaleItem};
+        let (_d, mut db) = db();
+        let item = PricedItem {
+            code: "A".into(),
+            label: "Pain".into(),
+            price_cents: 349,
+            vat_rate_bp: 550,
+        };
+        for training in [false, true, false] {
+            db.record_sale("T001", training, None, |_, number, prev| {
+                Sale {
+                    lines: vec![SaleItem {
+                        quantity_milli: 485,
+                        discount_cents: 9,
+                        ..SaleItem::units(item.clone(), 1)
+                    }],
+                    discount_cents: 10,
+                    payments: vec![
+                        Payment {
+                            method: "card".into(),
+                            amount_cents: 50,
+                        },
+                        Payment {
+                            method: CASH.into(),
+                            amount_cents: 500,
+                        },
+                    ],
+                    training,
+                    ..Sale::default()
+                }
+                .seal("T001", number, "2026-12-04T10:00:00Z", prev, &key())
+                .map_err(|e| StoreError::Inconsistent(e.to_string()))
+            })
+            .unwrap();
+        }
+        // 0.485 × 3.49 = 1.69 − 0.09 − 0.10 = 1.50; 5.50 paid, 4.00 change.
+        let sql = ticket_totals(db.conn(), "T001", 0, 2).unwrap();
+        let mut by_ticket = Totals::default();
+        for n in 1..=2 {
+            let t = crate::up::tickets::load_ticket(db.conn(), "T001", n)
+                .unwrap()
+                .unwrap();
+            by_ticket.add_ticket(&t).unwrap();
+        }
+        assert_eq!(sql, by_ticket);
+        assert_eq!((sql.tickets, sql.total_cents), (2, 300));
+        let cash = sql
+            .payments()
+            .into_iter()
+            .find(|p| p.method == CASH)
+            .unwrap();
+        assert_eq!(cash.amount_cents, 2 * (500 - 400));
+        assert_eq!(sql.vat_totals()[0].discount_cents, 20);
+        // A training ticket adds nothing.
+        let training = crate::up::tickets::load_ticket_of(
+            db.conn(),
+            &tillsync_db::ticket_rows::TRAINING_TABLES,
+            "T001",
+            1,
+        )
+        .unwrap()
+        .unwrap();
+        let mut t = Totals::default();
+        t.add_ticket(&training).unwrap();
+        assert_eq!(t, Totals::default());
     }
 }

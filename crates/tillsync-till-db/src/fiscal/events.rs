@@ -195,10 +195,11 @@ mod tests {
         let (_d, mut db) = db();
         sell(&mut db, "A", 2).unwrap();
         for sql in [
-            r#"INSERT OR REPLACE INTO "TICKET" SELECT "till_id", "number", "time", 1, "customer", "corrects", "prev_hash", "hash", "signature" FROM "TICKET" WHERE "number" = 1"#,
-            r#"REPLACE INTO "TICKET_LINE" SELECT "till_id", "number", "line_no", "item", "label", 1, "unit_price_cents", "vat_rate_bp", "total_excl_cents", "total_incl_cents" FROM "TICKET_LINE""#,
+            // (The columns named: till migration 5 added columns since.)
+            r#"INSERT OR REPLACE INTO "TICKET"("till_id", "number", "time", "total_cents", "customer", "corrects", "prev_hash", "hash", "signature") SELECT "till_id", "number", "time", 1, "customer", "corrects", "prev_hash", "hash", "signature" FROM "TICKET" WHERE "number" = 1"#,
+            r#"REPLACE INTO "TICKET_LINE"("till_id", "number", "line_no", "item", "label", "quantity", "unit_price_cents", "vat_rate_bp", "total_excl_cents", "total_incl_cents") SELECT "till_id", "number", "line_no", "item", "label", 1, "unit_price_cents", "vat_rate_bp", "total_excl_cents", "total_incl_cents" FROM "TICKET_LINE""#,
             r#"REPLACE INTO "TICKET_PAYMENT" SELECT "till_id", "number", "seq", "method", 1 FROM "TICKET_PAYMENT""#,
-            r#"REPLACE INTO "TICKET_VAT" SELECT "till_id", "number", "rate_bp", 1, 1, 1 FROM "TICKET_VAT""#,
+            r#"REPLACE INTO "TICKET_VAT"("till_id", "number", "rate_bp", "base_cents", "vat_cents", "total_cents") SELECT "till_id", "number", "rate_bp", 1, 1, 1 FROM "TICKET_VAT""#,
         ] {
             let e = db.conn().execute(sql, []).unwrap_err().to_string();
             assert!(e.contains("tickets are inalterable"), "{sql}: {e}");

@@ -10,7 +10,7 @@ use tillsync_core::fiscal::ledger::{
 use tillsync_core::fiscal::record::{CLOSING_CHAIN, EVENT_CHAIN, Record};
 use tillsync_core::ticket::Ticket;
 use tillsync_db::StoreError;
-use tillsync_db::ticket_rows::read_tickets;
+use tillsync_db::ticket_rows::{FISCAL_TABLES, read_tickets};
 
 use crate::fiscal::records::{records_after, records_in};
 
@@ -28,7 +28,13 @@ impl LedgerSource for TillSource<'_> {
         records_after(self.conn, CLOSING_CHAIN, self.till, 0, None)
     }
     fn tickets(&self, after: u64, to: Option<u64>) -> Result<Vec<Ticket>, StoreError> {
-        read_tickets(self.conn, self.till, after, to.unwrap_or(i64::MAX as u64))
+        read_tickets(
+            self.conn,
+            &FISCAL_TABLES,
+            self.till,
+            after,
+            to.unwrap_or(i64::MAX as u64),
+        )
     }
     fn events(&self, after: u64, to: Option<u64>) -> Result<Vec<Record>, StoreError> {
         records_in(

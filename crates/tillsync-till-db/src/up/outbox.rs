@@ -36,9 +36,15 @@ pub fn parse_kind(name: &str) -> Option<OutboxKind> {
     .find(|k| kind_name(*k) == name)
 }
 
-/// The idempotency key of a ticket: `ticket:<number>`.
+/// The idempotency key of a fiscal ticket: `ticket:<number>`.
 pub fn ticket_key(number: u64) -> String {
     format!("ticket:{number}")
+}
+
+/// The idempotency key of a training-mode ticket: `training:<number>`
+/// (numbered apart from the fiscal tickets).
+pub fn training_ticket_key(number: u64) -> String {
+    format!("training:{number}")
 }
 
 /// One item waiting in the outbox.

@@ -2,10 +2,11 @@
 //! sale of one item sealed with a fixed key, a row count.
 
 use ed25519_dalek::SigningKey;
-use tillsync_core::ticket::{Payment, Sale, Ticket};
+use tillsync_core::ticket::{Payment, Sale, SaleItem, Ticket};
 
 use crate::db::TillDb;
 use crate::up::lookup::priced_item;
+use crate::up::sale::Recorded;
 use tillsync_db::StoreError;
 use tillsync_db::sql::q;
 
@@ -36,21 +37,24 @@ pub(crate) fn sell_at(
     time: &str,
 ) -> Result<Ticket, StoreError> {
     let key = SigningKey::from_bytes(&[3u8; 32]);
-    db.record_sale("T001", |tx, number, prev| {
+    let recorded = db.record_sale("T001", false, None, |tx, number, prev| {
         let it = priced_item(tx, item)?
             .ok_or_else(|| StoreError::Inconsistent(format!("no item {item}")))?;
         let sale = Sale {
-            lines: vec![(it.clone(), qty)],
+            lines: vec![SaleItem::units(it.clone(), qty)],
             payments: vec![Payment {
                 method: "cash".into(),
                 amount_cents: it.price_cents * qty,
             }],
-            customer: None,
-            corrects: None,
+            ..Sale::default()
         };
         sale.seal("T001", number, time, prev, &key)
             .map_err(|e| StoreError::Inconsistent(e.to_string()))
-    })
+    })?;
+    match recorded {
+        Recorded::New(t) => Ok(t),
+        other => Err(StoreError::Inconsistent(format!("{other:?}"))),
+    }
 }
 
 /// The number of rows of `table`.

@@ -95,7 +95,7 @@ fn render_customers(
     new_token: bool,
 ) -> Response {
     let reg = st.reg();
-    let h = st.header(&reg);
+    let h = st.header_of(&reg, token);
     let mut page = CustomersPage {
         no_table: None,
         create_fields: Vec::new(),

@@ -1,5 +1,6 @@
 //! The cashier page that `till run` serves on loopback (`till.listen`):
-//! find items, build a ticket, take payment, show the receipt; create, edit
+//! the cashiers' PIN login, find items, build a ticket, take payment, show
+//! the receipt (printed on request, duplicates); create, edit
 //! and abandon customers; a connection indicator and the count of tickets
 //! waiting to go up. Server-rendered HTML (maud) with one small script;
 //! every asset is in the binary.
@@ -10,7 +11,9 @@
 //! `till customer create|edit|abandon`). The ticket being built lives in a
 //! server-side cart per browser session until payment is taken.
 //!
-//! The page has no login: it listens on loopback unless explicitly allowed
+//! When the till's `CASHIER` table holds cashiers of its store, a cashier
+//! logs in by PIN first (`login`); that says who sells, it is no network
+//! barrier: the page listens on loopback unless explicitly allowed
 //! otherwise, checks the `Host` header (against DNS rebinding), and every
 //! form carries a CSRF token that must match the session cookie.
 //!
@@ -29,8 +32,10 @@
 //! - `session`: the session cookie, CSRF check and carts.
 //! - [`items`]: finding items in the till's `ART` by code, label or barcode.
 //! - `refusal`: the refusals shown, in the page's language.
+//! - `login`: the cashiers' PIN login and the layer that sends to it.
+//! - `throttle`: the login's lock after wrong PINs (a leaf).
 //! - Handlers, one file per page: `sale` (`/`, `/ticket/*`), `pay`
-//!   (`/pay`), `receipt` (`/receipt/N`), `customers` (`/customers*`),
+//!   (`/pay`), `receipt` (`/receipt/N`, duplicates, `/tickets`), `customers` (`/customers*`),
 //!   `status` (`/status.json`), `assets` (`/assets/*`).
 //! - `pages`: the HTML (French or English), one file per page.
 
@@ -38,6 +43,7 @@ mod assets;
 mod customers;
 mod guard;
 pub mod items;
+mod login;
 mod pages;
 mod pay;
 mod receipt;
@@ -51,3 +57,4 @@ pub mod state;
 mod status;
 #[cfg(test)]
 mod tests;
+mod throttle;

@@ -8,13 +8,15 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use crate::cashier::pages::format::{METHODS, money};
+use crate::cashier::pages::format::METHODS;
 use crate::cashier::refusal;
 use crate::cashier::reply::{Fields, field, see_other};
 use crate::cashier::sale::{SaleForm, render_sale};
 use crate::cashier::session::Flash;
 use crate::cashier::state::{Cashier, blocking};
-use crate::up::sell::{Register, SaleLine, SalePayment, SaleRequest};
+use crate::receipt::format::money;
+use crate::up::request::{SaleLine, SalePayment, SaleRequest};
+use crate::up::sell::Register;
 
 /// A payment posted again this soon after a sale, with an empty ticket, is
 /// the same click twice: it shows the receipt instead of a refusal.
@@ -119,10 +121,7 @@ pub(crate) async fn pay(
             let lines = s
                 .cart
                 .iter()
-                .map(|c| SaleLine {
-                    item: c.code.clone(),
-                    quantity: c.quantity,
-                })
+                .map(|c| SaleLine::units(&c.code, c.quantity))
                 .collect();
             (lines, s.last_sale)
         };
@@ -140,7 +139,9 @@ pub(crate) async fn pay(
                 amount_cents,
             }],
             customer: (!kept.customer.is_empty()).then(|| kept.customer.clone()),
-            corrects: None,
+            // The cashier logged in on this session sold (on the ticket).
+            cashier: st.cashier_name(&token),
+            ..SaleRequest::default()
         };
         match reg.sell(&req) {
             Ok(t) => {

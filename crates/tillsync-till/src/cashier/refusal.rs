@@ -64,6 +64,20 @@ const SENTENCES: &[(&str, &str)] = &[
         "payment {} of {} cents is not valid: {}",
         "le règlement {} de {} centimes n'est pas valide : {}",
     ),
+    // Receipts and duplicates (crate::receipt, tillsync_till_db::fiscal::reprints).
+    (
+        "ticket {} does not exist on till {}: there is no receipt to print again",
+        "le ticket {} n'existe pas sur la caisse {} : il n'y a pas de ticket à imprimer de nouveau",
+    ),
+    (
+        "ticket {} does not exist on till {}",
+        "le ticket {} n'existe pas sur la caisse {}",
+    ),
+    // The cashiers' login (tillsync_core::pin, tillsync_till_db::store).
+    (
+        "the PIN hash of cashier {} is not an argon2 PHC string ($argon2id$…): {}",
+        "le code du caissier {} n'est pas enregistré comme une empreinte argon2 ($argon2id$…) dans la table CASHIER : {}",
+    ),
     // Customers (crate::up::customers, tillsync_till_db::customers,
     // tillsync_core::customers::fields).
     (
@@ -188,6 +202,8 @@ pub(crate) fn refusal(lang: Lang, e: &TillError) -> String {
             or_detail(m)
         ),
         TillError::Refused(m) => format!("le serveur a refusé : {}.", or_detail(m)),
+        TillError::Receipt(m) => format!("ticket de caisse : {}.", or_detail(m)),
+        TillError::Login(m) => format!("connexion du caissier : {}.", or_detail(m)),
         TillError::Unreachable { url, reason } => {
             format!("le service web {url} est injoignable ({reason}).")
         }

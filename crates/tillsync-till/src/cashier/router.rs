@@ -1,5 +1,6 @@
-//! The cashier page's routes: each path to its handler, behind the guard
-//! layer (`Host` check, security headers).
+//! The cashier page's routes: each path to its handler, behind the login
+//! layer (a cashier logged in when the till has cashiers) and the guard
+//! layer (`Host` check, security headers) in front of it.
 
 use std::sync::Arc;
 
@@ -7,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Router, middleware};
 
 use crate::cashier::state::Cashier;
-use crate::cashier::{assets, customers, guard, pay, receipt, sale, status};
+use crate::cashier::{assets, customers, guard, login, pay, receipt, sale, status};
 
 /// The cashier page's routes over `state`.
 pub fn router(state: Arc<Cashier>) -> Router {
@@ -18,6 +19,11 @@ pub fn router(state: Arc<Cashier>) -> Router {
         .route("/ticket/clear", post(sale::ticket_clear))
         .route("/pay", post(pay::pay))
         .route("/receipt/{number}", get(receipt::receipt))
+        .route("/receipt/{number}/reprint", post(receipt::reprint))
+        .route("/receipt/{number}/duplicate/{k}", get(receipt::duplicate))
+        .route("/tickets", get(receipt::tickets))
+        .route("/login", get(login::login_page).post(login::login))
+        .route("/logout", post(login::logout))
         .route("/customers", get(customers::customers_page))
         .route("/customers/create", post(customers::customer_create))
         .route("/customers/edit", post(customers::customer_edit))
@@ -25,6 +31,10 @@ pub fn router(state: Arc<Cashier>) -> Router {
         .route("/status.json", get(status::status_json))
         .route("/assets/cashier.css", get(assets::css))
         .route("/assets/cashier.js", get(assets::js))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            login::require_login,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .with_state(state)
 }

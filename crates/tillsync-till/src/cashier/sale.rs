@@ -50,7 +50,7 @@ pub(crate) fn render_sale(
         amount: &form.amount,
         customer: &form.customer,
     };
-    let h = st.header(reg);
+    let h = st.header_of(reg, token);
     html(
         status,
         pages::sale::page(st.lang, &h, token, &page, msg.as_ref()),

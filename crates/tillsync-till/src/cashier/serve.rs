@@ -18,7 +18,7 @@ use crate::link::Link;
 pub struct CashierOptions {
     /// Address to listen on; `None`: `till.listen` from the configuration.
     pub listen: Option<SocketAddr>,
-    /// Accept a non-loopback address (the page has no login).
+    /// Accept a non-loopback address (the PIN login is no network barrier).
     pub allow_remote: bool,
 }
 
@@ -73,7 +73,7 @@ pub fn listen_addr(cfg: &TillConfig, opts: &CashierOptions) -> Result<SocketAddr
         return Err(TillError::Config(tillsync_core::ConfigError::Invalid {
             key: "till.listen".into(),
             value: addr.to_string(),
-            reason: "the cashier page has no login, so it listens on loopback only \
+            reason: "the cashier page is no network service (its PIN login only says who sells), so it listens on loopback only \
                      (127.0.0.1 or ::1); allow another address explicitly with \
                      `till run --allow-remote`"
                 .into(),

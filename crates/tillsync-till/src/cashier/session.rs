@@ -1,7 +1,8 @@
 //! Browser sessions of the cashier page: a random token in an HttpOnly,
 //! SameSite=Strict cookie, repeated in every form as the CSRF field (a page
 //! of another site can neither read the cookie nor send it); the ticket
-//! being built (cart) and the message to show after a redirect, per token.
+//! being built (cart), the message to show after a redirect and the
+//! cashier logged in, per token.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -34,6 +35,15 @@ pub(crate) struct Flash {
     pub text: String,
 }
 
+/// The cashier logged in on a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LoggedIn {
+    /// Cashier code (`CASHIER.code`).
+    pub code: String,
+    /// Name.
+    pub name: String,
+}
+
 /// What one browser session holds.
 #[derive(Debug, Clone)]
 pub(crate) struct Session {
@@ -43,6 +53,8 @@ pub(crate) struct Session {
     pub flash: Option<Flash>,
     /// The number of the last ticket paid from this session, and when.
     pub last_sale: Option<(u64, Instant)>,
+    /// The cashier logged in (PIN checked), when the till has cashiers.
+    pub cashier: Option<LoggedIn>,
     used: Instant,
 }
 
@@ -52,6 +64,7 @@ impl Default for Session {
             cart: Vec::new(),
             flash: None,
             last_sale: None,
+            cashier: None,
             used: Instant::now(),
         }
     }

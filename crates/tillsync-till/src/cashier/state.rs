@@ -20,6 +20,7 @@ use crate::cashier::pages::layout::{Header, message};
 use crate::cashier::pages::sale::LineView;
 use crate::cashier::reply::{Fields, field, html};
 use crate::cashier::session::{self, CSRF_FIELD, Flash, Sessions};
+use crate::cashier::throttle::LoginThrottle;
 use crate::error::TillError;
 use crate::link::Link;
 use crate::up::sell::Register;
@@ -34,6 +35,10 @@ pub struct Cashier {
     store: String,
     /// Page language.
     pub(crate) lang: Lang,
+    /// The till's configuration (receipts: key, store, zone, language).
+    pub(crate) cfg: TillConfig,
+    /// Wrong PINs in a row and the lock they set.
+    pub(crate) throttle: Mutex<LoginThrottle>,
     /// The open till, for sales and reads (one sale at a time).
     register: Mutex<Register>,
     /// Carts and flashes per browser session.
@@ -53,6 +58,8 @@ impl Cashier {
             till: cfg.till.id.clone(),
             store: cfg.till.store.clone(),
             lang: cfg.till.language,
+            cfg: cfg.clone(),
+            throttle: Mutex::new(LoginThrottle::default()),
             register: Mutex::new(Register::open(dir)?),
             sessions: Mutex::new(Sessions::default()),
             link,
@@ -69,6 +76,11 @@ impl Cashier {
     /// The open till (taken over if a handler panicked holding it).
     pub(crate) fn reg(&self) -> MutexGuard<'_, Register> {
         self.register.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The login's count of wrong PINs (taken over if a handler panicked holding it).
+    pub(crate) fn throttle(&self) -> MutexGuard<'_, LoginThrottle> {
+        self.throttle.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The sessions (taken over if a handler panicked holding them).
@@ -93,7 +105,32 @@ impl Cashier {
             online: self.link.online(),
             tickets_waiting,
             items_waiting,
+            cashier: None,
         }
+    }
+
+    /// [`Cashier::header`] with the cashier logged in on session `token`.
+    pub(crate) fn header_of(&self, reg: &Register, token: &str) -> Header {
+        Header {
+            cashier: self
+                .cashier_name(token)
+                .map(|name| (name, token.to_string())),
+            ..self.header(reg)
+        }
+    }
+
+    /// The name of the cashier logged in on session `token`.
+    pub(crate) fn cashier_name(&self, token: &str) -> Option<String> {
+        self.sessions()
+            .get(token)
+            .cashier
+            .as_ref()
+            .map(|c| c.name.clone())
+    }
+
+    /// The number of the last ticket paid from session `token`.
+    pub(crate) fn last_sale(&self, token: &str) -> Option<u64> {
+        self.sessions().get(token).last_sale.map(|(n, _)| n)
     }
 
     /// The message to show once on this session's next page, taken.

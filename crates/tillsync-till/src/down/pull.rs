@@ -138,7 +138,9 @@ fn pull_with(
             up_tables = Some(resp.up_tables);
             (resp.tables, "web service".to_string())
         }
-        Err(e @ TillError::Unreachable { .. }) => {
+        // Out of reach, or not enrolled yet (no token to ask with): the
+        // signed index over FTP, as the package's FTP access allows.
+        Err(e @ (TillError::Unreachable { .. } | TillError::NotEnrolled(_))) => {
             progress("web service unreachable; reading the package index");
             connect(&mut ftp)?;
             let index = read_index(ftp.as_mut().expect("connected"), &key)?;

@@ -71,6 +71,10 @@ pub fn archive(dir: &Path, period: &str, out: &Path) -> Result<Archived, TillErr
     let now = tillsync_db::now_rfc3339();
     let software = format!("tillsync {SOFTWARE_VERSION}");
     let vk = fiscal.key.verifying_key();
+    // The key history once the till is enrolled (signed by the server key
+    // of its package).
+    let history = crate::enrol::read_history(dir)?;
+    let server = cfg.verifying_key()?;
     let meta = ArchiveMeta {
         made_by: Role::Till,
         folder: &cfg.folder.name,
@@ -78,6 +82,7 @@ pub fn archive(dir: &Path, period: &str, out: &Path) -> Result<Archived, TillErr
         created_at: &now,
         software: &software,
         till_key: &vk,
+        key_history: history.as_ref().map(|h| (h, &server)),
     };
     let written = write_archive(&ledger, &meta, &fiscal.key, out)?;
     let sha256 = file_sha256(out)?;

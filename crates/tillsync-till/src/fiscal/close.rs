@@ -39,5 +39,5 @@ impl Fiscal {
 pub fn close(dir: &Path, period: Period) -> Result<Closed, TillError> {
     let cfg = TillConfig::load(dir)?;
     let mut db = TillDb::open(&dir.join(DB_FILE))?;
-    Fiscal::new(&cfg)?.close(&mut db, period)
+    Fiscal::for_till(&cfg, &db)?.close(&mut db, period)
 }

@@ -60,6 +60,15 @@ impl Fiscal {
         })
     }
 
+    /// From the till's configuration, with the zone of this till
+    /// ([`TillDb::till_zone`]: its store's time zone over the folder's).
+    pub fn for_till(cfg: &TillConfig, db: &TillDb) -> Result<Self, TillError> {
+        Ok(Fiscal {
+            zone: db.till_zone(cfg)?,
+            ..Fiscal::new(cfg)?
+        })
+    }
+
     /// Write event `kind` with `body` now.
     pub fn log(&self, db: &mut TillDb, kind: EventKind, body: Value) -> Result<Record, TillError> {
         Ok(db.log_event(
@@ -120,14 +129,19 @@ pub struct EventLine {
     pub hash: String,
 }
 
+/// The zone of the till in `dir` (its store's time zone over the
+/// folder's), for the times its commands show.
+pub fn till_zone(dir: &std::path::Path) -> Result<LocalZone, TillError> {
+    let cfg = TillConfig::load(dir)?;
+    let db = TillDb::open(&dir.join(crate::files::DB_FILE))?;
+    Ok(db.till_zone(&cfg)?)
+}
+
 /// The event log of the till in `dir`, numbered after `after`.
 pub fn events(dir: &std::path::Path, after: u64) -> Result<Vec<EventLine>, TillError> {
     let cfg = TillConfig::load(dir)?;
     let db = TillDb::open(&dir.join(crate::files::DB_FILE))?;
-    let zone = cfg
-        .folder
-        .zone()
-        .map_err(|e| invalid("folder.timezone", &cfg.folder.timezone, e))?;
+    let zone = db.till_zone(&cfg)?;
     let lang = cfg.till.language;
     Ok(db
         .events(&cfg.till.id, after)?

@@ -1,7 +1,7 @@
 //! `verify --till-db`: everything a till's database holds, checked by the
 //! standalone verifier, the database opened read-only (nothing written).
-//! The till, its time zone and its key come from the `till.toml` beside the
-//! database, or are given.
+//! The till, its time zone and its keys come from the `till.toml` and the
+//! key history (`key-history.json`) beside the database, or are given.
 
 use std::path::Path;
 
@@ -13,6 +13,7 @@ use tillsync_core::fiscal::local::DEFAULT_TIMEZONE;
 use tillsync_core::fiscal::verify::keys::TillKeys;
 use tillsync_core::fiscal::verify::report::Verdict;
 use tillsync_core::fiscal::verify::verify;
+use tillsync_core::key_history::KeyHistory;
 use tillsync_db::StoreError;
 use tillsync_till_db::fiscal::ledger::till_whole_ledger;
 
@@ -88,9 +89,17 @@ pub fn verify_till_db(
     let zone = cfg
         .as_ref()
         .map_or(DEFAULT_TIMEZONE.to_string(), |c| c.folder.timezone.clone());
-    let key = match (key, &cfg) {
-        (Some(k), _) => k,
-        (None, Some(c)) => c.auth.signing_key()?.verifying_key(),
+    let keys = match (key, &cfg) {
+        (Some(k), _) => TillKeys::one(k),
+        (None, Some(c)) => match crate::enrol::read_history(dir)? {
+            // Every key of the till's history, checked with the server key
+            // of its package: tickets signed before a rotation verify.
+            Some(file) => {
+                let history = KeyHistory::verify(&file.records, &c.verifying_key()?, Some(&till))?;
+                TillKeys::of_history(&history)
+            }
+            None => TillKeys::one(c.auth.signing_key()?.verifying_key()),
+        },
         (None, None) => {
             return Err(TillError::Store(StoreError::Invalid(format!(
                 "no till.toml beside {}: give the till's public key with --key FILE",
@@ -99,7 +108,7 @@ pub fn verify_till_db(
         }
     };
     let ledger = till_whole_ledger(&conn, &till, &zone)?;
-    let verdict = verify(&ledger, &TillKeys::one(key));
+    let verdict = verify(&ledger, &keys);
     Ok(DbVerdict {
         till,
         zone,

@@ -18,6 +18,7 @@ use tillsync_till_db::up::{Outcome, STATE_LAST_CONTACT};
 use tillsync_wire::api::{ItemStatus, OutboxBatch, OutboxItem};
 
 use crate::client::Client;
+use crate::enrol::ensure_enrolled;
 use crate::error::TillError;
 use crate::files::DB_FILE;
 
@@ -127,10 +128,23 @@ impl PushReport {
 }
 
 /// Push the outbox of the till in `dir` once (every item queued so far),
-/// and journal it (kind `push`) when there was anything to send.
+/// and journal it (kind `push`) when there was anything to send. A till not
+/// enrolled yet enrols first (`crate::enrol`); a refused enrolment is the error.
 pub fn push(dir: &Path, opts: PushOptions) -> Result<PushReport, TillError> {
-    let cfg = TillConfig::load(dir)?;
+    let mut cfg = TillConfig::load(dir)?;
     let mut db = TillDb::open(&dir.join(DB_FILE))?;
+    // A till not enrolled yet enrols first; while the server is out of
+    // reach everything stays in the outbox.
+    if let Err(e) = ensure_enrolled(dir, &mut cfg, &db) {
+        if !e.is_unavailable() {
+            return Err(e);
+        }
+        return Ok(PushReport {
+            pending: db.outbox_stats()?.pending,
+            unavailable: Some(format!("not enrolled yet: {e}")),
+            ..PushReport::default()
+        });
+    }
     let client = Client::new(&cfg)?;
     let mut result = push_with(&client, &mut db, opts);
     // Tickets the server never received (an outbox row lost here) go again.

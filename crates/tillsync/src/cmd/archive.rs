@@ -18,8 +18,15 @@ use tillsync_server::DataDir;
 
 /// `tillsync verify`: what to check and the key to compare with.
 #[derive(Args)]
-#[command(group(clap::ArgGroup::new("source").required(true).args(["archive", "till_db", "server"])))]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    group(clap::ArgGroup::new("source").required(true).args(["archive", "till_db", "server"]))
+)]
 pub struct VerifyArgs {
+    /// `verify receipt`: a receipt's QR code.
+    #[command(subcommand)]
+    pub receipt: Option<crate::cmd::verify::VerifyCmd>,
     /// An archive file (from `till archive` or `server archive`).
     pub archive: Option<PathBuf>,
     /// A till's database (`TDIR/till.db`), opened read-only.
@@ -125,7 +132,10 @@ fn emit(verdicts: &[Shown<'_>], out: &Out) -> ExitCode {
 }
 
 /// `tillsync verify`.
-pub fn verify_cmd(args: VerifyArgs, out: &Out) -> Result<ExitCode> {
+pub fn verify_cmd(mut args: VerifyArgs, out: &Out) -> Result<ExitCode> {
+    if let Some(cmd) = args.receipt.take() {
+        return crate::cmd::verify::run(cmd, out);
+    }
     let expect = expected(&args)?;
     if let Some(path) = &args.archive {
         let verdict = verify_archive_file(path, expect.as_ref())?;

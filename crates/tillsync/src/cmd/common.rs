@@ -1,5 +1,5 @@
-//! What the command modules share: the server's `--data` argument and
-//! errors printed with every cause once.
+//! What the command modules share: the server's and the till's `--data`
+//! arguments and errors printed with every cause once.
 
 use std::path::PathBuf;
 
@@ -9,6 +9,13 @@ use clap::Args;
 pub struct DataArg {
     /// The server data folder.
     #[arg(long, env = "TILLSYNC_DATA")]
+    pub data: PathBuf,
+}
+
+#[derive(Args)]
+pub struct TillDataArg {
+    /// The till data folder.
+    #[arg(long, env = "TILLSYNC_TILL_DATA")]
     pub data: PathBuf,
 }
 

@@ -5,6 +5,11 @@
 pub mod archive;
 pub mod common;
 pub mod fiscal;
+pub mod receipt;
 pub mod server;
 pub mod server_config;
+pub mod status;
 pub mod till;
+pub mod till_keys;
+pub mod till_sell;
+pub mod verify;

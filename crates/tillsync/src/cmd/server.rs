@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
+use tillsync_core::fiscal::local::LocalZone;
 use tillsync_output::Out;
 use tillsync_server::down::export::{ExportOptions, export};
 use tillsync_server::run::{RunOptions, start};
@@ -24,7 +25,7 @@ pub enum ServerCmd {
         /// POS folder name (the company).
         #[arg(long, default_value = "DEMO")]
         folder: String,
-        /// Create and fill demo business tables (ART, CLI, T012, STORE_TILL).
+        /// Create and fill demo business tables (ART, CLI, T012, STORE_TILL, STORE, CASHIER).
         #[arg(long)]
         demo: bool,
         /// Items in the demo ART table.
@@ -65,7 +66,7 @@ pub enum ServerCmd {
     },
     /// Run the web service, the embedded FTP server and the scheduled export.
     Run(DataArg),
-    /// The tills: credentials, last contact; revoke one.
+    /// The tills: credentials, last contact, key histories; revoke one.
     #[command(subcommand)]
     Tills(TillsCmd),
     /// Set the password of the admin web pages (user: folder.admin). Read
@@ -122,9 +123,20 @@ pub enum TillsCmd {
     /// Every till of STORE_TILL: credentials, last contact, tickets received,
     /// missing tickets, quarantine, rejected items, table versions.
     List(DataArg),
-    /// Revoke a till: its calls are refused (403) until a new deployment package is generated.
+    /// Revoke a till: its calls are refused (403) until it enrols from a
+    /// new deployment package; its unused packages stop working.
     Revoke {
         /// Till id.
+        till: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// A till's key history (every key the server accepted for it, each a
+    /// record signed by the server), checked with the server's key, and its
+    /// deployment packages. Exits non-zero when a record does not verify.
+    Keys {
+        /// Till id.
+        #[arg(long)]
         till: String,
         #[command(flatten)]
         data: DataArg,
@@ -164,7 +176,8 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
                 "data": report.dir,
                 "public_key": report.public_key,
                 "demo": report.demo.as_ref().map(|d| serde_json::json!({
-                    "items": d.items, "customers": d.customers, "vat_rates": d.vat_rates, "tills": d.tills
+                    "items": d.items, "customers": d.customers, "vat_rates": d.vat_rates, "tills": d.tills,
+                    "stores": d.stores, "cashiers": d.cashiers
                 })),
             });
             out.emit(&json, || {
@@ -172,8 +185,8 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
                 println!("server public key: {}", report.public_key);
                 if let Some(d) = &report.demo {
                     println!(
-                        "demo data: {} items, {} customers, {} VAT rates, {} tills; sync tables ART, CLI (down, filter store; and up), T012, STORE_TILL",
-                        d.items, d.customers, d.vat_rates, d.tills
+                        "demo data: {} items, {} customers, {} VAT rates, {} tills, {} stores, {} cashiers; sync tables ART, CLI (down, filter store; and up), T012, STORE_TILL, STORE (filter code), CASHIER (filter store)",
+                        d.items, d.customers, d.vat_rates, d.tills, d.stores, d.cashiers
                     );
                 }
             });
@@ -230,15 +243,20 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
             out: file,
         } => {
             let dir = DataDir::open(&data.data)?;
+            let (zone, lang) = local(&dir)?;
             let pkg = deploy::build(&dir, &till)?;
             deploy::write(&pkg, &file)?;
-            let json = serde_json::json!({"till": pkg.till_id, "store": pkg.store, "file": file});
+            let json = serde_json::json!({
+                "till": pkg.till_id, "store": pkg.store, "file": file,
+                "enrolment_expires_at": pkg.enrolment_expires_at,
+            });
             out.emit(&json, || {
                 println!(
-                    "deployment package for till {} (store {}) written to {} (it holds a password: mode 0600)",
+                    "deployment package for till {} (store {}) written to {} (it holds a password and a one-time enrolment secret: mode 0600); `till init` must enrol with it before {}",
                     pkg.till_id,
                     pkg.store,
-                    file.display()
+                    file.display(),
+                    zone.show(&pkg.enrolment_expires_at, lang)
                 )
             });
         }
@@ -302,8 +320,18 @@ fn run_cmd(cmd: ServerCmd, out: &Out) -> Result<ExitCode> {
             let dir = DataDir::open(&data.data)?;
             dir.open_store()?.revoke_till(&till)?;
             out.emit(&serde_json::json!({"revoked": till}), || {
-                println!("till {till} revoked: its calls are refused until a new deployment package is generated")
+                println!("till {till} revoked: its calls are refused until it enrols from a new deployment package")
             });
+        }
+        ServerCmd::Tills(TillsCmd::Keys { till, data }) => {
+            let dir = DataDir::open(&data.data)?;
+            let listing = tillsync_server::till_keys::listing::key_listing(&dir, &till)?;
+            let (zone, lang) = local(&dir)?;
+            out.emit(&listing, || print_keys(&listing, &zone, lang));
+            if let Some(e) = &listing.error {
+                eprintln!("error: the key history of till {till} does not verify: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
         }
         ServerCmd::Run(data) => {
             let dir = DataDir::open(&data.data)?;
@@ -352,10 +380,14 @@ fn print_tills(tills: &[tillsync_server_db::tills::TillOverview]) {
     );
     for o in tills {
         let (t, k) = (&o.till, &o.tickets);
-        let state = match (&t.issued_at, &t.revoked_at) {
-            (None, _) => "no deployment package yet",
-            (Some(_), Some(_)) => "REVOKED",
-            (Some(_), None) => "active",
+        let state = match (&t.issued_at, &t.revoked_at, &t.enrolment_expires_at) {
+            (None, _, None) => "no deployment package yet".to_string(),
+            (None, _, Some(until)) => format!("awaiting enrolment (until {until})"),
+            (Some(_), Some(_), _) => "REVOKED".to_string(),
+            (Some(_), None, _) => match &t.key_id {
+                Some(k) => format!("active, key {k}"),
+                None => "active".to_string(),
+            },
         };
         println!(
             "{:<8} {:<6} {:<26} {:<22} {:>8} {:>10} {:>11} {:>8}",
@@ -402,6 +434,60 @@ fn print_tills(tills: &[tillsync_server_db::tills::TillOverview]) {
     }
 }
 
+/// The folder's time zone and language, for the times a person reads.
+fn local(dir: &DataDir) -> Result<(LocalZone, tillsync_core::Lang)> {
+    let cfg = dir.config()?;
+    Ok((LocalZone::new(&cfg.folder.timezone)?, cfg.ui.language))
+}
+
+/// Text form of `server tills keys` (times local, in the folder's zone).
+fn print_keys(
+    l: &tillsync_server::till_keys::listing::KeyListing,
+    zone: &LocalZone,
+    lang: tillsync_core::Lang,
+) {
+    let show = |t: &str| zone.show(t, lang);
+    let h = &l.history;
+    if h.records.is_empty() {
+        println!("till {}: no key history yet (no enrolment)", h.till);
+    }
+    for r in &h.records {
+        println!(
+            "{:>3} {} {:<12} valid from {} (recorded {}){}",
+            r.seq,
+            r.key_id,
+            r.reason.as_str(),
+            show(&r.valid_from),
+            show(&r.recorded_at),
+            r.previous_key_id
+                .as_deref()
+                .map(|p| format!(", after {p}"))
+                .unwrap_or_default()
+        );
+    }
+    if l.verified {
+        println!(
+            "every record verifies with the server key {}",
+            h.server_public_key
+        );
+    }
+    for k in &l.unrecorded_keys {
+        println!("key {k} of a version-2 package: recorded at the till's next enrolment");
+    }
+    for e in &l.enrolments {
+        let state = match (&e.used_at, &e.superseded_at) {
+            (Some(at), _) => format!(
+                "used at {} by key {}",
+                show(at),
+                e.used_key_id.as_deref().unwrap_or("?")
+            ),
+            (None, Some(at)) => format!("superseded at {}", show(at)),
+            (None, None) => format!("unused, valid until {}", show(&e.expires_at)),
+        };
+        println!("package of {}: {state}", show(&e.issued_at));
+    }
+}
+
 /// Text form of `server tickets`.
 fn print_tickets(
     list: &[tillsync_server_db::tickets::TicketListing],
@@ -444,6 +530,12 @@ fn print_tickets(
         );
         for g in &s.missing {
             println!("till {}: {g}", s.till_id);
+        }
+        if s.training + s.training_quarantined > 0 {
+            println!(
+                "till {}: {} training-mode ticket(s) apart ({} quarantined), in no count above",
+                s.till_id, s.training, s.training_quarantined
+            );
         }
     }
 }

@@ -1,27 +1,26 @@
-//! `tillsync till …`: install a till, sell, synchronise (sync, run), show its state.
+//! `tillsync till …`: install a till (and enrol its key, rotate it), sell,
+//! synchronise (sync, run), show its state.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 use tillsync_output::Out;
+use tillsync_till::agent;
 use tillsync_till::down::pull::{PullOptions, pull};
-use tillsync_till::up::{push, sell};
-use tillsync_till::{agent, install, status};
+use tillsync_till::up::push;
 
-use crate::cmd::common::said_once;
-
-#[derive(Args)]
-pub struct TillDataArg {
-    /// The till data folder.
-    #[arg(long, env = "TILLSYNC_TILL_DATA")]
-    pub data: PathBuf,
-}
+use crate::cmd::common::{TillDataArg, said_once};
+use crate::cmd::till_keys;
+use crate::cmd::till_sell::{SellArgs, sell_cmd};
 
 #[derive(Subcommand)]
 pub enum TillCmd {
-    /// Install a till from a deployment package.
+    /// Install a till from a deployment package: make its signing key
+    /// (it never leaves the till folder) and enrol it on the server; an
+    /// unreachable server leaves it installed, not enrolled (`till sync`
+    /// enrols it).
     Init {
         #[command(flatten)]
         data: TillDataArg,
@@ -37,25 +36,16 @@ pub enum TillCmd {
         #[arg(long)]
         full: bool,
     },
-    /// Show the till's connection, table versions, tickets, outbox, error list and journal.
+    /// Show the till's connection, enrolment, table versions, tickets, outbox, error list and journal.
     Status(TillDataArg),
+    /// Enrol the till's key now, if it is not enrolled yet (`till sync` and
+    /// `till run` do it by themselves).
+    Enrol(TillDataArg),
+    /// Make a new signing key and register it with the server (the old key
+    /// stays in the till's key history: tickets it signed still verify).
+    RotateKey(TillDataArg),
     /// Record a sale (works offline); prints the ticket number (the whole ticket with --json).
-    Sell {
-        #[command(flatten)]
-        data: TillDataArg,
-        /// An item and its quantity, CODE or CODExQTY (ART0000001x3); repeat for more lines.
-        #[arg(long = "item", value_name = "CODE[xQTY]")]
-        items: Vec<String>,
-        /// A payment, METHOD or METHOD:CENTS; the one without cents takes what is left to pay.
-        #[arg(long = "payment", value_name = "METHOD[:CENTS]")]
-        payments: Vec<String>,
-        /// The customer's code (in the till's CLI table).
-        #[arg(long)]
-        customer: Option<String>,
-        /// The number of the ticket this one corrects (negative quantities: CODEx-QTY).
-        #[arg(long, value_name = "N")]
-        corrects: Option<u64>,
-    },
+    Sell(SellArgs),
     /// Run the synchroniser until Ctrl-C or SIGTERM: push the outbox every
     /// sync interval, pull packages on their own schedule; serve the cashier
     /// page on `till.listen` (prints its URL).
@@ -72,8 +62,10 @@ pub enum TillCmd {
         /// port) instead of `till.listen`.
         #[arg(long, value_name = "ADDR", value_parser = parse_listen)]
         listen: Option<std::net::SocketAddr>,
-        /// Allow the cashier page on a non-loopback address. The page has
-        /// no login: anyone who reaches the address can sell and change customers.
+        /// Allow the cashier page on a non-loopback address. Its PIN login
+        /// (when the till has cashiers) says who sells but is no network
+        /// barrier: anyone who reaches the address can try PINs, or sell
+        /// and change customers on a till without cashiers.
         #[arg(long)]
         allow_remote: bool,
         /// Do not serve the cashier page.
@@ -129,6 +121,28 @@ pub enum TillCmd {
         #[arg(long, value_name = "N", default_value_t = 0)]
         after: u64,
     },
+    /// Print the receipt of ticket NUMBER, when the customer asks (plain
+    /// text, 42 columns for 80 mm paper; ESC/POS bytes with --escpos). Its
+    /// QR code is signed by the till (`tillsync verify receipt`).
+    Receipt {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// The ticket number.
+        number: u64,
+        #[command(flatten)]
+        print: crate::cmd::receipt::PrintArgs,
+    },
+    /// Print a duplicate of ticket NUMBER's receipt: marked "DUPLICATA n° K"
+    /// (K: its reprint number), logged in the event log and counted in the
+    /// day closing.
+    Reprint {
+        #[command(flatten)]
+        data: TillDataArg,
+        /// The ticket number.
+        number: u64,
+        #[command(flatten)]
+        print: crate::cmd::receipt::PrintArgs,
+    },
 }
 
 fn parse_period(s: &str) -> Result<tillsync_core::fiscal::closing::Period, String> {
@@ -177,32 +191,12 @@ pub fn run(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
 
 fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
     match cmd {
-        TillCmd::Init { data, package } => {
-            let cfg = install::init(&data.data, &package)?;
-            let json = serde_json::json!({
-                "till": cfg.till.id, "store": cfg.till.store, "folder": cfg.folder.name,
-                "data": data.data,
-            });
-            out.emit(&json, || {
-                println!(
-                    "till {} (store {}, folder {}) installed in {}; run `tillsync till sync --data {}` to load its data",
-                    cfg.till.id,
-                    cfg.till.store,
-                    cfg.folder.name,
-                    data.data.display(),
-                    data.data.display()
-                )
-            });
-        }
+        TillCmd::Init { data, package } => till_keys::init(&data.data, &package, out)?,
+        TillCmd::Enrol(data) => till_keys::enrol(&data.data, out)?,
+        TillCmd::RotateKey(data) => till_keys::rotate_key(&data.data, out)?,
         TillCmd::Sync { data, full } => return sync_cmd(&data, full, out),
-        TillCmd::Status(data) => status_cmd(&data, out)?,
-        TillCmd::Sell {
-            data,
-            items,
-            payments,
-            customer,
-            corrects,
-        } => sell_cmd(&data, &items, &payments, customer, corrects, out)?,
+        TillCmd::Status(data) => crate::cmd::status::status_cmd(&data.data, out)?,
+        TillCmd::Sell(args) => sell_cmd(&args, out)?,
         TillCmd::Run {
             data,
             pull_interval_ms,
@@ -235,6 +229,16 @@ fn run_cmd(cmd: TillCmd, out: &Out) -> Result<ExitCode> {
             out: file,
         } => crate::cmd::archive::till_archive_cmd(&data.data, &period, &file, out)?,
         TillCmd::Events { data, after } => crate::cmd::fiscal::events_cmd(&data.data, after, out)?,
+        TillCmd::Receipt {
+            data,
+            number,
+            print,
+        } => crate::cmd::receipt::receipt_cmd(&data.data, number, false, &print, out)?,
+        TillCmd::Reprint {
+            data,
+            number,
+            print,
+        } => crate::cmd::receipt::receipt_cmd(&data.data, number, true, &print, out)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -323,9 +327,10 @@ fn sync_cmd(data: &TillDataArg, full: bool, out: &Out) -> Result<ExitCode> {
 
 fn print_push(pushed: &Result<push::PushReport, tillsync_till::TillError>) {
     match pushed {
-        Ok(r) if r.sent == 0 && r.set_aside.is_empty() => {
-            println!("push: nothing to send ({} pending)", r.pending)
-        }
+        Ok(r) if r.sent == 0 && r.set_aside.is_empty() => match &r.unavailable {
+            Some(why) => println!("push: nothing sent ({} pending): {why}", r.pending),
+            None => println!("push: nothing to send ({} pending)", r.pending),
+        },
         Ok(r) => {
             println!("push: {} in {} ms", r.summary(), r.millis);
             for a in &r.set_aside {
@@ -334,130 +339,6 @@ fn print_push(pushed: &Result<push::PushReport, tillsync_till::TillError>) {
         }
         Err(e) => println!("push failed, the outbox is kept: {e}"),
     }
-}
-
-fn status_cmd(data: &TillDataArg, out: &Out) -> Result<()> {
-    let s = status::status(&data.data, status::StatusOptions::default())?;
-    out.emit(&s, || {
-        println!("till {} of store {} (folder {})", s.till, s.store, s.folder);
-        let c = &s.connection;
-        let last = c.last_contact.as_deref().unwrap_or("never");
-        match (c.online, &c.error) {
-            (Some(true), _) => println!(
-                "  online: {} answered in {} ms",
-                c.webservice_url,
-                c.ping_millis.unwrap_or(0)
-            ),
-            (_, Some(e)) => println!("  OFFLINE: {e}; last contact {last}"),
-            _ => println!("  connection not checked; last contact {last}"),
-        }
-        println!("tables:");
-        for v in &s.tables {
-            println!(
-                "  {:<12} v{:<6} loaded {} ({})",
-                v.table, v.version, v.loaded_at, v.kind
-            );
-        }
-        match (s.tickets.last_number, &s.tickets.last_time) {
-            (Some(n), Some(t)) => println!("tickets: {} (last: {n} at {t})", s.tickets.count),
-            _ => println!("tickets: none yet"),
-        }
-        let o = &s.outbox;
-        match (&o.oldest_at, o.oldest_age_secs) {
-            (Some(at), Some(age)) => println!(
-                "outbox: {} pending, the oldest queued at {at} ({age} s ago)",
-                o.pending
-            ),
-            _ => println!("outbox: empty"),
-        }
-        if !s.errors.is_empty() {
-            println!("error list ({}):", s.errors.len());
-            for e in &s.errors {
-                println!(
-                    "  {} {} ({}) {}: {}",
-                    e.at, e.key, e.kind, e.status, e.reason
-                );
-            }
-        }
-        let f = &s.fiscal;
-        match &f.last_day_closing {
-            Some(c) => println!(
-                "last day closing: {} (closing n° {}, tickets up to {}), {} ticket(s) sold since; {} event(s) in the event log",
-                c.name, c.seq, c.to_number, f.tickets_since_closing, f.events
-            ),
-            None => println!(
-                "no day closing yet, {} ticket(s) sold; {} event(s) in the event log",
-                f.tickets_since_closing, f.events
-            ),
-        }
-        println!(
-            "last push: {}; last pull: {}",
-            s.last_push.as_deref().unwrap_or("never"),
-            s.last_pull.as_deref().unwrap_or("never")
-        );
-        println!("journal (newest first):");
-        for j in &s.journal {
-            println!("  {} {:<8} {:<6} {}", j.at, j.kind, j.result, j.detail);
-        }
-    });
-    Ok(())
-}
-
-/// `CODE` or `CODExQTY` (also `CODE*QTY`).
-fn parse_item(arg: &str) -> sell::SaleLine {
-    if let Some((code, qty)) = arg.rsplit_once(['x', '*'])
-        && !code.is_empty()
-        && let Ok(quantity) = qty.parse::<i64>()
-    {
-        return sell::SaleLine {
-            item: code.to_string(),
-            quantity,
-        };
-    }
-    sell::SaleLine {
-        item: arg.to_string(),
-        quantity: 1,
-    }
-}
-
-/// `METHOD` or `METHOD:CENTS`.
-fn parse_payment(arg: &str) -> Result<sell::SalePayment> {
-    Ok(match arg.split_once(':') {
-        None => sell::SalePayment {
-            method: arg.to_string(),
-            amount_cents: None,
-        },
-        Some((method, cents)) => sell::SalePayment {
-            method: method.to_string(),
-            amount_cents: Some(cents.trim().parse().map_err(|_| {
-                anyhow::anyhow!(
-                    "payment {arg:?}: {cents:?} is not an amount in cents (e.g. card:1250)"
-                )
-            })?),
-        },
-    })
-}
-
-fn sell_cmd(
-    data: &TillDataArg,
-    items: &[String],
-    payments: &[String],
-    customer: Option<String>,
-    corrects: Option<u64>,
-    out: &Out,
-) -> Result<()> {
-    let req = sell::SaleRequest {
-        lines: items.iter().map(|i| parse_item(i)).collect(),
-        payments: payments
-            .iter()
-            .map(|p| parse_payment(p))
-            .collect::<Result<_>>()?,
-        customer,
-        corrects,
-    };
-    let t = sell::sell(&data.data, &req)?;
-    out.emit(&t, || println!("{}", t.number));
-    Ok(())
 }
 
 /// `--listen`: an IP:PORT.

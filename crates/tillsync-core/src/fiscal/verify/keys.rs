@@ -11,9 +11,10 @@ pub fn fingerprint(key: &VerifyingKey) -> String {
     hex::encode(Sha256::digest(key.to_bytes()))
 }
 
-/// The key id: the first 16 hex digits of [`fingerprint`].
+/// The key id: the first 16 hex digits of [`fingerprint`] (the key
+/// history's own, [`crate::key_history::key_id`]).
 pub fn key_id(key: &VerifyingKey) -> String {
-    fingerprint(key)[..16].to_string()
+    crate::key_history::key_id(key)
 }
 
 /// The keys a till signed with, by the time each became valid.
@@ -46,6 +47,17 @@ impl TillKeys {
             .rev()
             .find(|(from, _)| from.as_str() <= time)
             .map_or(&self.keys[0].1, |(_, k)| k)
+    }
+
+    /// The keys of a key history that checked out, each valid from its
+    /// record's `valid_from`.
+    pub fn of_history(history: &crate::key_history::KeyHistory) -> Self {
+        TillKeys {
+            keys: history
+                .keys()
+                .map(|(r, k)| (r.valid_from.clone(), *k))
+                .collect(),
+        }
     }
 
     /// Every key, oldest first.

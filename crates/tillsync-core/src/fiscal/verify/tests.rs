@@ -4,7 +4,7 @@ use super::*;
 use crate::fiscal::closing::{Period, Span, Totals};
 use crate::fiscal::ledger::{Anchor, Anchors, DayBefore, Ends, PeriodName};
 use crate::fiscal::record::{CLOSING_CHAIN, Draft, EVENT_CHAIN, Record};
-use crate::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, Ticket};
+use crate::ticket::{GENESIS_HASH, Payment, PricedItem, Sale, SaleItem, Ticket};
 
 fn key() -> SigningKey {
     SigningKey::from_bytes(&[7; 32])
@@ -77,14 +77,15 @@ impl Till {
                     .last()
                     .map_or(GENESIS_HASH.to_string(), |x| x.hash.clone());
                 let qty = 1 + (i % 3) as i64;
+                // Version-1 and version-2 tickets in one chain.
                 let sale = Sale {
-                    lines: vec![(item.clone(), qty)],
+                    version: if n.is_multiple_of(5) { 1 } else { 2 },
+                    lines: vec![SaleItem::units(item.clone(), qty)],
                     payments: vec![Payment {
                         method: "cash".into(),
                         amount_cents: 120 * qty,
                     }],
-                    customer: None,
-                    corrects: None,
+                    ..Sale::default()
                 };
                 let time = format!("2026-12-{d:02}T1{}:00:00Z", i % 10);
                 let tk = sale.seal("T001", n, &time, &prev, &key()).unwrap();
@@ -190,7 +191,7 @@ fn a_ticket_total_changed_is_named_by_its_field() {
     );
     assert!(b.to_string().contains("altered"), "{b}");
     let mut l = Till::new(2, 10).ledger();
-    l.tickets[2].lines[0].quantity = 9;
+    l.tickets[2].lines[0].quantity_milli = 9000;
     let b = verify(&l, &keys()).unwrap_err();
     assert_eq!(b.field.as_deref(), Some("lines[1].total_incl_cents"), "{b}");
     let mut l = Till::new(2, 10).ledger();

@@ -1,53 +1,57 @@
-//! Which field of a ticket shows that it was altered: its lines, VAT totals
-//! and total are computed again from its items, quantities and prices by
-//! the rule that made them ([`Sale::seal`]), and the first that differs is
-//! named (`total_cents` when only the total was changed).
+//! Which field of a ticket shows that it was altered: its lines, VAT totals,
+//! total and change are computed again from its items, quantities, prices,
+//! discounts and payments by the rules that made them ([`Sale::compute`],
+//! versions 1 and 2), and the first that differs is named (`total_cents`
+//! when only the total was changed).
 
-use ed25519_dalek::SigningKey;
+use crate::ticket::{CASH, Payment, PricedItem, Sale, SaleItem, Ticket};
 
-use crate::ticket::{Payment, PricedItem, Sale, Ticket};
-
-/// The first derived field of `t` that its items, quantities and prices do
-/// not give, and why; `None` when they all agree (a field that nothing else
-/// derives from was changed: the time, a label, the customer…).
-pub fn altered_field(t: &Ticket) -> Option<(String, String)> {
-    let lines = t
-        .lines
-        .iter()
-        .map(|l| {
-            let item = PricedItem {
-                code: l.item.clone(),
-                label: l.label.clone(),
-                price_cents: l.unit_price_cents,
-                vat_rate_bp: l.vat_rate_bp,
-            };
-            (item, l.quantity)
-        })
-        .collect();
-    // First the amounts, paid by anything; the payments after them.
-    let mut sale = Sale {
-        lines,
-        payments: vec![Payment {
-            method: "any".into(),
-            amount_cents: i64::MAX / 4,
-        }],
+/// The sale `t` records, paid as it was (any method it names is allowed).
+fn as_sale(t: &Ticket) -> Sale {
+    let mut methods: Vec<String> = t.payments.iter().map(|p| p.method.clone()).collect();
+    methods.push(CASH.to_string());
+    Sale {
+        version: t.version,
+        lines: t
+            .lines
+            .iter()
+            .map(|l| SaleItem {
+                item: PricedItem {
+                    code: l.item.clone(),
+                    label: l.label.clone(),
+                    price_cents: l.unit_price_cents,
+                    vat_rate_bp: l.vat_rate_bp,
+                },
+                quantity_milli: l.quantity_milli,
+                discount_cents: l.discount_cents,
+                voided: l.voided,
+            })
+            .collect(),
+        discount_cents: t.discount_cents,
+        payments: t.payments.clone(),
+        payment_methods: methods,
         customer: t.customer.clone(),
+        cashier: t.cashier.clone(),
         corrects: t.corrects,
-    };
-    // The key only completes the record; its signature is not looked at.
-    let scratch = SigningKey::from_bytes(&[0; 32]);
-    let redo = match sale.seal(&t.till, t.number, &t.time, &t.prev_hash, &scratch) {
-        Ok(r) => r,
-        Err(e) => return Some(("lines".into(), e.to_string())),
-    };
+        training: t.training,
+    }
+}
+
+/// The first figure of `t` that `redo` (the same sale computed again) does
+/// not give; the change only when `redo` was paid as `t` was.
+fn compare(t: &Ticket, redo: &Ticket, paid_as_recorded: bool) -> Option<(String, String)> {
     for (i, (got, want)) in t.lines.iter().zip(&redo.lines).enumerate() {
         let n = i + 1;
         if got.total_incl_cents != want.total_incl_cents {
             return Some((
                 format!("lines[{n}].total_incl_cents"),
                 format!(
-                    "line {n}: quantity {} × unit price {} makes {}, the line says {}",
-                    got.quantity, got.unit_price_cents, want.total_incl_cents, got.total_incl_cents
+                    "line {n}: quantity {} × unit price {} less discount {} makes {}, the line says {}",
+                    got.quantity_text(),
+                    got.unit_price_cents,
+                    got.discount_cents,
+                    want.total_incl_cents,
+                    got.total_incl_cents
                 ),
             ));
         }
@@ -98,9 +102,42 @@ pub fn altered_field(t: &Ticket) -> Option<(String, String)> {
             ),
         ));
     }
-    sale.payments = t.payments.clone();
-    if let Err(e) = sale.seal(&t.till, t.number, &t.time, &t.prev_hash, &scratch) {
-        return Some(("payments".into(), e.to_string()));
+    if paid_as_recorded && t.change_cents != redo.change_cents {
+        return Some((
+            "change_cents".into(),
+            format!(
+                "the change says {}, the payments make {}",
+                t.change_cents, redo.change_cents
+            ),
+        ));
     }
     None
+}
+
+/// The first derived field of `t` that its items, quantities, prices,
+/// discounts and payments do not give, and why; `None` when they all agree
+/// (a field nothing else derives from was changed: the time, a label, the
+/// customer…).
+pub fn altered_field(t: &Ticket) -> Option<(String, String)> {
+    let mut sale = as_sale(t);
+    let refused = match sale.compute(&t.till, t.number, &t.time, &t.prev_hash) {
+        Ok(redo) => return compare(t, &redo, true),
+        Err(e) => e,
+    };
+    // The payments do not fit the sale: paid exactly in cash, do its
+    // figures hold? If so, the payments are what was changed.
+    let due = match sale.due_cents() {
+        Ok(d) => d,
+        Err(e) => return Some(("lines".into(), e.to_string())),
+    };
+    sale.payments = vec![Payment {
+        method: CASH.into(),
+        amount_cents: due,
+    }];
+    match sale.compute(&t.till, t.number, &t.time, &t.prev_hash) {
+        Ok(redo) => {
+            compare(t, &redo, false).or_else(|| Some(("payments".into(), refused.to_string())))
+        }
+        Err(e) => Some(("lines".into(), e.to_string())),
+    }
 }

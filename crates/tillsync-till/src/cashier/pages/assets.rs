@@ -44,14 +44,42 @@ form.add input{width:4.5rem}
 .error{color:#b3261e;background:#fdecea;padding:.4rem .6rem;border-radius:4px}
 .flash-ok{color:#1b5e20;background:#e8f5e9;padding:.4rem .6rem;border-radius:4px}
 .note,.hint,.empty{color:#4b5563}
-#receipt{max-width:520px;margin:0 auto}
-.ticket-number{font-size:1.4rem}
+#receipt{margin:0 auto}
+.receipt-80mm{width:80mm;padding:4mm;font:12px/1.3 ui-monospace,Consolas,"DejaVu Sans Mono",monospace;color:#000}
+.receipt-80mm p{margin:.15rem 0}
+.receipt-80mm .store{text-align:center}
+.receipt-80mm .store-name{font-size:1.35rem;margin:.1rem 0 .3rem}
+.receipt-80mm .doc-title{text-align:center;font-weight:700;border-top:1px dashed #000;padding-top:.3rem;margin-top:.4rem}
+.receipt-80mm .mark{text-align:center;font-weight:700;font-size:1.2rem;background:#000;color:#fff;padding:.15rem}
+.receipt-80mm .center{text-align:center}
+.receipt-80mm .meta,.receipt-80mm .total{display:flex;justify-content:space-between;gap:.5rem}
+.receipt-80mm .total{font-weight:700;font-size:1.1rem;border-top:1px dashed #000;border-bottom:1px dashed #000;padding:.2rem 0}
+.receipt-80mm table{margin:.3rem 0}
+.receipt-80mm th,.receipt-80mm td{padding:.1rem .15rem;border-bottom:0}
+.receipt-80mm .receipt-lines{border-top:1px dashed #000}
+.receipt-80mm .missing{font-style:italic}
+.receipt-80mm tr.voided td:first-child{text-decoration:line-through}
+.receipt-80mm .void-mark{font-weight:700}
+.receipt-80mm .qr{text-align:center;margin:.4rem 0}
+.receipt-80mm .qr svg{width:42mm;height:auto}
+.receipt-80mm .qr-text{word-break:break-all;font-size:9px}
+.receipt-actions{display:flex;gap:.6rem;align-items:center;justify-content:center;flex-wrap:wrap;margin:.8rem auto;max-width:80mm}
+.receipt-actions .hint{flex-basis:100%;text-align:center}
+#logout{display:flex;gap:.4rem;align-items:center}
+.login{max-width:420px;margin:2rem auto}
+.login select,.login input{display:block;width:100%;font-size:1.2rem}
+#login-submit{margin-top:.6rem;background:#1f3a5f;color:#fff;font-size:1.1rem;padding:.5rem 1.2rem}
+.ticket-number{font-weight:700}
 .signature{font-family:ui-monospace,Consolas,monospace;font-weight:700;letter-spacing:.05em}
+@page{size:80mm auto;margin:0}
+@media print{header.bar,.receipt-actions,.no-print{display:none}main{padding:0;margin:0}body{background:#fff}
+#receipt{box-shadow:none;border-radius:0;padding:2mm;width:76mm}}
 a.button{display:inline-block;padding:.5rem 1rem;border-radius:4px;text-decoration:none}
 "#;
 
 /// The only script: refreshes the connection indicator and the outbox
-/// count every few seconds from `/status.json` (the page works without it).
+/// count every few seconds from `/status.json`, and prints the receipt when
+/// a print button is clicked (the page works without it).
 pub(crate) const JS: &str = r#"
 (function(){
   function refresh(){
@@ -75,5 +103,10 @@ pub(crate) const JS: &str = r#"
       });
   }
   setInterval(refresh,3000);
+  // Receipts print only on request (AGEC law): the buttons marked data-print.
+  document.addEventListener('click',function(e){
+    var b=e.target.closest&&e.target.closest('[data-print]');
+    if(b){e.preventDefault();window.print();}
+  });
 })();
 "#;

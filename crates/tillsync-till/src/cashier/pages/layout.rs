@@ -17,6 +17,9 @@ pub(crate) struct Header {
     pub tickets_waiting: u64,
     /// All items waiting in the outbox (tickets and customer changes).
     pub items_waiting: u64,
+    /// The cashier logged in on this session, with the session's CSRF
+    /// token for the logout form.
+    pub cashier: Option<(String, String)>,
 }
 
 /// The hidden CSRF field every form carries.
@@ -62,6 +65,15 @@ pub(crate) fn layout(lang: Lang, title: &str, h: &Header, here: &str, body: Mark
                     nav {
                         a href="/" aria-current=[(here == "sale").then_some("page")] { (l("Vente", "Sale")) }
                         a href="/customers" aria-current=[(here == "customers").then_some("page")] { (l("Clients", "Customers")) }
+                        a href="/tickets" aria-current=[(here == "tickets").then_some("page")] { (l("Tickets", "Tickets")) }
+                    }
+                    @if let Some((name, token)) = &h.cashier {
+                        form #logout method="post" action="/logout" {
+                            (csrf(token))
+                            span.cashier-name { (l("Caissier : ", "Cashier: ")) strong #cashier-name { (name) } }
+                            " "
+                            button #logout-submit type="submit" { (l("Déconnexion", "Log out")) }
+                        }
                     }
                     span #connection data-online=(online)
                         data-label-yes=(l("Serveur joignable", "Server reachable"))

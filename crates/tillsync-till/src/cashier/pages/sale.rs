@@ -5,9 +5,10 @@ use maud::{Markup, html};
 use tillsync_core::lang::Lang;
 
 use crate::cashier::items::Found;
-use crate::cashier::pages::format::{METHODS, money};
+use crate::cashier::pages::format::METHODS;
 use crate::cashier::pages::layout::{Header, csrf, flash, layout};
 use crate::cashier::session::Flash;
+use crate::receipt::format::money;
 
 /// One line of the ticket being built.
 pub(crate) struct LineView {

@@ -2,6 +2,7 @@
 //! till with the demo's `ART` and `CLI`, and tests over a real socket.
 
 mod customers;
+mod login;
 mod refusals;
 mod sale;
 mod serve;

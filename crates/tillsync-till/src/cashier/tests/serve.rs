@@ -59,8 +59,22 @@ fn start_serves_on_a_free_port_and_stops() {
     .unwrap();
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
+    // The demo's till has cashiers: the sale page waits for a login.
+    assert!(text.starts_with("HTTP/1.1 303"), "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("location: /login"),
+        "{text}"
+    );
+    let mut s = std::net::TcpStream::connect(page.addr).unwrap();
+    write!(
+        s,
+        "GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
-    assert!(text.contains(r#"<tr data-code="ART0000001">"#));
+    assert!(text.contains(r#"<form id="login""#), "{text}");
     // The same port is busy now: a second page says where it failed.
     let busy = CashierOptions {
         listen: Some(page.addr),

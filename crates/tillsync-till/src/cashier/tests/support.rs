@@ -72,10 +72,25 @@ pub(super) struct Browser {
 }
 
 impl Browser {
+    /// A browser whose session is logged in as the demo's cashier CAI01
+    /// (PIN 1234) when the till has cashiers.
     pub(super) async fn open(app: &Router) -> Self {
+        let b = Self::open_at(app, "/login").await;
+        if b.get("/").await.status == StatusCode::SEE_OTHER {
+            let a = b
+                .post("/login", &[("cashier", "CAI01"), ("pin", "1234")])
+                .await;
+            assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+            assert_eq!(a.location.as_deref(), Some("/"));
+        }
+        b
+    }
+
+    /// A browser with the session cookie of its first page `uri`.
+    pub(super) async fn open_at(app: &Router, uri: &str) -> Self {
         let a = send(
             app,
-            Request::get("/")
+            Request::get(uri)
                 .header(header::HOST, "127.0.0.1:8090")
                 .body(Body::empty())
                 .unwrap(),
