@@ -26,6 +26,14 @@ pub enum TillError {
         /// Why.
         reason: String,
     },
+    /// A package or the package index whose signature is not the server's.
+    #[error("package {file} refused: {reason}")]
+    BadSignature {
+        /// File.
+        file: String,
+        /// Why.
+        reason: String,
+    },
     /// Creating a customer needs the server, which did not answer.
     #[error("creating a customer needs the server: {0}")]
     NeedsServer(String),

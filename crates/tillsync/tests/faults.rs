@@ -269,6 +269,14 @@ fn foreign_package_and_foreign_index_are_refused() {
         "{msg}"
     );
     assert_eq!(till_snapshot(&t), before);
+    // The failed signature check is in the till's event log.
+    let events = tillsync_till::fiscal::jet::events(&t, 0).unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == "signature_failure" && e.body["file"] == INDEX_FILE),
+        "{events:?}"
+    );
 
     // Even a package that reached the till whole fails A's signature.
     let key = TillConfig::load(&t).unwrap().verifying_key().unwrap();

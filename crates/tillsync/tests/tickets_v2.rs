@@ -199,7 +199,17 @@ fn training_tickets_go_up_apart_and_stay_out_of_the_fiscal_counts() {
     let sync = tillsync(&till, &["till", "sync", "--data", s(&till), "--json"])
         .ok()
         .json();
-    assert_eq!(sync["push"]["accepted"], 4, "{sync}");
+    // One fiscal ticket, three training tickets, and the event log's three
+    // "training" records (training mode is said in the event log).
+    assert_eq!(sync["push"]["accepted"], 7, "{sync}");
+    let training_events = server
+        .store()
+        .fiscal_records("T001", tillsync_core::fiscal::record::EVENT_CHAIN, 0)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "training")
+        .count();
+    assert_eq!(training_events, 3);
     assert_eq!(
         server.count(r#"SELECT COUNT(*) FROM "TICKET" WHERE "till_id" = 'T001'"#),
         1

@@ -16,9 +16,15 @@ pub(crate) fn read_index(
     key: &VerifyingKey,
 ) -> Result<IndexBody, TillError> {
     let bytes = store.get(INDEX_FILE)?;
-    IndexBody::decode(&bytes, key).map_err(|e| TillError::Download {
-        file: INDEX_FILE.into(),
-        reason: e.to_string(),
+    IndexBody::decode(&bytes, key).map_err(|e| match e {
+        tillsync_wire::index::IndexError::BadSignature => TillError::BadSignature {
+            file: INDEX_FILE.into(),
+            reason: e.to_string(),
+        },
+        e => TillError::Download {
+            file: INDEX_FILE.into(),
+            reason: e.to_string(),
+        },
     })
 }
 
@@ -57,9 +63,15 @@ pub(crate) fn verify<'a>(
     entry: &IndexEntry,
     key: &VerifyingKey,
 ) -> Result<Package<'a>, TillError> {
-    let pkg = Package::verify(bytes, key).map_err(|e| TillError::Download {
-        file: entry.file.clone(),
-        reason: e.to_string(),
+    let pkg = Package::verify(bytes, key).map_err(|e| match e {
+        tillsync_wire::package::PackageError::BadSignature => TillError::BadSignature {
+            file: entry.file.clone(),
+            reason: e.to_string(),
+        },
+        e => TillError::Download {
+            file: entry.file.clone(),
+            reason: e.to_string(),
+        },
     })?;
     if pkg.header.table != entry.table || pkg.header.to_version != entry.to_version {
         return Err(TillError::Download {

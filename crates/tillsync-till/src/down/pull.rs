@@ -80,6 +80,7 @@ pub fn pull(
             )?;
         }
         Err(e) => {
+            note_signature_failure(&cfg, &mut db, e);
             db.journal("pull", "error", &e.to_string())?;
         }
     }
@@ -191,6 +192,7 @@ fn pull_with(
         match apply_plan(store, db, &plan, &key, &expect, &mut report, progress) {
             Ok(()) => {}
             Err(e) if can_heal_with_full(&e) => {
+                note_signature_failure(cfg, db, &e);
                 // The incrementals cannot take the till to the newest version
                 // (layout or version drift, a package missing or damaged in
                 // the store): load the table in full instead, and say so —
@@ -257,13 +259,31 @@ fn pull_with(
     Ok(report)
 }
 
+/// A signature that is not the server's is written in the event log
+/// (`signature_failure`), whether or not a full load gets past it.
+fn note_signature_failure(cfg: &TillConfig, db: &mut TillDb, e: &TillError) {
+    let TillError::BadSignature { file, reason } = e else {
+        return;
+    };
+    let written = crate::fiscal::jet::Fiscal::new(cfg).and_then(|f| {
+        f.log(
+            db,
+            tillsync_core::fiscal::event::EventKind::SignatureFailure,
+            serde_json::json!({"file": file, "reason": reason}),
+        )
+    });
+    if let Err(err) = written {
+        tracing::error!(error = %err, "the event log could not record a failed signature check");
+    }
+}
+
 /// Errors a full load can get past: the till's copy does not fit the
 /// incrementals, or an incremental is missing from the store or damaged.
 fn can_heal_with_full(e: &TillError) -> bool {
     match e {
         TillError::Store(s) => s.needs_full(),
         TillError::Transport(t) => t.is_not_found(),
-        TillError::Download { .. } => true,
+        TillError::Download { .. } | TillError::BadSignature { .. } => true,
         _ => false,
     }
 }

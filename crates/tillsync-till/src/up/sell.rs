@@ -145,8 +145,23 @@ fn sell_in(
         };
         let due = sale.due_cents().map_err(|e| refuse(e.to_string()))?;
         sale.payments = resolve_payments(&req.payments, due)?;
-        sale.seal(till, number, &tillsync_db::now_rfc3339(), prev, key)
-            .map_err(|e| refuse(e.to_string()))
+        let now = tillsync_db::now_rfc3339();
+        let ticket = sale
+            .seal(till, number, &now, prev, key)
+            .map_err(|e| refuse(e.to_string()))?;
+        if ticket.training {
+            // Training mode is said in the event log, in the sale's transaction.
+            let body = serde_json::json!({"training_ticket": number});
+            tillsync_till_db::fiscal::events::log_in(
+                tx,
+                till,
+                key,
+                tillsync_core::fiscal::event::EventKind::Training,
+                &body,
+                &now,
+            )?;
+        }
+        Ok(ticket)
     })?;
     let ticket = match recorded {
         till_up::Recorded::New(t) => t,
