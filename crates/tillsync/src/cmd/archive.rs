@@ -10,9 +10,11 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 use tillsync_archive::verify::verify_archive_file;
+use tillsync_core::fiscal::local::LocalZone;
 use tillsync_core::fiscal::verify::keys::ExpectedKey;
 use tillsync_core::fiscal::verify::report::{Break, Summary, Verdict};
 use tillsync_core::keys::parse_verifying_key;
+use tillsync_core::lang::Lang;
 use tillsync_output::Out;
 use tillsync_server::DataDir;
 
@@ -97,10 +99,14 @@ fn print_verdict(v: &Shown<'_>) {
                 println!("  till key {id}, fingerprint {f}");
             }
             if let Some(m) = v.manifest {
+                // Local time, in the archive's own time zone.
+                let made = LocalZone::new(&m.time_zone).map_or_else(
+                    |_| m.created_at.clone(),
+                    |z| format!("{} {}", z.show(&m.created_at, Lang::En), m.time_zone),
+                );
                 println!(
-                    "  made by the {} at {} ({}); manifest signed by key {}, fingerprint {}",
+                    "  made by the {} on {made} ({}); manifest signed by key {}, fingerprint {}",
                     m.made_by.code(),
-                    m.created_at,
                     m.software,
                     m.signer.key_id,
                     m.signer.fingerprint
