@@ -447,9 +447,13 @@ fn training_sales_are_numbered_and_chained_apart() {
         keys,
         [
             "ticket:1",
+            // Each training sale says so in the event log, in its transaction.
+            "record:event:1",
             "training:1",
+            "record:event:2",
             "training:2",
             "ticket:2",
+            "record:event:3",
             "training:3"
         ]
     );
