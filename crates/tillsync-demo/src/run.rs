@@ -15,6 +15,7 @@ use tillsync_server::{DataDir, deploy};
 use tillsync_till::down::pull::{PullOptions, pull};
 use tillsync_till::install;
 
+use crate::fiscal::fiscal_path;
 use crate::scenario::{TILLS, erp_changes, run_export};
 use crate::serve::serve;
 use crate::summary::{Step, Summary, compare, print_summary};
@@ -35,8 +36,9 @@ pub struct DemoArgs {
     pub serve: bool,
 }
 
-/// Run the demo; exits 0 only if every till matches the server and the up
-/// path put every ticket and customer change on the server.
+/// Run the demo; exits 0 only if every till matches the server, the up
+/// path put every ticket and customer change on the server, every archive
+/// verifies and the altered copy is caught.
 pub fn run(args: DemoArgs, out: &Out) -> Result<ExitCode> {
     let started = Instant::now();
     let dir = match args.dir {
@@ -166,10 +168,17 @@ pub fn run(args: DemoArgs, out: &Out) -> Result<ExitCode> {
             ftp_addr,
             &pb,
         )?;
+        let t = Instant::now();
+        let fiscal = fiscal_path(&data, &dir, &pb)?;
+        step(
+            "fiscal: day closings, archives verified, an altered copy caught",
+            t,
+        );
         let tables = compare(&data, &dir)?;
         let all_match = tables.iter().all(|l| l.tills.iter().all(|t| t.matches));
         Ok(Summary {
             up,
+            fiscal,
             dir: dir.clone(),
             web_service: web.clone(),
             ftp: format!("ftp://{ftp_addr}"),
@@ -193,7 +202,7 @@ pub fn run(args: DemoArgs, out: &Out) -> Result<ExitCode> {
         let server = server.take().context("the demo server is not running")?;
         serve(&data, &dir, &rt, server, out)?;
     }
-    Ok(if summary.all_match && summary.up.ok {
+    Ok(if summary.all_match && summary.up.ok && summary.fiscal.ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

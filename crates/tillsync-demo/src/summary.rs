@@ -46,6 +46,7 @@ pub(crate) struct Summary {
     pub(crate) tables: Vec<TableLine>,
     pub(crate) all_match: bool,
     pub(crate) up: UpSummary,
+    pub(crate) fiscal: crate::fiscal::FiscalSummary,
     pub(crate) total_millis: u64,
 }
 
@@ -181,10 +182,11 @@ pub(crate) fn print_summary(s: &Summary) {
         s.up.abandoned,
         yes(s.up.abandon_applied_on_server)
     );
+    crate::fiscal::print_fiscal(&s.fiscal);
     println!(
         "{} ({} ms in all)",
-        if s.all_match && s.up.ok {
-            "every ticket is on the server exactly once, chains verified; the tills match the server"
+        if s.all_match && s.up.ok && s.fiscal.ok {
+            "every ticket is on the server exactly once, chains verified; the tills match the server; every archive verifies and the altered copy is caught"
         } else {
             "FAILED: see above"
         },
