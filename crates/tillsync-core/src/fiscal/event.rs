@@ -11,8 +11,6 @@ use crate::fiscal::error::FiscalError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
-    /// The till folder was created (first event of every till).
-    Install,
     /// The till agent started.
     AgentStart,
     /// The till agent stopped.
@@ -47,7 +45,6 @@ pub enum EventKind {
 
 /// Every kind, in the order of the docs.
 pub const EVENT_KINDS: &[EventKind] = &[
-    EventKind::Install,
     EventKind::AgentStart,
     EventKind::AgentStop,
     EventKind::Offline,
@@ -69,7 +66,6 @@ impl EventKind {
     /// The code the record keeps (`agent_start`…).
     pub fn code(self) -> &'static str {
         match self {
-            EventKind::Install => "install",
             EventKind::AgentStart => "agent_start",
             EventKind::AgentStop => "agent_stop",
             EventKind::Offline => "offline",
@@ -100,7 +96,6 @@ impl EventKind {
     /// What a person reads, French or English.
     pub fn label(self, lang: crate::lang::Lang) -> &'static str {
         let (fr, en) = match self {
-            EventKind::Install => ("installation de la caisse", "till installed"),
             EventKind::AgentStart => ("démarrage", "agent started"),
             EventKind::AgentStop => ("arrêt", "agent stopped"),
             EventKind::Offline => ("début de période hors ligne", "offline period begins"),
