@@ -53,19 +53,48 @@ fn a_till_offline_for_three_days_closes_each_day_and_the_closings_reach_the_serv
     let key = cfg.auth.signing_key().unwrap();
     let zone = LocalZone::paris();
     let mut db = TillDb::open(&till.join(tillsync_till::DB_FILE)).unwrap();
-    // Three business days while the server is down, each closed (the
-    // closing time is injected through the library; the agent's own due
-    // closings are tested in tillsync-till-db).
+    // Three days while the server is down. Each day the agent's check at
+    // 23:31 Paris (22:31 UTC) finds the day due and closes it by itself; the
+    // check's time is injected through the library, on the days after today
+    // (the tickets are sold now, by the real clock).
+    let mut written = 0;
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
     for day in 1..=3 {
         sell(&till, day);
-        let now = format!("2026-12-0{day}T22:31:00Z");
+        let date = today
+            .checked_add(jiff::Span::new().days(day as i64))
+            .unwrap();
+        let now = format!("{date}T22:31:00Z");
         let closer = Closer {
             till: "T001",
             key: &key,
             zone: &zone,
             now: &now,
         };
-        assert!(db.close(&closer, Period::Day).unwrap().new);
+        let closed = db
+            .close_due(&closer, jiff::civil::time(23, 30, 0, 0))
+            .unwrap();
+        // The day (and, when the test runs at a month's end, the month).
+        let days: Vec<_> = closed
+            .iter()
+            .filter(|c| c.body.period == Period::Day)
+            .collect();
+        assert_eq!(days.len(), 1, "day {day}: {closed:?}");
+        assert_eq!(days[0].body.tickets, day as u64);
+        written += closed.len();
+        // The check again, later that evening: nothing new is due.
+        let later = format!("{date}T22:50:00Z");
+        let closer = Closer {
+            now: &later,
+            ..closer
+        };
+        assert!(
+            db.close_due(&closer, jiff::civil::time(23, 30, 0, 0))
+                .unwrap()
+                .is_empty()
+        );
     }
     drop(db);
     assert!(
@@ -82,11 +111,13 @@ fn a_till_offline_for_three_days_closes_each_day_and_the_closings_reach_the_serv
     let closings = store.fiscal_records("T001", CLOSING_CHAIN, 0).unwrap();
     assert_eq!(
         closings.iter().map(|c| c.seq).collect::<Vec<_>>(),
-        [1, 2, 3],
+        (1..=written as u64).collect::<Vec<_>>(),
         "in order, once"
     );
+    let day_closings: Vec<_> = closings.iter().filter(|c| c.kind == "day").collect();
+    assert_eq!(day_closings.len(), 3);
     let events = store.fiscal_records("T001", EVENT_CHAIN, 0).unwrap();
-    assert!(events.iter().filter(|e| e.kind == "closing").count() == 3);
+    assert!(events.iter().filter(|e| e.kind == "closing").count() == written);
     // Pushed again: nothing new, nothing twice.
     let again = push(&till, PushOptions::default()).unwrap();
     assert_eq!(again.sent, 0, "{again:?}");
@@ -95,7 +126,7 @@ fn a_till_offline_for_three_days_closes_each_day_and_the_closings_reach_the_serv
             .fiscal_records("T001", CLOSING_CHAIN, 0)
             .unwrap()
             .len(),
-        3
+        written
     );
     // The ledger: 1 + 2 + 3 tickets, the perpetual total matches.
     let out = tillsync(
@@ -105,9 +136,19 @@ fn a_till_offline_for_three_days_closes_each_day_and_the_closings_reach_the_serv
     .ok();
     let j = out.json();
     let l = &j[0];
-    assert_eq!(l["closings"].as_array().unwrap().len(), 3, "{j}");
+    let ledger_days: Vec<&serde_json::Value> = l["closings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["body"]["period"] == "day")
+        .collect();
+    assert_eq!(ledger_days.len(), 3, "{j}");
     assert_eq!(l["flags"].as_array().unwrap().len(), 0, "{j}");
-    assert_eq!(l["closings"][2]["body"]["to_number"], 6);
+    assert_eq!(ledger_days[2]["body"]["to_number"], 6);
+    assert_eq!(
+        ledger_days[2]["body"]["perpetual_total_cents"],
+        ledger_days[2]["body"]["total_cents"].as_i64().unwrap() * 2
+    );
 }
 
 #[test]
