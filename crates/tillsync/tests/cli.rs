@@ -1451,7 +1451,8 @@ fn vsftpd_put_mode_export_and_till_sync() {
     assert_eq!(deploy["ftp_address"], addr.to_string(), "{deploy}");
     assert_eq!(deploy["ftp_user"], user.as_str(), "{deploy}");
     let sync = till_sync(&tdir);
-    assert_eq!(sync["applied"].as_array().map(Vec::len), Some(4), "{sync}");
+    // ART, CLI, T012, STORE_TILL, STORE and CASHIER.
+    assert_eq!(sync["applied"].as_array().map(Vec::len), Some(6), "{sync}");
     server.assert_till_matches(&tdir);
 
     // An incremental round through vsftpd (renames over the index).
