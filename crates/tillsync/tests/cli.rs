@@ -1229,6 +1229,18 @@ fn server_run_serves_exports_on_schedule_and_stops_on_sigterm() {
         !text.contains(password.expose()),
         "the log shows the FTP password"
     );
+    // The bug: every FTP command of a till wrote an INFO line of about 5 KB
+    // of libunftp's internal structures.
+    assert!(
+        text.lines()
+            .all(|l| l.len() < 1_000 && !l.contains("libunftp")),
+        "FTP commands flood the log:\n{}",
+        text.lines()
+            .filter(|l| l.len() >= 1_000 || l.contains("libunftp"))
+            .map(|l| l.chars().take(300).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     assert!(http_get(web, "/api/v1/ping").is_none(), "still answering");
 }
 
