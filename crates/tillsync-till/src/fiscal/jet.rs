@@ -80,11 +80,6 @@ impl Fiscal {
         )?)
     }
 
-    /// Write the clock-back event if the clock is behind the newest record.
-    pub fn note_clock(&self, db: &mut TillDb) -> Result<Option<Record>, TillError> {
-        Ok(db.note_clock(&self.till, &self.key, &tillsync_db::now_rfc3339())?)
-    }
-
     /// The agent starts: `agent_start`, and `version_change` first when the
     /// software is not the one of the previous start.
     pub fn started(&self, db: &mut TillDb) -> Result<(), TillError> {

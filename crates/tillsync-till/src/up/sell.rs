@@ -113,8 +113,6 @@ fn sell_in(
     req: &SaleRequest,
 ) -> Result<Ticket, TillError> {
     check_shape(req)?;
-    // A clock behind the newest record is said in the event log; the sale goes on.
-    db.note_clock(till, key, &tillsync_db::now_rfc3339())?;
     let print = fingerprint(req);
     let sale_key = req.idempotency_key.as_deref().map(|k| till_up::SaleKey {
         key: k,
@@ -122,6 +120,10 @@ fn sell_in(
     });
     let tables = TicketTables::of(req.training);
     let recorded = db.record_sale(till, req.training, sale_key, |tx, number, prev| {
+        // A clock behind the newest record is said in the event log, in the
+        // sale's transaction; the sale goes on.
+        let now = tillsync_db::now_rfc3339();
+        tillsync_till_db::fiscal::events::note_clock_in(tx, till, key, &now)?;
         let (lines, discount_cents) = match req.corrects {
             None => (price_from_art(tx, req)?, req.discount_cents),
             Some(n) => price_from_original(tx, tables, till, n, req)?,
@@ -145,7 +147,6 @@ fn sell_in(
         };
         let due = sale.due_cents().map_err(|e| refuse(e.to_string()))?;
         sale.payments = resolve_payments(&req.payments, due)?;
-        let now = tillsync_db::now_rfc3339();
         let ticket = sale
             .seal(till, number, &now, prev, key)
             .map_err(|e| refuse(e.to_string()))?;
